@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+/** The `kong-dbless` command: hands argv to the CLI and exits with its status. */
+import { runCli } from './cli/main.js'
+
+// `kong-dbless config schema | head` closes our stdout early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
+
+process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() })

@@ -1,0 +1,86 @@
+/** `config parse | hash | init | schema`: offline work on declarative config files. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { DeclarativeConfigError } from '../declarative/errors.js'
+import { STARTER_CONFIG } from '../declarative/init-template.js'
+import { buildJsonSchema } from '../declarative/json-schema.js'
+import { loadDeclarative } from '../declarative/load.js'
+import { ConfigParseError, decodeText, formatOfFile } from '../declarative/parse.js'
+import type { Snapshot } from '../declarative/snapshot.js'
+import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/schemas.js'
+import { PRODUCT } from '../version.js'
+import { printError, type CliIo } from './io.js'
+
+const CONFIG_USAGE = `Usage: ${PRODUCT} config COMMAND
+
+  parse FILE      validate FILE (.yml, .yaml or .json); prints "parse successful" or every error
+  hash FILE       print the configuration_hash of FILE
+  init [FILE]     write a starter config (default ./kong.yml)
+  schema [FILE]   the JSON Schema of kong.yml
+`
+
+/** Dispatches `config <sub>`. */
+export async function configCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [sub, file] = args
+  switch (sub) {
+    case 'parse':
+    case 'hash': {
+      if (file === undefined) {
+        return printError(io, `expected a declarative configuration file; see \`${PRODUCT} config --help\``)
+      }
+      const loaded = await loadFile(resolve(io.cwd, file), file, io)
+      if (loaded === undefined) return 1
+      io.stdout.write(sub === 'parse' ? 'parse successful\n' : `${loaded.hash}\n`)
+      return 0
+    }
+    case 'init': {
+      const target = resolve(io.cwd, file ?? 'kong.yml')
+      if (existsSync(target)) return printError(io, `${target} already exists.\nWill not overwrite it.`)
+      writeFileSync(target, STARTER_CONFIG)
+      io.stdout.write(`${target} written\n`)
+      return 0
+    }
+    case 'schema': {
+      const text = `${JSON.stringify(buildJsonSchema(BUNDLED_PLUGIN_SCHEMAS), null, 2)}\n`
+      if (file === undefined) io.stdout.write(text)
+      else writeFileSync(resolve(io.cwd, file), text)
+      return 0
+    }
+    case '--help':
+    case 'help':
+    case undefined:
+      io.stderr.write(CONFIG_USAGE)
+      return sub === undefined ? 1 : 0
+    default:
+      printError(io, `unknown config command '${sub}'`)
+      io.stderr.write(`\n${CONFIG_USAGE}`)
+      return 1
+  }
+}
+
+/** Reads, parses and validates a config file, printing what is wrong and where on failure. */
+export async function loadFile(path: string, shown: string, io: CliIo): Promise<Snapshot | undefined> {
+  try {
+    const format = formatOfFile(shown)
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(path)
+    } catch (err) {
+      printError(io, `cannot read ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      return undefined
+    }
+    const text = decodeText(bytes, shown)
+    return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema })
+  } catch (err) {
+    if (err instanceof ConfigParseError) {
+      printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
+      return undefined
+    }
+    if (err instanceof DeclarativeConfigError) {
+      const lines = err.located().map((l) => `${l.source}${l.line === undefined ? '' : `:${l.line}:${l.column}`}: ${l.path}: ${l.message}`)
+      printError(io, `Failed parsing: ${lines.length} error${lines.length === 1 ? '' : 's'}\n${lines.join('\n')}\n\n${err.pretty()}`)
+      return undefined
+    }
+    throw err
+  }
+}

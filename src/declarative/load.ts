@@ -1,0 +1,87 @@
+/**
+ * The declarative engine's entry points: text (or an already-parsed object) in, a frozen
+ * Snapshot out, or one DeclarativeConfigError listing every problem with where it is.
+ */
+import { DeclarativeConfigError } from './errors.js'
+import { hashConfig, initHasher } from './hash.js'
+import { NormalizeIssues, normalizeConfig } from './normalize.js'
+import { ConfigParseError, DEFAULT_LIMITS, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
+import { PositionIndex } from './positions.js'
+import { ENTITY_BY_NAME } from './schema/entities/index.js'
+import type { PluginSchemaLookup } from './schema/types.js'
+import { deepFreeze, type Snapshot } from './snapshot.js'
+
+export interface LoadOptions {
+  /** Names the input in every error: a file path, or "POST /config". */
+  readonly source: string
+  /** Finds a plugin's schema by name; injected so declarative/ never imports plugins/. */
+  readonly pluginSchemas: PluginSchemaLookup
+  /** `json`/`yaml` for files (by extension), `auto` for strings: JSON first, then YAML. */
+  readonly format?: TextFormat
+  readonly limits?: ParseLimits
+  /** The clock used for created_at/updated_at and loadedAt; milliseconds. */
+  readonly now?: () => number
+}
+
+/**
+ * Loads config text. Throws ConfigParseError when the text cannot be read, and
+ * DeclarativeConfigError when it reads but is not a valid configuration.
+ */
+export async function loadDeclarative(text: string, options: LoadOptions): Promise<Snapshot> {
+  const doc = parseConfigText(text, options.source, options.format ?? 'auto', options.limits ?? DEFAULT_LIMITS)
+  return build(doc as Record<string, unknown>, options, () => new PositionIndex(text))
+}
+
+/** Loads an already-parsed config object (a JSON body); errors carry paths but no lines. */
+export async function loadDeclarativeObject(value: unknown, options: LoadOptions): Promise<Snapshot> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigParseError('expected an object', options.source)
+  }
+  return build(value as Record<string, unknown>, options, () => undefined)
+}
+
+async function build(
+  doc: Record<string, unknown>,
+  options: LoadOptions,
+  positions: () => PositionIndex | undefined,
+): Promise<Snapshot> {
+  await initHasher()
+  let normalized
+  try {
+    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas })
+  } catch (err) {
+    if (err instanceof NormalizeIssues) {
+      let index: PositionIndex | undefined
+      throw new DeclarativeConfigError(err.issues, options.source, () => (index ??= positions()))
+    }
+    throw err
+  }
+  const hashes = hashConfig(normalized.entities, { _format_version: '3.0', _transform: normalized.transform })
+  const loadedAt = (options.now ?? Date.now)()
+  for (const [collection, list] of Object.entries(normalized.entities)) {
+    const schema = ENTITY_BY_NAME.get(collection)
+    for (const entity of list) fillAuto(entity as Record<string, unknown>, collection, loadedAt, schema?.fillAuto)
+  }
+  return deepFreeze({
+    formatVersion: '3.0',
+    transform: normalized.transform,
+    entities: normalized.entities,
+    hash: hashes.config,
+    hashes,
+    source: options.source,
+    loadedAt,
+  })
+}
+
+/** Node-generated values that never feed the hash: time stamps and random secrets. */
+function fillAuto(
+  entity: Record<string, unknown>,
+  collection: string,
+  loadedAt: number,
+  fill: ((r: Record<string, unknown>) => void) | undefined,
+): void {
+  const stamp = collection === 'targets' ? Math.floor(loadedAt) / 1000 : Math.floor(loadedAt / 1000)
+  if ('created_at' in entity && entity.created_at === null) entity.created_at = stamp
+  if ('updated_at' in entity && entity.updated_at === null) entity.updated_at = stamp
+  fill?.(entity)
+}

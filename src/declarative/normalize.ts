@@ -1,0 +1,427 @@
+/**
+ * Plain config data to normalized entities: meta keys, format migration, per-entity schemas and
+ * shorthands, nesting flattened with parent keys, deterministic ids, uniqueness and references.
+ * Pure: the same document always yields the same entities, or the same list of problems.
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson } from './canonical.js'
+import type { ConfigIssue, EntityOrigin } from './errors.js'
+import { deterministicId } from './ids.js'
+import { migrateRoutePaths } from './migrate.js'
+import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf } from './schema/entities/index.js'
+import type { EntitySchema, PluginSchemaLookup } from './schema/types.js'
+import { IssueSink, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
+
+/** The format versions Kong reads; older ones are migrated to 3.0. */
+export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const
+
+/** One stored entity: every schema field present, references as `{id}`. */
+export type Entity = Readonly<Record<string, unknown>> & { readonly id: string }
+
+/** The outcome of normalization: entities by collection, each list sorted by id. */
+export interface NormalizedConfig {
+  readonly formatVersion: '3.0'
+  readonly transform: boolean
+  readonly entities: Readonly<Record<string, readonly Entity[]>>
+}
+
+export interface NormalizeOptions {
+  readonly pluginSchemas: PluginSchemaLookup
+}
+
+/** Problems found; thrown as a DeclarativeConfigError by the caller, which knows the source. */
+export class NormalizeIssues extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(`${issues.length} problem(s) in the configuration`)
+  }
+}
+
+interface Node {
+  readonly schema: EntitySchema
+  readonly record: Record<string, unknown>
+  readonly origin: EntityOrigin
+  readonly parent?: Node
+  readonly parentField?: string
+  readonly children: Node[]
+  /** Foreign fields written as nested records (a service's `client_certificate`). */
+  readonly embedded: { field: string; node: Node }[]
+  id: string
+}
+
+const PARENT_PLACEHOLDER = '00000000-0000-0000-0000-000000000000'
+
+const META = new Set(['_format_version', '_transform', '_comment', '_ignore'])
+
+/** Normalizes a parsed document, or throws NormalizeIssues listing every problem. */
+export function normalizeConfig(doc: Record<string, unknown>, options: NormalizeOptions): NormalizedConfig {
+  const issues: ConfigIssue[] = []
+  const topIssue = (key: string, message: string): void => {
+    issues.push({ kind: 'field', key: [key], at: [key], message })
+  }
+
+  const version = doc._format_version
+  if (version === undefined || version === null) topIssue('_format_version', 'required field missing')
+  else if (typeof version !== 'string') topIssue('_format_version', 'expected a string')
+  else if (!(FORMAT_VERSIONS as readonly string[]).includes(version)) {
+    topIssue('_format_version', `expected one of: ${FORMAT_VERSIONS.join(', ')}`)
+  }
+  if (doc._transform !== undefined && typeof doc._transform !== 'boolean') topIssue('_transform', 'expected a boolean')
+  checkCommentAndIgnore(doc, [], issues)
+
+  const collections: [EntitySchema, unknown[]][] = []
+  for (const key of Object.keys(doc)) {
+    if (META.has(key)) continue
+    const schema = ENTITY_BY_NAME.get(key)
+    if (!schema) {
+      topIssue(key, 'unknown field')
+      continue
+    }
+  }
+  for (const schema of ENTITIES) {
+    const value = doc[schema.name]
+    if (value === undefined || value === null) continue
+    if (isRecord(value) && Object.keys(value).length === 0) continue
+    if (!Array.isArray(value)) {
+      topIssue(schema.name, 'expected an array')
+      continue
+    }
+    collections.push([schema, value])
+  }
+
+  if (version === '1.1' || version === '2.1') migrateRoutePaths(doc)
+
+  const builder = new NodeBuilder(options, issues)
+  const roots: Node[] = []
+  for (const [schema, items] of collections) {
+    items.forEach((item, i) => {
+      const node = builder.build(schema, item, [schema.name, i])
+      if (node) roots.push(node)
+    })
+  }
+  if (issues.length > 0) throw new NormalizeIssues(issues)
+
+  const all = assignIds(roots)
+  checkUniqueness(all, issues)
+  resolveReferences(all, issues)
+  if (issues.length > 0) throw new NormalizeIssues(issues)
+
+  const transform = doc._transform !== false
+  const entities: Record<string, Entity[]> = {}
+  for (const node of all) {
+    if (transform) node.schema.transform?.(node.record)
+    const list = entities[node.schema.name] ?? []
+    list.push(node.record as Entity)
+    entities[node.schema.name] = list
+  }
+  for (const list of Object.values(entities)) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return { formatVersion: '3.0', transform, entities }
+}
+
+function checkCommentAndIgnore(value: Record<string, unknown>, at: Path, issues: ConfigIssue[], entity?: EntityOrigin): void {
+  const add = (field: string, message: string): void => {
+    issues.push({ kind: 'field', key: [...at, field], at: [...at, field], message, ...(entity ? { entity, field } : {}) })
+  }
+  if (value._comment !== undefined && typeof value._comment !== 'string') add('_comment', 'expected a string')
+  if (value._ignore !== undefined && !Array.isArray(value._ignore)) add('_ignore', 'expected an array')
+}
+
+class NodeBuilder {
+  constructor(
+    private readonly options: NormalizeOptions,
+    private readonly issues: ConfigIssue[],
+  ) {}
+
+  /** Validates one entity (and, recursively, its nested children) into a Node. */
+  build(schema: EntitySchema, input: unknown, at: Path, parent?: { node: Node; field: string }): Node | undefined {
+    if (!isRecord(input)) {
+      this.issues.push({ kind: 'field', key: at, at, message: 'expected a record' })
+      return undefined
+    }
+    const nestings = nestingsOf(schema)
+    const nestedNames = nestings.map((n) => n.child.name)
+    const origin: EntityOrigin = {
+      collection: schema.name,
+      singular: schema.singular,
+      at,
+      input,
+      nested: nestedNames,
+      ...(parent ? { parent: { field: parent.field, id: parent.node.origin.input.id } } : {}),
+    }
+    checkCommentAndIgnore(input, at, this.issues, origin)
+
+    const work: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(input)) {
+      if (k === '_comment' || k === '_ignore' || nestedNames.includes(k) || schema.transient?.includes(k)) continue
+      work[k] = v
+    }
+    const sink = new IssueSink()
+    const embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] = []
+    for (const [field, def] of Object.entries(schema.fields)) {
+      if (def.type !== 'foreign') continue
+      const value = work[field]
+      if (parent && field === parent.field) {
+        if (value !== undefined && value !== null && !refersTo(value, parent.node)) sink.field([field], 'value must be null')
+        // A placeholder until ids exist; assignIds writes the parent's real id.
+        work[field] = { id: PARENT_PLACEHOLDER }
+      } else if (parent && value !== undefined && value !== null) {
+        sink.field([field], 'value must be null')
+        delete work[field]
+      } else if (isRecord(value) && Object.keys(value).some((k) => k !== 'id')) {
+        const target = ENTITY_BY_NAME.get(def.reference)
+        if (target) {
+          embedded.push({ field, input: value, schema: target })
+          delete work[field]
+        }
+      }
+    }
+    schema.prepare?.(work)
+    for (const [name, expand] of Object.entries(schema.shorthands ?? {})) {
+      if (work[name] === undefined) continue
+      const result = expand(work[name], work)
+      delete work[name]
+      if (result.error !== undefined) sink.field([name], result.error)
+      else Object.assign(work, result.fields)
+    }
+    const record = schema.name === 'plugins' ? this.#plugin(work, sink) : validateRecord(schema, work, [], sink)
+    if (sink.empty) schema.finish?.(record)
+    for (const issue of sink.issues) {
+      const where = [...at, ...issue.path]
+      this.issues.push({
+        kind: issue.entity ? 'entity' : 'field',
+        key: where,
+        at: where,
+        message: issue.message,
+        entity: origin,
+        ...(issue.entity ? {} : { field: issue.path.join('.') }),
+      })
+    }
+
+    const node: Node = {
+      schema,
+      record,
+      origin,
+      children: [],
+      embedded: [],
+      id: typeof record.id === 'string' ? record.id : '',
+      ...(parent ? { parent: parent.node, parentField: parent.field } : {}),
+    }
+    for (const e of embedded) {
+      const child = this.build(e.schema, e.input, [...at, e.field])
+      if (child) node.embedded.push({ field: e.field, node: child })
+    }
+    for (const { child, field } of nestings) {
+      const value = input[child.name]
+      if (value === undefined || value === null) continue
+      if (!Array.isArray(value)) {
+        if (isRecord(value) && Object.keys(value).length === 0) continue
+        this.issues.push({ kind: 'field', key: [...at, child.name], at: [...at, child.name], message: 'expected an array', entity: origin, field: child.name })
+        continue
+      }
+      value.forEach((item, j) => {
+        const built = this.build(child, item, [...at, child.name, j], { node, field })
+        if (built) node.children.push(built)
+      })
+    }
+    return node
+  }
+
+  /** Plugins validate their `config` against the named plugin's own schema. */
+  #plugin(work: Record<string, unknown>, sink: IssueSink): Record<string, unknown> {
+    const name = work.name
+    const plugin = typeof name === 'string' ? this.options.pluginSchemas(name) : undefined
+    if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
+    const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
+    const record = validateRecord(schema, work, [], sink)
+    if (typeof name === 'string' && !plugin) {
+      sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
+      return record
+    }
+    if (!plugin) return record
+    record.config = validateField({ ...plugin.config, required: true }, work.config, ['config'], sink)
+    if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
+    if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
+    if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
+    return record
+  }
+}
+
+/** Whether a nested child's parent reference names its own parent (tolerated, as in Kong). */
+function refersTo(value: unknown, parent: Node): boolean {
+  const input = parent.origin.input
+  const key = parent.schema.endpointKey
+  if (typeof value === 'string') return value === input.id || (key !== undefined && value === input[key])
+  return isRecord(value) && value.id !== undefined && value.id === input.id
+}
+
+/** Every node, parents before children, embedded records before the entity that embeds them. */
+function flatten(roots: readonly Node[]): Node[] {
+  const out: Node[] = []
+  const visit = (node: Node): void => {
+    for (const e of node.embedded) visit(e.node)
+    out.push(node)
+    for (const child of node.children) visit(child)
+  }
+  roots.forEach(visit)
+  return out
+}
+
+/**
+ * Kong's deterministic ids (cache key, else endpoint key). Where Kong would pick a random id we
+ * derive one from the entity's content, so reloading the same config yields the same ids and
+ * the same hash.
+ */
+function assignIds(roots: readonly Node[]): Node[] {
+  const all = flatten(roots)
+  const digests = new Map<Node, string>()
+  const digest = (node: Node): string => {
+    let d = digests.get(node)
+    if (d !== undefined) return d
+    const own: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(node.record)) {
+      if (k === 'id' || k === 'created_at' || k === 'updated_at' || k === node.parentField) continue
+      own[k] = v
+    }
+    const children = node.children.map((c) => `${c.schema.name}:${digest(c)}`).sort()
+    const embedded = node.embedded.map((e) => `${e.field}:${digest(e.node)}`).sort()
+    d = createHash('sha1').update(canonicalJson({ own, children, embedded })).digest('hex')
+    digests.set(node, d)
+    return d
+  }
+  const seen = new Map<string, number>()
+  for (const node of all.filter((n) => !n.parent)) setIds(node, digest, seen)
+  for (const node of all) {
+    if (node.parent && node.parentField) node.record[node.parentField] = { id: node.parent.id }
+    for (const e of node.embedded) node.record[e.field] = { id: e.node.id }
+  }
+  return all
+}
+
+function setIds(node: Node, digest: (n: Node) => string, seen: Map<string, number>): void {
+  for (const e of node.embedded) setIds(e.node, digest, seen)
+  if (node.id === '') {
+    const key = cacheKeyOf(node) ?? endpointKeyOf(node)
+    if (key !== undefined) {
+      node.id = deterministicId(node.schema.name, key)
+    } else {
+      const d = `${node.schema.name}:${digest(node)}`
+      const n = seen.get(d) ?? 0
+      seen.set(d, n + 1)
+      node.id = deterministicId(node.schema.name, `~content:${d}:${n}`)
+    }
+  }
+  node.record.id = node.id
+  for (const child of node.children) setIds(child, digest, seen)
+}
+
+function cacheKeyOf(node: Node): string | undefined {
+  const fields = node.schema.cacheKey
+  if (!fields) return undefined
+  const parts: string[] = []
+  for (const f of fields) {
+    const def = node.schema.fields[f]
+    if (!def || def.auto) return undefined
+    const v = node.record[f]
+    if (def.type === 'foreign') {
+      if (f === node.parentField && node.parent) parts.push(node.parent.id)
+      else parts.push(typeof v === 'string' ? v : '')
+    } else if (v === null || v === undefined) {
+      if (def.required) return undefined
+      parts.push('')
+    } else {
+      parts.push(String(v))
+    }
+  }
+  return `${node.schema.name}:*:${parts.join(':')}`
+}
+
+function endpointKeyOf(node: Node): string | undefined {
+  const key = node.schema.endpointKey
+  const v = key === undefined ? undefined : node.record[key]
+  return typeof v === 'string' ? v : undefined
+}
+
+/** How Kong keys reference and unique-field errors: the endpoint key's value, else the id. */
+function nameOf(node: Node): string {
+  return endpointKeyOf(node) ?? node.id
+}
+
+function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): void {
+  const byKey = new Map<string, Node>()
+  const flagged = new Set<Node>()
+  const violation = (node: Node, what: string, value: string): string =>
+    `uniqueness violation: '${node.schema.name}' entity with ${what} set to '${value}' already declared`
+  for (const node of all) {
+    const ek = node.schema.endpointKey
+    const value = endpointKeyOf(node)
+    if (ek === undefined || value === undefined) continue
+    const k = `${node.schema.name}\u0000${value}`
+    if (byKey.has(k)) {
+      flagged.add(node)
+      issues.push({ kind: 'field', key: node.origin.at, at: [...node.origin.at, ek], message: violation(node, ek, value), entity: node.origin })
+    } else {
+      byKey.set(k, node)
+    }
+  }
+  const byId = new Set<string>()
+  for (const node of all) {
+    const k = `${node.schema.name}\u0000${node.id}`
+    if (byId.has(k) && !flagged.has(node)) {
+      issues.push({ kind: 'field', key: node.origin.at, at: node.origin.at, message: violation(node, 'primary key', node.id), entity: node.origin })
+    }
+    byId.add(k)
+  }
+  const byField = new Map<string, Node>()
+  for (const node of all) {
+    for (const [field, def] of Object.entries(node.schema.fields)) {
+      if (!def.unique || field === node.schema.endpointKey) continue
+      const v = node.record[field]
+      if (v === null || v === undefined) continue
+      const k = `${node.schema.name}\u0000${field}\u0000${String(v)}`
+      if (byField.has(k)) {
+        issues.push({
+          kind: 'field',
+          key: [node.schema.name, nameOf(node)],
+          at: [...node.origin.at, field],
+          message: violation(node, field, String(v)),
+          entity: node.origin,
+        })
+      } else {
+        byField.set(k, node)
+      }
+    }
+  }
+}
+
+function resolveReferences(all: readonly Node[], issues: ConfigIssue[]): void {
+  const byId = new Map<string, Node>()
+  const byName = new Map<string, Node>()
+  for (const node of all) {
+    byId.set(`${node.schema.name}\u0000${node.id}`, node)
+    const name = endpointKeyOf(node)
+    if (name !== undefined) byName.set(`${node.schema.name}\u0000${name}`, node)
+  }
+  for (const node of all) {
+    for (const [field, def] of Object.entries(node.schema.fields)) {
+      if (def.type !== 'foreign' || field === node.parentField || node.embedded.some((e) => e.field === field)) continue
+      const value = node.record[field]
+      if (value === null || value === undefined) continue
+      const target =
+        typeof value === 'string'
+          ? (byName.get(`${def.reference}\u0000${value}`) ?? byId.get(`${def.reference}\u0000${value}`))
+          : byId.get(`${def.reference}\u0000${(value as { id: string }).id}`)
+      if (target) {
+        node.record[field] = { id: target.id }
+        continue
+      }
+      const shown = typeof value === 'string' ? value : JSON.stringify(value)
+      issues.push({
+        kind: 'list',
+        key: [node.schema.name, nameOf(node)],
+        at: [...node.origin.at, field],
+        message: `invalid reference '${field}: ${shown}' (no such entry in '${def.reference}')`,
+        entity: node.origin,
+        field,
+      })
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Text to plain data: kong.yml or JSON in, a tree of plain objects out, within limits that keep
+ * hostile input (huge, deep, binary, alias bombs) from hurting the node.
+ */
+import { YAMLException, constructFromEvents, parseEvents } from 'js-yaml'
+import { copyJson, isRecord } from './schema/validate.js'
+import { KONG_YAML_SCHEMA } from './yaml-schema.js'
+
+/** Bounds on what a config text may cost to read. */
+export interface ParseLimits {
+  /** Largest accepted text, in bytes of UTF-8. */
+  readonly maxBytes: number
+  /** Deepest nesting of arrays and objects. */
+  readonly maxDepth: number
+  /** Most YAML aliases (`*ref`) in one document. */
+  readonly maxAliases: number
+  /** Most values once aliases are expanded; stops "billion laughs" documents. */
+  readonly maxNodes: number
+}
+
+export const DEFAULT_LIMITS: ParseLimits = {
+  maxBytes: 256 * 1024 * 1024,
+  maxDepth: 64,
+  maxAliases: 10_000,
+  maxNodes: 8_000_000,
+}
+
+/** How to read the text: by file extension (Kong's rule), or JSON first then YAML. */
+export type TextFormat = 'json' | 'yaml' | 'auto'
+
+/** A config text that could not be read; `line`/`column` are 1-based when known. */
+export class ConfigParseError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly source: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(`failed parsing declarative configuration: ${reason}`)
+    this.name = 'ConfigParseError'
+  }
+  /** `source:line:column` where known. */
+  get location(): string {
+    return this.line === undefined ? this.source : `${this.source}:${this.line}:${this.column ?? 1}`
+  }
+}
+
+/** Kong's rule: `.json` is JSON, `.yml`/`.yaml` is YAML, anything else is refused. */
+export function formatOfFile(filename: string): TextFormat {
+  if (filename.endsWith('.json')) return 'json'
+  if (filename.endsWith('.yml') || filename.endsWith('.yaml')) return 'yaml'
+  throw new ConfigParseError(`unknown file type: ${filename}. (Accepted types: json, yaml)`, filename)
+}
+
+/** Decodes bytes as UTF-8 text, refusing binary data with the offset of the first bad byte. */
+export function decodeText(bytes: Uint8Array, source: string, limits: ParseLimits = DEFAULT_LIMITS): string {
+  if (bytes.byteLength > limits.maxBytes) {
+    throw new ConfigParseError(`input is ${bytes.byteLength} bytes, over the limit of ${limits.maxBytes}`, source)
+  }
+  const nul = bytes.indexOf(0)
+  if (nul >= 0) throw binary(bytes, nul, source)
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+  } catch {
+    const loose = new TextDecoder('utf-8').decode(bytes)
+    const bad = Buffer.byteLength(loose.slice(0, Math.max(0, loose.indexOf('\uFFFD'))))
+    throw binary(bytes, bad, source)
+  }
+}
+
+function binary(bytes: Uint8Array, offset: number, source: string): ConfigParseError {
+  const before = new TextDecoder().decode(bytes.subarray(0, offset))
+  const { line, column } = lineColumn(before, before.length)
+  return new ConfigParseError(`input is not UTF-8 text (binary data at byte ${offset})`, source, line, column)
+}
+
+/** 1-based line and column of a string offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1
+  let start = 0
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++
+    start = i + 1
+  }
+  return { line, column: offset - start + 1 }
+}
+
+/** Parses config text to plain data, or throws ConfigParseError saying what and where. */
+export function parseConfigText(text: string, source: string, format: TextFormat, limits: ParseLimits = DEFAULT_LIMITS): unknown {
+  if (Buffer.byteLength(text) > limits.maxBytes) {
+    throw new ConfigParseError(`input is ${Buffer.byteLength(text)} bytes, over the limit of ${limits.maxBytes}`, source)
+  }
+  if (text.includes('\u0000')) throw new ConfigParseError('input is not UTF-8 text (binary data)', source, ...at(text, text.indexOf('\u0000')))
+  let value: unknown
+  if (format === 'json') {
+    value = parseJson(text, source)
+  } else if (format === 'yaml') {
+    value = parseYaml(text, source, limits)
+  } else {
+    value = tryJson(text)
+    if (!isRecord(value)) value = parseYaml(text, source, limits)
+  }
+  if (!isRecord(value)) throw new ConfigParseError('expected an object', source)
+  checkShape(value, source, limits)
+  return copyJson(value)
+}
+
+function at(text: string, offset: number): [number, number] {
+  const { line, column } = lineColumn(text, offset)
+  return [line, column]
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    const message = (err as Error).message
+    const pos = /at position (\d+)/.exec(message)
+    if (pos) return fail(message.replace(/ in JSON at position \d+.*$/, ''), source, ...at(text, Number(pos[1])))
+    if (err instanceof RangeError) throw new ConfigParseError('nesting is too deep', source)
+    throw new ConfigParseError(message, source)
+  }
+}
+
+function fail(reason: string, source: string, line: number, column: number): never {
+  throw new ConfigParseError(reason, source, line, column)
+}
+
+function parseYaml(text: string, source: string, limits: ParseLimits): unknown {
+  try {
+    const events = parseEvents(text, { filename: source, maxDepth: limits.maxDepth })
+    const docs = constructFromEvents(events, {
+      source: text,
+      filename: source,
+      schema: KONG_YAML_SCHEMA,
+      maxAliases: limits.maxAliases,
+    })
+    if (docs.length === 0) throw new ConfigParseError('expected an object (the input is empty)', source)
+    if (docs.length > 1) throw new ConfigParseError('expected a single document in the stream, but found more', source)
+    return docs[0]
+  } catch (err) {
+    if (err instanceof ConfigParseError) throw err
+    if (err instanceof YAMLException) {
+      const mark = err.mark
+      throw new ConfigParseError(err.reason, source, mark ? mark.line + 1 : undefined, mark ? mark.column + 1 : undefined)
+    }
+    if (err instanceof RangeError) throw new ConfigParseError('nesting is too deep', source)
+    throw new ConfigParseError((err as Error).message, source)
+  }
+}
+
+/**
+ * Measures depth and the size of the tree as if aliases were copied, without copying: shared
+ * subtrees are counted once and multiplied, so a billion-laughs document is refused cheaply.
+ */
+function checkShape(root: unknown, source: string, limits: ParseLimits): void {
+  const sizes = new Map<object, number>()
+  const size = (value: unknown, depth: number): number => {
+    if (typeof value !== 'object' || value === null) return 1
+    if (depth > limits.maxDepth) throw new ConfigParseError(`nesting is deeper than ${limits.maxDepth} levels`, source)
+    const known = sizes.get(value)
+    if (known !== undefined) return known
+    let n = 1
+    const children = Array.isArray(value) ? value : Object.values(value)
+    for (const child of children) {
+      n += size(child, depth + 1)
+      if (n > limits.maxNodes) {
+        throw new ConfigParseError(`document expands to more than ${limits.maxNodes} values (too many aliases?)`, source)
+      }
+    }
+    sizes.set(value, n)
+    return n
+  }
+  size(root, 0)
+}

@@ -1,0 +1,118 @@
+/** TLS material: `certificates`, the `snis` that select them, and trusted `ca_certificates`. */
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto'
+import { isIP } from 'node:net'
+import * as t from '../typedefs.js'
+import type { EntityCheck, EntitySchema } from '../types.js'
+import { checkRouteHost } from './routes.js'
+
+function parseCert(pem: string): X509Certificate | string {
+  try {
+    return new X509Certificate(pem)
+  } catch (err) {
+    return `invalid certificate: ${(err as Error).message}`
+  }
+}
+
+function parseKey(pem: string): KeyObject | string {
+  try {
+    return createPrivateKey(pem)
+  } catch (err) {
+    return `invalid key: ${(err as Error).message}`
+  }
+}
+
+const certCheck = (v: string): string | undefined => {
+  const c = parseCert(v)
+  return typeof c === 'string' ? c : undefined
+}
+const keyCheck = (v: string): string | undefined => {
+  const k = parseKey(v)
+  return typeof k === 'string' ? k : undefined
+}
+
+const pairMatches = (certField: string, keyField: string): EntityCheck => (r) => {
+  const cert = r[certField]
+  const key = r[keyField]
+  if (typeof cert !== 'string' || typeof key !== 'string') return undefined
+  const c = parseCert(cert)
+  const k = parseKey(key)
+  if (typeof c === 'string' || typeof k === 'string') return undefined
+  const suffix = certField === 'cert' ? '' : ' (alternate)'
+  return c.checkPrivateKey(k) ? undefined : { entity: [`certificate does not match key${suffix}`] }
+}
+
+const altKeyType: EntityCheck = (r) => {
+  if (typeof r.cert !== 'string' || typeof r.cert_alt !== 'string') return undefined
+  const a = parseCert(r.cert)
+  const b = parseCert(r.cert_alt)
+  if (typeof a === 'string' || typeof b === 'string') return undefined
+  return a.publicKey.asymmetricKeyType === b.publicKey.asymmetricKeyType
+    ? { entity: ['certificate and alternative certificate need to have different type (e.g. RSA and ECDSA), the provided certificates were both of the same type'] }
+    : undefined
+}
+
+const pem = (required: boolean, description: string, check: (v: string) => string | undefined) =>
+  ({ type: 'string', required, description, checks: [check] }) as const
+
+export const certificates: EntitySchema = {
+  name: 'certificates',
+  singular: 'certificate',
+  fields: {
+    id: t.id(),
+    created_at: t.timestamp('When the certificate was created (seconds).'),
+    updated_at: t.timestamp('When the certificate was last updated (seconds).'),
+    cert: pem(true, 'PEM certificate (chain).', certCheck),
+    key: pem(true, 'PEM private key of the certificate.', keyCheck),
+    cert_alt: pem(false, 'Alternate PEM certificate of another key type (RSA vs ECDSA).', certCheck),
+    key_alt: pem(false, 'PEM private key of the alternate certificate.', keyCheck),
+    tags: t.tags(),
+  },
+  transient: ['snis'],
+  entityChecks: [t.allOrNone(['cert_alt', 'key_alt']), pairMatches('cert', 'key'), pairMatches('cert_alt', 'key_alt'), altKeyType],
+}
+
+const sniName = (v: string): string | undefined => {
+  if (isIP(v) !== 0) return `must not be an IP`
+  const { port } = t.splitHostPort(v)
+  if (port !== undefined) return `must not have a port`
+  return checkRouteHost(v)
+}
+
+export const snis: EntitySchema = {
+  name: 'snis',
+  singular: 'sni',
+  endpointKey: 'name',
+  fields: {
+    id: t.id(),
+    created_at: t.timestamp('When the SNI was created (seconds).'),
+    updated_at: t.timestamp('When the SNI was last updated (seconds).'),
+    name: { type: 'string', required: true, unique: true, description: 'Server name; `*` allowed as leftmost or rightmost label.', checks: [sniName] },
+    tags: t.tags(),
+    certificate: t.foreign('certificates', { required: true, description: 'The certificate served for this name.' }),
+  },
+}
+
+const caCheck = (v: string): string | undefined => {
+  const c = parseCert(v)
+  if (typeof c === 'string') return c
+  return c.ca ? undefined : 'certificate does not appear to be a CA because it is missing the "CA" basic constraint'
+}
+
+export const caCertificates: EntitySchema = {
+  name: 'ca_certificates',
+  singular: 'ca_certificate',
+  fields: {
+    id: t.id(),
+    created_at: t.timestamp('When the CA certificate was created (seconds).'),
+    updated_at: t.timestamp('When the CA certificate was last updated (seconds).'),
+    cert: pem(true, 'PEM CA certificate.', caCheck),
+    cert_digest: { type: 'string', unique: true, description: 'SHA-256 of the certificate (DER), computed when absent.' },
+    tags: t.tags(),
+  },
+  finish: (record) => {
+    if (record.cert_digest === null) {
+      const cert = new X509Certificate(record.cert as string)
+      record.cert_digest = createHash('sha256').update(cert.raw).digest('hex')
+    }
+  },
+}

@@ -1,0 +1,48 @@
+/** Every entity type of kong.yml, in dependency order (referenced before referencing). */
+import type { EntitySchema } from '../types.js'
+import { caCertificates, certificates, snis } from './certificates.js'
+import { consumers } from './consumers.js'
+import { acls, basicauthCredentials, keyauthCredentials } from './credentials.js'
+import { plugins } from './plugins.js'
+import { routes } from './routes.js'
+import { services } from './services.js'
+import { targets, upstreams } from './upstreams.js'
+
+export const ENTITIES: readonly EntitySchema[] = [
+  certificates,
+  caCertificates,
+  snis,
+  services,
+  routes,
+  consumers,
+  upstreams,
+  targets,
+  plugins,
+  keyauthCredentials,
+  basicauthCredentials,
+  acls,
+]
+
+/** Entity schemas by collection name. */
+export const ENTITY_BY_NAME: ReadonlyMap<string, EntitySchema> = new Map(ENTITIES.map((e) => [e.name, e]))
+
+/** A child collection that may be nested in a parent record, and the child's field pointing back. */
+export interface Nesting {
+  readonly child: EntitySchema
+  readonly field: string
+}
+
+/** Kong's mechanical nesting: a collection with a foreign key to P may be listed inside P's records. */
+export function nestingsOf(parent: EntitySchema): readonly Nesting[] {
+  const out: Nesting[] = []
+  for (const child of ENTITIES) {
+    for (const [field, def] of Object.entries(child.fields)) {
+      if (def.type === 'foreign' && def.reference === parent.name && !Object.hasOwn(parent.fields, child.name)) {
+        out.push({ child, field })
+      }
+    }
+  }
+  return out
+}
+
+export { DEFAULT_PLUGIN_PROTOCOLS } from './plugins.js'

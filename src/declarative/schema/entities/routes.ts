@@ -1,0 +1,201 @@
+/** The `routes` entity: the rules that match requests to a service. */
+import { isIP } from 'node:net'
+import { normalizePath } from '../../../util/uri.js'
+import * as t from '../typedefs.js'
+import type { EntityCheck, EntitySchema, Field, RecordField } from '../types.js'
+import { PROTOCOLS } from './services.js'
+
+const GROUPS = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']] as const
+
+/** A route host: a name or IP with an optional port and at most one `*` at either end. */
+export function checkRouteHost(value: string): string | undefined {
+  const stars = value.split('*').length - 1
+  if (stars > 1) return 'invalid wildcard: must have at most one wildcard'
+  const { host, port } = t.splitHostPort(value)
+  if (stars === 1 && !host.startsWith('*.') && !host.endsWith('.*')) {
+    return 'invalid wildcard: must be placed at leftmost or rightmost label'
+  }
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) return `invalid value: ${value}`
+  const plain = host.replace(/^\*\./, 'x.').replace(/\.\*$/, '.x')
+  return t.checkHost(plain) === undefined ? undefined : `invalid value: ${value}`
+}
+
+/** Compiles a route regex the way the router will; the message mirrors Kong's PCRE error. */
+export function compileRouteRegex(pattern: string): RegExp | string {
+  try {
+    return new RegExp(pattern, 'u')
+  } catch (err) {
+    return `invalid regex: '${pattern}' (PCRE returned: ${(err as Error).message.replace(/^Invalid regular expression: /, '')})`
+  }
+}
+
+/** A route path: prefix paths must be normalized, regex paths must compile. */
+export function checkRoutePath(value: string): string | undefined {
+  if (value.startsWith('~')) {
+    const pattern = value.slice(1)
+    if (!pattern.startsWith('/')) return 'should start with: / (fixed path) or ~/ (regex path)'
+    const compiled = compileRouteRegex(pattern)
+    return typeof compiled === 'string' ? compiled : undefined
+  }
+  if (!value.startsWith('/')) return 'should start with: / (fixed path) or ~/ (regex path)'
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(value)
+  if (bad) return `invalid url-encoded value: '${value.slice(bad.index, bad.index + 3)}'`
+  const normalized = normalizePath(value)
+  if (normalized !== value) return `non-normalized path, consider use '${normalized}' instead`
+  return undefined
+}
+
+const endpoint: RecordField = {
+  type: 'record',
+  description: 'An IP (or CIDR) and/or port.',
+  fields: {
+    ip: {
+      type: 'string',
+      description: 'IP address or CIDR block.',
+      checks: [(v: string) => (isIP(v.split('/')[0] as string) !== 0 ? undefined : `invalid ip or cidr range: '${v}'`)],
+    },
+    port: t.port({ description: 'Port number.' }),
+  },
+  entityChecks: [t.atLeastOneOf(['ip', 'port'])],
+}
+
+const endpoints = (description: string): Field => ({ type: 'set', elements: endpoint, description })
+
+const protocolsOf = (r: Readonly<Record<string, unknown>>): string[] => (r.protocols as string[] | null) ?? []
+const isSet = (v: unknown): boolean => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && Object.keys(v as object).length === 0)
+const list = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
+
+const protocolGroups: EntityCheck = (r) => {
+  const used = GROUPS.filter((g) => protocolsOf(r).some((p) => (g as readonly string[]).includes(p)))
+  if (used.length <= 1) return undefined
+  const sets = GROUPS.map((g) => `(${g.map((p) => `'${p}'`).join(', ')})`).join(', ')
+  return { fields: { protocols: `these sets are mutually exclusive: ${sets}` } }
+}
+
+const atLeastOneMatcher: EntityCheck = (r) => {
+  const protocols = protocolsOf(r)
+  let fields: string[]
+  let label: string
+  if (protocols.some((p) => ['tcp', 'tls', 'udp', 'tls_passthrough'].includes(p))) {
+    fields = ['sources', 'destinations', 'snis']
+    label = "'tcp', 'tls', 'tls_passthrough' or 'udp'"
+  } else if (protocols.some((p) => p === 'grpc' || p === 'grpcs')) {
+    fields = protocols.includes('grpcs') ? ['hosts', 'headers', 'paths', 'snis'] : ['hosts', 'headers', 'paths']
+    label = protocols.includes('grpcs') ? "'grpcs'" : "'grpc'"
+  } else if (protocols.includes('https')) {
+    fields = ['methods', 'hosts', 'headers', 'paths', 'snis']
+    label = "'https'"
+  } else {
+    fields = ['methods', 'hosts', 'headers', 'paths']
+    label = "'http'"
+  }
+  if (fields.some((f) => isSet(r[f]))) return undefined
+  return { entity: [`must set one of ${list(fields)} when 'protocols' is ${label}`] }
+}
+
+const snisNeedTls: EntityCheck = (r) => {
+  if (!isSet(r.snis)) return undefined
+  if (protocolsOf(r).some((p) => ['grpcs', 'https', 'tls', 'tls_passthrough'].includes(p))) return undefined
+  return { fields: { snis: "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'" } }
+}
+
+const noStreamFieldsOnHttp = (field: 'sources' | 'destinations'): EntityCheck => (r) => {
+  if (!isSet(r[field])) return undefined
+  const protocols = protocolsOf(r)
+  if (protocols.some((p) => p === 'http' || p === 'https')) {
+    return { fields: { [field]: `cannot set '${field}' when 'protocols' is 'http' or 'https'` } }
+  }
+  if (protocols.some((p) => p === 'grpc' || p === 'grpcs')) {
+    return { fields: { [field]: `cannot set '${field}' when 'protocols' is 'grpc' or 'grpcs'` } }
+  }
+  return undefined
+}
+
+const grpcStripPath: EntityCheck = (r) =>
+  protocolsOf(r).some((p) => p === 'grpc' || p === 'grpcs') && r.strip_path === true
+    ? { fields: { strip_path: "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'" } }
+    : undefined
+
+const noHostHeader: EntityCheck = (r) => {
+  const headers = r.headers as Record<string, unknown> | null
+  if (headers && Object.keys(headers).some((h) => h.toLowerCase() === 'host')) {
+    return { fields: { headers: "cannot contain 'host' header, which must be specified in the 'hosts' attribute" } }
+  }
+  return undefined
+}
+
+export const routes: EntitySchema = {
+  name: 'routes',
+  singular: 'route',
+  endpointKey: 'name',
+  fields: {
+    id: t.id(),
+    created_at: t.timestamp('When the route was created (seconds).'),
+    updated_at: t.timestamp('When the route was last updated (seconds).'),
+    name: t.name({ description: 'Unique name of the route.' }),
+    protocols: {
+      type: 'set',
+      required: true,
+      lenMin: 1,
+      default: ['http', 'https'],
+      description: 'Protocols this route accepts; one group of http/https, tcp/tls/udp, tls_passthrough or grpc/grpcs.',
+      elements: { type: 'string', oneOf: PROTOCOLS, description: 'A protocol.' },
+    },
+    methods: {
+      type: 'set',
+      description: 'HTTP methods that match (upper-case).',
+      elements: { type: 'string', match: /^[A-Z]+$/, description: 'An HTTP method.' },
+    },
+    hosts: {
+      type: 'array',
+      description: 'Host header values that match; `*` allowed as the leftmost or rightmost label.',
+      elements: { type: 'string', description: 'A host, optionally with a port.', checks: [checkRouteHost] },
+    },
+    paths: {
+      type: 'array',
+      description: 'Path prefixes (`/x`) or regexes (`~/x`) that match.',
+      elements: { type: 'string', description: 'A path or `~`-prefixed regex.', checks: [checkRoutePath] },
+    },
+    headers: {
+      type: 'map',
+      description: 'Header names and the values that match (`~*` prefix for a regex).',
+      keys: t.headerName({ description: 'A header name.' }),
+      values: { type: 'array', lenMin: 1, elements: { type: 'string', description: 'A value.' }, description: 'Accepted values.' },
+    },
+    https_redirect_status_code: {
+      type: 'integer',
+      required: true,
+      oneOf: [426, 301, 302, 307, 308],
+      default: 426,
+      description: 'Status sent when an https-only route is requested over http.',
+    },
+    regex_priority: { type: 'integer', default: 0, description: 'Orders regex routes; higher is tried first.' },
+    strip_path: { type: 'boolean', required: true, default: true, description: 'Remove the matched prefix from the upstream path.' },
+    path_handling: { type: 'string', oneOf: ['v0', 'v1'], default: 'v0', description: 'How service and route paths combine.' },
+    preserve_host: { type: 'boolean', required: true, default: false, description: 'Send the client Host header upstream.' },
+    request_buffering: { type: 'boolean', required: true, default: true, description: 'Buffer the request body before proxying.' },
+    response_buffering: { type: 'boolean', required: true, default: true, description: 'Buffer the response body before sending it.' },
+    snis: {
+      type: 'set',
+      description: 'TLS server names that match.',
+      elements: { type: 'string', description: 'A server name.', checks: [checkRouteHost] },
+    },
+    sources: endpoints('Client IP/port pairs that match (stream routes).'),
+    destinations: endpoints('Destination IP/port pairs that match (stream routes).'),
+    tags: t.tags(),
+    service: t.foreign('services', { description: 'The service this route forwards to.' }),
+  },
+  entityChecks: [
+    protocolGroups,
+    atLeastOneMatcher,
+    snisNeedTls,
+    noStreamFieldsOnHttp('sources'),
+    noStreamFieldsOnHttp('destinations'),
+    grpcStripPath,
+    noHostHeader,
+  ],
+  prepare: (input) => {
+    const protocols = Array.isArray(input.protocols) ? input.protocols : []
+    if (input.strip_path === undefined && protocols.some((p) => p === 'grpc' || p === 'grpcs')) input.strip_path = false
+  },
+}

@@ -1,0 +1,195 @@
+/**
+ * Shared field types (Kong's typedefs) and the reusable entity checks, each producing Kong's
+ * own error messages.
+ */
+import { isIP } from 'node:net'
+import type {
+  ArrayField,
+  CheckResult,
+  EntityCheck,
+  FieldBase,
+  ForeignField,
+  NumberField,
+  StringField,
+} from './types.js'
+
+type Opts = Partial<Omit<FieldBase, 'description'>> & { readonly description: string }
+
+/** Entity primary key: a UUID the node generates when absent. */
+export const id = (o: Partial<Opts> = {}): StringField => ({
+  type: 'string',
+  format: 'uuid',
+  auto: true,
+  description: 'Unique identifier (UUID); derived deterministically when absent.',
+  ...o,
+})
+
+/** Creation and update time stamps, in seconds since the epoch. */
+export const timestamp = (description: string): NumberField => ({ type: 'integer', auto: true, description })
+
+const TAG = /^[\x21-\x2b\x2d\x2e\x30-\x7e\u0080-\u{10ffff}]+$/u
+
+/** A set of free-form tags for grouping and filtering. */
+export const tags = (): ArrayField => ({
+  type: 'set',
+  description: 'Tags for grouping and filtering.',
+  elements: {
+    type: 'string',
+    description: 'One tag.',
+    checks: [
+      (v: string) =>
+        TAG.test(v) ? undefined : `invalid tag '${v}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,
+    ],
+  },
+})
+
+const NAME = /^[\p{L}\p{N}\p{M}.\-_~\u0080-\u{10ffff}]+$/u
+
+/** Kong's utf8_name: alphanumerics, `.`, `-`, `_`, `~`, or non-ASCII UTF-8. */
+export const name = (o: Opts): StringField => ({
+  type: 'string',
+  unique: true,
+  checks: [
+    (v: string) =>
+      NAME.test(v) && /^[^\x00-\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7d\x7f]*$/.test(v)
+        ? undefined
+        : `invalid value '${v}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`,
+  ],
+  ...o,
+})
+
+/** A TCP/UDP port. */
+export const port = (o: Opts): NumberField => ({ type: 'integer', between: [0, 65535], ...o })
+
+/** A timeout in milliseconds, Kong's 1 to 2^31-2 range. */
+export const timeout = (o: Opts): NumberField => ({ type: 'integer', between: [1, 2 ** 31 - 2], ...o })
+
+const HOSTNAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$/
+
+/** Splits `host[:port]`, understanding `[v6]:port`. */
+export function splitHostPort(value: string): { host: string; port?: string } {
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']')
+    if (end < 0) return { host: value }
+    const rest = value.slice(end + 1)
+    return rest.startsWith(':') ? { host: value.slice(1, end), port: rest.slice(1) } : { host: value.slice(1, end) }
+  }
+  const colons = value.split(':').length - 1
+  if (colons === 1) {
+    const i = value.indexOf(':')
+    return { host: value.slice(0, i), port: value.slice(i + 1) }
+  }
+  return { host: value }
+}
+
+/** A hostname or IP literal; an error message when it is neither. */
+export function checkHost(value: string): string | undefined {
+  if (isIP(value) !== 0 || HOSTNAME.test(value)) return undefined
+  return `invalid value: ${value}`
+}
+
+/** A host without a port (services' `host`). */
+export const host = (o: Opts): StringField => ({
+  type: 'string',
+  checks: [
+    (v: string) => {
+      const { host: h, port: p } = splitHostPort(v)
+      if (p !== undefined && isIP(v) === 0) return 'must not have a port'
+      return checkHost(h)
+    },
+  ],
+  ...o,
+})
+
+/** A host with an optional port (`example.com:8080`), for upstream Host headers. */
+export const hostWithOptionalPort = (o: Opts): StringField => ({
+  type: 'string',
+  checks: [
+    (v: string) => {
+      const { host: h, port: p } = splitHostPort(v)
+      if (p !== undefined && !/^\d{1,5}$/.test(p)) return `invalid port number`
+      return checkHost(h)
+    },
+  ],
+  ...o,
+})
+
+const PATH_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/
+
+/** An upstream or route path in URL form: leading `/`, no empty segments, valid escapes. */
+export function checkUrlPath(v: string): string | undefined {
+  if (!v.startsWith('/')) return 'should start with: /'
+  if (v.includes('//')) return 'must not have empty segments'
+  if (!PATH_CHARS.test(v)) return `invalid path: '${v}' (characters outside of the reserved list of RFC 3986 found)`
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(v)
+  if (bad) return `invalid url-encoded value: '${v.slice(bad.index, bad.index + 3)}'`
+  return undefined
+}
+
+/** A URL path field. */
+export const urlPath = (o: Opts): StringField => ({ type: 'string', checks: [checkUrlPath], ...o })
+
+/** A reference to another collection's entity. */
+export const foreign = (reference: string, o: Opts & { mustBeNull?: boolean }): ForeignField => ({
+  type: 'foreign',
+  reference,
+  ...o,
+})
+
+/** An HTTP header name. */
+export const headerName = (o: Opts): StringField => ({
+  type: 'string',
+  match: /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/,
+  ...o,
+})
+
+/** HTTP status codes Kong accepts in health checks and plugin configs. */
+export const httpStatus = (o: Opts): NumberField => ({ type: 'integer', between: [100, 999], ...o })
+
+const isSet = (v: unknown): boolean =>
+  v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && v !== ''
+
+const quoted = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
+
+/** At least one of the fields must be set. */
+export const atLeastOneOf =
+  (fields: readonly string[], label = fields): EntityCheck =>
+  (r) =>
+    fields.some((f) => isSet(r[f]))
+      ? undefined
+      : { entity: [`at least one of these fields must be non-empty: ${quoted(label)}`] }
+
+/** At most one of the fields may be set. */
+export const onlyOneOf =
+  (fields: readonly string[], label = fields): EntityCheck =>
+  (r) =>
+    fields.filter((f) => isSet(r[f])).length > 1
+      ? { entity: [`only one of these fields must be non-empty: ${quoted(label)}`] }
+      : undefined
+
+/** Either all the fields are set or none is. */
+export const allOrNone =
+  (fields: readonly string[]): EntityCheck =>
+  (r) => {
+    const n = fields.filter((f) => isSet(r[f])).length
+    return n === 0 || n === fields.length ? undefined : { entity: [`all or none of these fields must be set: ${quoted(fields)}`] }
+  }
+
+/**
+ * Kong's `conditional`: when `ifField` satisfies `when`, `thenField` must pass `then` (which
+ * returns the field's message); a failure also adds the entity-level conditional message.
+ */
+export const conditional =
+  (ifField: string, when: (v: unknown) => boolean, thenField: string, then: (v: unknown) => string | undefined): EntityCheck =>
+  (r): CheckResult | undefined => {
+    if (!when(r[ifField])) return undefined
+    const message = then(r[thenField])
+    if (message === undefined) return undefined
+    return {
+      fields: { [thenField]: message },
+      entity: [`failed conditional validation given value of field '${ifField}'`],
+    }
+  }
+
+/** A `then` for conditional: the field must be null. */
+export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)

@@ -1,0 +1,246 @@
+/**
+ * The one generic validator: checks a value against a declared field, fills defaults, and reports
+ * every problem with Kong's own messages at a path relative to the value it was given.
+ */
+import type { ArrayField, Field, MapField, NumberField, RecordField, StringField } from './types.js'
+
+/** A position inside a value: record keys and 0-based array indexes. */
+export type Path = readonly (string | number)[]
+
+/** One problem found while validating, at a path relative to the validated value. */
+export interface FieldIssue {
+  readonly path: Path
+  readonly message: string
+  /** Entity-level messages (Kong's `@entity`) rather than a field's own. */
+  readonly entity?: boolean
+}
+
+/** Collects issues under a base path. */
+export class IssueSink {
+  readonly issues: FieldIssue[] = []
+  /** Records one field-level message. */
+  field(path: Path, message: string): void {
+    this.issues.push({ path, message })
+  }
+  /** Records one entity-level message for the record at `path`. */
+  entity(path: Path, message: string): void {
+    this.issues.push({ path, message, entity: true })
+  }
+  get empty(): boolean {
+    return this.issues.length === 0
+  }
+}
+
+/** True for a plain JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** A structural copy of JSON data, so defaults and inputs are never shared between entities. */
+export function copyJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyJson) as T
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) defineKey(out, key, copyJson(value[key]))
+    return out as T
+  }
+  return value
+}
+
+/** Sets a key even when it is `__proto__`, without touching the object's prototype. */
+export function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    target[key] = value
+  }
+}
+
+/**
+ * Validates `value` against `field`, returning the normalized value (defaults filled, sets
+ * de-duplicated) or null where the value is unusable.
+ */
+export function validateField(field: Field, value: unknown, path: Path, sink: IssueSink): unknown {
+  if (value === undefined || value === null) {
+    if (field.default !== undefined) {
+      return field.type === 'record'
+        ? validateRecord(field, copyJson(field.default as Record<string, unknown>), path, sink)
+        : copyJson(field.default)
+    }
+    if (field.type === 'record' && field.required) return validateRecord(field, {}, path, sink)
+    if (field.required) sink.field(path, 'required field missing')
+    return null
+  }
+  const checked = checkType(field, value, path, sink)
+  if (checked === INVALID) return null
+  for (const check of field.checks ?? []) {
+    const message = (check as (v: unknown) => string | undefined)(checked)
+    if (message !== undefined) {
+      sink.field(path, message)
+      return null
+    }
+  }
+  return checked
+}
+
+const INVALID = Symbol('invalid')
+
+function checkType(field: Field, value: unknown, path: Path, sink: IssueSink): unknown {
+  switch (field.type) {
+    case 'string':
+      return checkString(field, value, path, sink)
+    case 'integer':
+    case 'number':
+      return checkNumber(field, value, path, sink)
+    case 'boolean':
+      if (typeof value !== 'boolean') return fail(sink, path, 'expected a boolean')
+      return value
+    case 'array':
+    case 'set':
+      return checkArray(field, value, path, sink)
+    case 'map':
+      return checkMap(field, value, path, sink)
+    case 'record':
+      if (!isRecord(value)) return fail(sink, path, 'expected a record')
+      return validateRecord(field, value, path, sink)
+    case 'foreign':
+      // References are resolved later against the whole config; here only their shape matters.
+      if (typeof value === 'string') return value
+      if (isRecord(value) && typeof value.id === 'string') return { id: value.id }
+      return fail(sink, path, 'expected a string')
+    case 'any':
+      return copyJson(value)
+  }
+}
+
+function fail(sink: IssueSink, path: Path, message: string): typeof INVALID {
+  sink.field(path, message)
+  return INVALID
+}
+
+function checkString(field: StringField, value: unknown, path: Path, sink: IssueSink): unknown {
+  if (typeof value !== 'string') return fail(sink, path, 'expected a string')
+  if (field.lenMin !== undefined && value.length < field.lenMin) {
+    return fail(sink, path, `length must be at least ${field.lenMin}`)
+  }
+  if (field.lenMax !== undefined && value.length > field.lenMax) {
+    return fail(sink, path, `length must be at most ${field.lenMax}`)
+  }
+  if (field.oneOf && !field.oneOf.includes(value)) {
+    return fail(sink, path, `expected one of: ${field.oneOf.join(', ')}`)
+  }
+  if (field.startsWith !== undefined && !value.startsWith(field.startsWith)) {
+    return fail(sink, path, `should start with: ${field.startsWith}`)
+  }
+  if (field.format === 'uuid' && !UUID.test(value)) return fail(sink, path, 'expected a valid UUID')
+  if (field.match && !field.match.test(value)) return fail(sink, path, `invalid value: ${value}`)
+  return value
+}
+
+/** Kong's UUID check: 8-4-4-4-12 hex, any case. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function checkNumber(field: NumberField, value: unknown, path: Path, sink: IssueSink): unknown {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return fail(sink, path, field.type === 'integer' ? 'expected an integer' : 'expected a number')
+  }
+  if (field.type === 'integer' && !Number.isInteger(value)) return fail(sink, path, 'expected an integer')
+  if (field.between && (value < field.between[0] || value > field.between[1])) {
+    return fail(sink, path, `value should be between ${field.between[0]} and ${field.between[1]}`)
+  }
+  if (field.gt !== undefined && !(value > field.gt)) {
+    return fail(sink, path, `value must be greater than ${field.gt}`)
+  }
+  if (field.oneOf && !field.oneOf.includes(value)) {
+    return fail(sink, path, `expected one of: ${field.oneOf.join(', ')}`)
+  }
+  return value
+}
+
+function checkArray(field: ArrayField, value: unknown, path: Path, sink: IssueSink): unknown {
+  if (!Array.isArray(value)) {
+    // Kong accepts an empty object where an array is expected: Lua cannot tell them apart.
+    if (isRecord(value) && Object.keys(value).length === 0) return []
+    return fail(sink, path, field.type === 'set' ? 'expected a set' : 'expected an array')
+  }
+  if (field.lenMin !== undefined && value.length < field.lenMin) {
+    return fail(sink, path, `length must be at least ${field.lenMin}`)
+  }
+  if (field.lenMax !== undefined && value.length > field.lenMax) {
+    return fail(sink, path, `length must be at most ${field.lenMax}`)
+  }
+  const before = sink.issues.length
+  const out: unknown[] = []
+  value.forEach((item, i) => {
+    if (item === null || item === undefined) {
+      sink.field([...path, i], 'required field missing')
+      return
+    }
+    out.push(validateField(field.elements, item, [...path, i], sink))
+  })
+  if (sink.issues.length > before) return INVALID
+  if (field.type === 'set') return dedupe(out)
+  return out
+}
+
+function dedupe(values: unknown[]): unknown[] {
+  const seen = new Set<string>()
+  return values.filter((v) => {
+    const key = JSON.stringify(v)
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+function checkMap(field: MapField, value: unknown, path: Path, sink: IssueSink): unknown {
+  if (!isRecord(value)) return fail(sink, path, 'expected a map')
+  const out: Record<string, unknown> = {}
+  const before = sink.issues.length
+  for (const key of Object.keys(value)) {
+    const k = validateField(field.keys, key, [...path, key], sink)
+    if (k === null) continue
+    defineKey(out, key, validateField(field.values, value[key], [...path, key], sink))
+  }
+  return sink.issues.length > before ? INVALID : out
+}
+
+/**
+ * Validates a record: unknown keys are errors, every declared field is present in the result
+ * (null where unset), and entity checks run once the fields themselves are valid.
+ */
+export function validateRecord(
+  field: Pick<RecordField, 'fields' | 'entityChecks'>,
+  value: Record<string, unknown>,
+  path: Path,
+  sink: IssueSink,
+  allowed: ReadonlySet<string> = NO_KEYS,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(field.fields, key) && !allowed.has(key)) sink.field([...path, key], 'unknown field')
+  }
+  const before = sink.issues.length
+  for (const [name, sub] of Object.entries(field.fields)) {
+    out[name] = validateField(sub, Object.hasOwn(value, name) ? value[name] : undefined, [...path, name], sink)
+  }
+  if (sink.issues.length === before) runEntityChecks(field.entityChecks ?? [], out, path, sink)
+  return out
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set()
+
+/** Runs cross-field checks, reporting field messages under their fields and the rest as `@entity`. */
+export function runEntityChecks(
+  checks: readonly ((r: Readonly<Record<string, unknown>>) => { fields?: Readonly<Record<string, string>>; entity?: readonly string[] } | undefined)[],
+  record: Readonly<Record<string, unknown>>,
+  path: Path,
+  sink: IssueSink,
+): void {
+  for (const check of checks) {
+    const result = check(record)
+    if (!result) continue
+    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field([...path, name], message)
+    for (const message of result.entity ?? []) sink.entity(path, message)
+  }
+}

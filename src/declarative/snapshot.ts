@@ -1,0 +1,34 @@
+/** The Snapshot: one validated, normalized, hashed and frozen configuration. Pure data. */
+import type { ConfigHashes } from './hash.js'
+import type { Entity } from './normalize.js'
+
+export interface Snapshot {
+  /** Always "3.0": older formats are migrated on load. */
+  readonly formatVersion: '3.0'
+  /** Whether load-time transformations (password hashing) were applied. */
+  readonly transform: boolean
+  /** Entities by collection, each list sorted by id. */
+  readonly entities: Readonly<Record<string, readonly Entity[]>>
+  /** configuration_hash: 32 lowercase hex, never all zeros. */
+  readonly hash: string
+  /** The config hash and the per-group hashes. */
+  readonly hashes: ConfigHashes
+  /** Where the config came from: a file path, "POST /config", ... */
+  readonly source: string
+  /** When it was loaded, in milliseconds since the epoch. */
+  readonly loadedAt: number
+}
+
+/** Freezes a value and everything reachable from it, so no request can mutate a live config. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+/** How many entities a snapshot holds, by collection. */
+export function countEntities(snapshot: Snapshot): Record<string, number> {
+  return Object.fromEntries(Object.entries(snapshot.entities).map(([k, v]) => [k, v.length]))
+}

@@ -1,0 +1,24 @@
+/** Runs the built `kong-dbless` binary as a real process and captures what it prints. */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Spawns `node dist/cli.js ...args` in `cwd` and waits for it to exit. */
+export function runBin(args: readonly string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
