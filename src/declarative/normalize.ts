@@ -10,7 +10,7 @@ import { deterministicId } from './ids.js'
 import { migrateRoutePaths } from './migrate.js'
 import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf } from './schema/entities/index.js'
 import type { EntitySchema, PluginSchemaLookup } from './schema/types.js'
-import { IssueSink, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
+import { IssueSink, defineKey, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
 
 /** The format versions Kong reads; older ones are migrated to 3.0. */
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const
@@ -152,7 +152,7 @@ class NodeBuilder {
     const work: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(input)) {
       if (k === '_comment' || k === '_ignore' || nestedNames.includes(k) || schema.transient?.includes(k)) continue
-      work[k] = v
+      defineKey(work, k, v)
     }
     const sink = new IssueSink()
     const embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] = []

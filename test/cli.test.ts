@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { runBin } from './helpers/cli.js'
+import { load } from './helpers/load.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-cli-'))
+const GOOD = '_format_version: "3.0"\nservices:\n- name: s\n  url: http://example.com\n  routes:\n  - name: r\n    paths: [/]\n'
+writeFileSync(join(dir, 'good.yml'), GOOD)
+writeFileSync(join(dir, 'bad.yml'), '_format_version: "3.0"\nservices:\n- name: s\n  port: 99999\n  routes:\n  - paths: [nope]\n')
+writeFileSync(join(dir, 'broken.yml'), '_format_version: "3.0"\nservices: [\n')
+writeFileSync(join(dir, 'config.txt'), GOOD)
+writeFileSync(join(dir, 'good.json'), JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://example.com', routes: [{ name: 'r', paths: ['/'] }] }] }))
+
+t.test('config parse prints "parse successful" for a valid file', async (t) => {
+  const r = await runBin(['config', 'parse', 'good.yml'], dir)
+  t.equal(r.code, 0)
+  t.equal(r.stdout, 'parse successful\n')
+})
+
+t.test('config parse lists every error with file, line, column and entity path, then exits 1', async (t) => {
+  const r = await runBin(['config', 'parse', 'bad.yml'], dir)
+  t.equal(r.code, 1)
+  t.match(r.stderr, /^Error: Failed parsing: 3 errors\n/)
+  t.match(r.stderr, 'bad.yml:3:3: services[0].host: required field missing')
+  t.match(r.stderr, 'bad.yml:4:3: services[0].port: value should be between 0 and 65535')
+  t.match(r.stderr, 'bad.yml:6:13: services[0].routes[0].paths[0]: should start with: / (fixed path) or ~/ (regex path)')
+  t.match(r.stderr, "in 'services':\n  - in entry 1 of 'services':", "Kong's pretty form follows")
+})
+
+t.test('config parse reports unreadable text with its position', async (t) => {
+  const r = await runBin(['config', 'parse', 'broken.yml'], dir)
+  t.equal(r.code, 1)
+  t.match(r.stderr, /^Error: Failed parsing:\nbroken\.yml:3:\d+: failed parsing declarative configuration: /)
+  const ext = await runBin(['config', 'parse', 'config.txt'], dir)
+  t.match(ext.stderr, 'unknown file type: config.txt. (Accepted types: json, yaml)')
+  const missing = await runBin(['config', 'parse', 'nope.yml'], dir)
+  t.match(missing.stderr, 'Error: cannot read nope.yml: ENOENT')
+  const none = await runBin(['config', 'parse'], dir)
+  t.equal(none.code, 1)
+  t.match(none.stderr, 'Error: expected a declarative configuration file')
+})
+
+t.test('config hash prints exactly what loading the file yields, for YAML and JSON alike', async (t) => {
+  const yml = await runBin(['config', 'hash', 'good.yml'], dir)
+  const json = await runBin(['config', 'hash', 'good.json'], dir)
+  t.equal(yml.code, 0)
+  t.equal(yml.stdout, `${(await load(GOOD)).hash}\n`)
+  t.equal(json.stdout, yml.stdout, 'same content, same hash')
+})
+
+t.test('config init writes a starter file that parses, and never overwrites', async (t) => {
+  const first = await runBin(['config', 'init', 'starter.yml'], dir)
+  t.equal(first.code, 0)
+  t.equal((await runBin(['config', 'parse', 'starter.yml'], dir)).code, 0, 'the starter file is valid')
+  const again = await runBin(['config', 'init', 'starter.yml'], dir)
+  t.equal(again.code, 1)
+  t.match(again.stderr, `${join(dir, 'starter.yml')} already exists.\nWill not overwrite it.`)
+})
+
+t.test('config schema prints a JSON Schema generated from the declarations', async (t) => {
+  const r = await runBin(['config', 'schema'], dir)
+  t.equal(r.code, 0)
+  const schema = JSON.parse(r.stdout) as { $defs: Record<string, { properties: Record<string, { default?: unknown; enum?: unknown[] }> }> }
+  t.same(schema.$defs.services?.properties.port?.default, 80, 'defaults come from the schema')
+  t.ok(schema.$defs.plugins?.properties.name?.enum?.includes('key-auth'), 'bundled plugins are listed')
+  t.ok(schema.$defs.services?.properties.routes, 'nesting is described')
+  await runBin(['config', 'schema', 'schema.json'], dir)
+  t.same(JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')), schema, 'written to a file on request')
+})
+
+t.test('version, help and unknown commands', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal((await runBin(['version'], dir)).stdout, `kong-dbless ${pkg.version}\n`)
+  t.equal((await runBin(['--help'], dir)).code, 0)
+  const unknown = await runBin(['frobnicate'], dir)
+  t.equal(unknown.code, 1)
+  t.match(unknown.stderr, "Error: unknown command 'frobnicate'")
+  t.equal((await runBin(['config', 'frob'], dir)).code, 1)
+})
