@@ -4,7 +4,6 @@
  * change it and every meaningful change does. Group hashes tell which part changed.
  */
 import xxhash from 'xxhash-wasm'
-import { canonicalJson } from './canonical.js'
 import type { Entity } from './normalize.js'
 
 /** Reported while no valid configuration is loaded, and only then. */
@@ -38,7 +37,21 @@ const SEED_B = 0x9e3779b97f4a7c15n
 /** 32 lowercase hex characters of a text; needs initHasher() first. */
 export function hash128(text: string): string {
   if (!hasher) throw new Error('initHasher() must be awaited before hashing')
-  return hasher.h64ToString(text, SEED_A) + hasher.h64ToString(text, SEED_B)
+  const bytes = Buffer.from(text, 'utf8')
+  return hex64(hasher.h64Raw(bytes, SEED_A)) + hex64(hasher.h64Raw(bytes, SEED_B))
+}
+
+function hex64(value: bigint): string {
+  return value.toString(16).padStart(16, '0')
+}
+
+/**
+ * The canonical text of normalized data. Records come out of validation with keys in schema
+ * order and maps sorted, so JSON.stringify is already canonical (a test holds this to
+ * canonicalJson) and runs natively.
+ */
+function canonicalText(value: unknown): string {
+  return JSON.stringify(value)
 }
 
 /**
@@ -50,9 +63,11 @@ export function hashConfig(
   meta: Readonly<Record<string, unknown>>,
 ): ConfigHashes {
   const group = (list: readonly Entity[] | undefined): string =>
-    list && list.length > 0 ? hash128(canonicalJson(list)) : EMPTY_CONFIG_HASH
-  const rest: Record<string, unknown> = { ...meta }
-  for (const [name, list] of Object.entries(entities)) {
+    list && list.length > 0 ? hash128(canonicalText(list)) : EMPTY_CONFIG_HASH
+  const rest: Record<string, unknown> = {}
+  for (const key of Object.keys(meta).sort()) rest[key] = meta[key]
+  for (const name of Object.keys(entities).sort()) {
+    const list = entities[name] as readonly Entity[]
     if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest[name] = list
   }
   const routes = group(entities.routes)
@@ -60,7 +75,7 @@ export function hashConfig(
   const plugins = group(entities.plugins)
   const upstreams = group(entities.upstreams)
   const targets = group(entities.targets)
-  const restHash = hash128(canonicalJson(rest))
+  const restHash = hash128(canonicalText(rest))
   let config = hash128(routes + services + plugins + upstreams + targets + restHash)
   if (config === EMPTY_CONFIG_HASH) config = hash128(`${config}!`)
   return { config, routes, services, plugins, upstreams, targets, rest: restHash }

@@ -1,22 +1,42 @@
-/** Deterministic entity ids, derived exactly as Kong derives them (UUIDv5 per collection). */
-import { v5 } from 'uuid'
+/**
+ * Deterministic entity ids, derived exactly as Kong derives them: UUIDv5 (RFC 4122, SHA-1) of a
+ * key in a per-collection namespace. Written on node:crypto rather than a uuid library because
+ * it runs once per entity on every load, and per-call namespace parsing showed in profiles.
+ */
+import { createHash } from 'node:crypto'
 
 /** Kong's root namespace for declarative ids. */
 export const ID_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5'
 
-const namespaces = new Map<string, string>()
+/** UUIDv5 of `name` in the namespace given as 16 bytes. */
+function uuidV5(name: string, namespace: Buffer): string {
+  const h = createHash('sha1').update(namespace).update(name, 'utf8').digest()
+  h[6] = ((h[6] as number) & 0x0f) | 0x50
+  h[8] = ((h[8] as number) & 0x3f) | 0x80
+  const x = h.toString('hex', 0, 16)
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`
+}
 
-/** The UUIDv5 namespace of a collection: uuid_v5(ID_NAMESPACE, collection). */
-export function collectionNamespace(collection: string): string {
+const bytesOf = (uuid: string): Buffer => Buffer.from(uuid.replace(/-/g, ''), 'hex')
+const ROOT = bytesOf(ID_NAMESPACE)
+const namespaces = new Map<string, { text: string; bytes: Buffer }>()
+
+function namespaceOf(collection: string): { text: string; bytes: Buffer } {
   let ns = namespaces.get(collection)
   if (ns === undefined) {
-    ns = v5(collection, ID_NAMESPACE)
+    const text = uuidV5(collection, ROOT)
+    ns = { text, bytes: bytesOf(text) }
     namespaces.set(collection, ns)
   }
   return ns
 }
 
+/** The UUIDv5 namespace of a collection: uuid_v5(ID_NAMESPACE, collection). */
+export function collectionNamespace(collection: string): string {
+  return namespaceOf(collection).text
+}
+
 /** The id of an entity of `collection` whose identifying key is `key`. */
 export function deterministicId(collection: string, key: string): string {
-  return v5(key, collectionNamespace(collection))
+  return uuidV5(key, namespaceOf(collection).bytes)
 }

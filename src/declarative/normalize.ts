@@ -10,7 +10,7 @@ import { deterministicId } from './ids.js'
 import { migrateRoutePaths } from './migrate.js'
 import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf } from './schema/entities/index.js'
 import type { EntitySchema, PluginSchemaLookup } from './schema/types.js'
-import { IssueSink, defineKey, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
+import { IssueSink, child, defineKey, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
 
 /** The format versions Kong reads; older ones are migrated to 3.0. */
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const
@@ -156,8 +156,7 @@ class NodeBuilder {
     }
     const sink = new IssueSink()
     const embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] = []
-    for (const [field, def] of Object.entries(schema.fields)) {
-      if (def.type !== 'foreign') continue
+    for (const { name: field, reference } of factsOf(schema).foreign) {
       const value = work[field]
       if (parent && field === parent.field) {
         if (value !== undefined && value !== null && !refersTo(value, parent.node)) sink.field([field], 'value must be null')
@@ -167,7 +166,7 @@ class NodeBuilder {
         sink.field([field], 'value must be null')
         delete work[field]
       } else if (isRecord(value) && Object.keys(value).some((k) => k !== 'id')) {
-        const target = ENTITY_BY_NAME.get(def.reference)
+        const target = ENTITY_BY_NAME.get(reference)
         if (target) {
           embedded.push({ field, input: value, schema: target })
           delete work[field]
@@ -182,7 +181,7 @@ class NodeBuilder {
       if (result.error !== undefined) sink.field([name], result.error)
       else Object.assign(work, result.fields)
     }
-    const record = schema.name === 'plugins' ? this.#plugin(work, sink) : validateRecord(schema, work, [], sink)
+    const record = schema.name === 'plugins' ? this.#plugin(work, sink) : validateRecord(schema, work, undefined, sink)
     if (sink.empty) schema.finish?.(record)
     for (const issue of sink.issues) {
       const where = [...at, ...issue.path]
@@ -231,13 +230,13 @@ class NodeBuilder {
     const plugin = typeof name === 'string' ? this.options.pluginSchemas(name) : undefined
     if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
     const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
-    const record = validateRecord(schema, work, [], sink)
+    const record = validateRecord(schema, work, undefined, sink)
     if (typeof name === 'string' && !plugin) {
       sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
       return record
     }
     if (!plugin) return record
-    record.config = validateField({ ...plugin.config, required: true }, work.config, ['config'], sink)
+    record.config = validateField({ ...plugin.config, required: true }, work.config, child(undefined, 'config'), sink)
     if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
     if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
     if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
@@ -345,70 +344,94 @@ function nameOf(node: Node): string {
   return endpointKeyOf(node) ?? node.id
 }
 
+/** Per-schema field lists, computed once instead of per entity. */
+interface SchemaFacts {
+  readonly foreign: readonly { name: string; reference: string }[]
+  readonly unique: readonly string[]
+}
+const FACTS = new Map<EntitySchema, SchemaFacts>()
+function factsOf(schema: EntitySchema): SchemaFacts {
+  let facts = FACTS.get(schema)
+  if (!facts) {
+    const foreign: { name: string; reference: string }[] = []
+    const unique: string[] = []
+    for (const [name, def] of Object.entries(schema.fields)) {
+      if (def.type === 'foreign') foreign.push({ name, reference: def.reference })
+      if (def.unique && name !== schema.endpointKey) unique.push(name)
+    }
+    facts = { foreign, unique }
+    FACTS.set(schema, facts)
+  }
+  return facts
+}
+
+/** A two-level index: collection, then key. */
+class Index<V> {
+  readonly #maps = new Map<string, Map<string, V>>()
+  get(collection: string, key: string): V | undefined {
+    return this.#maps.get(collection)?.get(key)
+  }
+  /** Stores the value unless the key is taken; returns whether it was stored. */
+  add(collection: string, key: string, value: V): boolean {
+    let map = this.#maps.get(collection)
+    if (!map) this.#maps.set(collection, (map = new Map()))
+    if (map.has(key)) return false
+    map.set(key, value)
+    return true
+  }
+}
+
 function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): void {
-  const byKey = new Map<string, Node>()
-  const flagged = new Set<Node>()
   const violation = (node: Node, what: string, value: string): string =>
     `uniqueness violation: '${node.schema.name}' entity with ${what} set to '${value}' already declared`
+  const byKey = new Index<Node>()
+  const byId = new Index<Node>()
+  const byField = new Index<Node>()
   for (const node of all) {
+    const collection = node.schema.name
     const ek = node.schema.endpointKey
     const value = endpointKeyOf(node)
-    if (ek === undefined || value === undefined) continue
-    const k = `${node.schema.name}\u0000${value}`
-    if (byKey.has(k)) {
-      flagged.add(node)
+    let flagged = false
+    if (ek !== undefined && value !== undefined && !byKey.add(collection, value, node)) {
+      flagged = true
       issues.push({ kind: 'field', key: node.origin.at, at: [...node.origin.at, ek], message: violation(node, ek, value), entity: node.origin })
-    } else {
-      byKey.set(k, node)
     }
-  }
-  const byId = new Set<string>()
-  for (const node of all) {
-    const k = `${node.schema.name}\u0000${node.id}`
-    if (byId.has(k) && !flagged.has(node)) {
+    if (!byId.add(collection, node.id, node) && !flagged) {
       issues.push({ kind: 'field', key: node.origin.at, at: node.origin.at, message: violation(node, 'primary key', node.id), entity: node.origin })
     }
-    byId.add(k)
-  }
-  const byField = new Map<string, Node>()
-  for (const node of all) {
-    for (const [field, def] of Object.entries(node.schema.fields)) {
-      if (!def.unique || field === node.schema.endpointKey) continue
+    for (const field of factsOf(node.schema).unique) {
       const v = node.record[field]
       if (v === null || v === undefined) continue
-      const k = `${node.schema.name}\u0000${field}\u0000${String(v)}`
-      if (byField.has(k)) {
+      if (!byField.add(`${collection}.${field}`, String(v), node)) {
         issues.push({
           kind: 'field',
-          key: [node.schema.name, nameOf(node)],
+          key: [collection, nameOf(node)],
           at: [...node.origin.at, field],
           message: violation(node, field, String(v)),
           entity: node.origin,
         })
-      } else {
-        byField.set(k, node)
       }
     }
   }
 }
 
 function resolveReferences(all: readonly Node[], issues: ConfigIssue[]): void {
-  const byId = new Map<string, Node>()
-  const byName = new Map<string, Node>()
+  const byId = new Index<Node>()
+  const byName = new Index<Node>()
   for (const node of all) {
-    byId.set(`${node.schema.name}\u0000${node.id}`, node)
+    byId.add(node.schema.name, node.id, node)
     const name = endpointKeyOf(node)
-    if (name !== undefined) byName.set(`${node.schema.name}\u0000${name}`, node)
+    if (name !== undefined) byName.add(node.schema.name, name, node)
   }
   for (const node of all) {
-    for (const [field, def] of Object.entries(node.schema.fields)) {
-      if (def.type !== 'foreign' || field === node.parentField || node.embedded.some((e) => e.field === field)) continue
+    for (const { name: field, reference } of factsOf(node.schema).foreign) {
+      if (field === node.parentField) continue
       const value = node.record[field]
-      if (value === null || value === undefined) continue
+      if (value === null || value === undefined || node.embedded.some((e) => e.field === field)) continue
       const target =
         typeof value === 'string'
-          ? (byName.get(`${def.reference}\u0000${value}`) ?? byId.get(`${def.reference}\u0000${value}`))
-          : byId.get(`${def.reference}\u0000${(value as { id: string }).id}`)
+          ? (byName.get(reference, value) ?? byId.get(reference, value))
+          : byId.get(reference, (value as { id: string }).id)
       if (target) {
         node.record[field] = { id: target.id }
         continue
@@ -418,7 +441,7 @@ function resolveReferences(all: readonly Node[], issues: ConfigIssue[]): void {
         kind: 'list',
         key: [node.schema.name, nameOf(node)],
         at: [...node.origin.at, field],
-        message: `invalid reference '${field}: ${shown}' (no such entry in '${def.reference}')`,
+        message: `invalid reference '${field}: ${shown}' (no such entry in '${reference}')`,
         entity: node.origin,
         field,
       })

@@ -2,7 +2,7 @@
  * Text to plain data: kong.yml or JSON in, a tree of plain objects out, within limits that keep
  * hostile input (huge, deep, binary, alias bombs) from hurting the node.
  */
-import { YAMLException, constructFromEvents, parseEvents } from 'js-yaml'
+import { EVENT_ID, YAMLException, constructFromEvents, parseEvents } from 'js-yaml'
 import { copyJson, isRecord } from './schema/validate.js'
 import { KONG_YAML_SCHEMA } from './yaml-schema.js'
 
@@ -92,17 +92,34 @@ export function parseConfigText(text: string, source: string, format: TextFormat
   }
   if (text.includes('\u0000')) throw new ConfigParseError('input is not UTF-8 text (binary data)', source, ...at(text, text.indexOf('\u0000')))
   let value: unknown
+  let aliases = 0
   if (format === 'json') {
     value = parseJson(text, source)
   } else if (format === 'yaml') {
-    value = parseYaml(text, source, limits)
+    ;({ value, aliases } = parseYaml(text, source, limits))
   } else {
     value = tryJson(text)
-    if (!isRecord(value)) value = parseYaml(text, source, limits)
+    if (!isRecord(value)) ({ value, aliases } = parseYaml(text, source, limits))
   }
   if (!isRecord(value)) throw new ConfigParseError('expected an object', source)
+  if (aliases === 0) {
+    checkDepth(value, 0, source, limits)
+    return value
+  }
+  // Aliases share objects: measure the expanded size without expanding, then copy for real.
   checkShape(value, source, limits)
   return copyJson(value)
+}
+
+function checkDepth(value: unknown, depth: number, source: string, limits: ParseLimits): void {
+  if (typeof value !== 'object' || value === null) return
+  if (depth > limits.maxDepth) throw new ConfigParseError(`nesting is deeper than ${limits.maxDepth} levels`, source)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1, source, limits)
+  } else {
+    const record = value as Record<string, unknown>
+    for (const key in record) checkDepth(record[key], depth + 1, source, limits)
+  }
 }
 
 function at(text: string, offset: number): [number, number] {
@@ -134,9 +151,11 @@ function fail(reason: string, source: string, line: number, column: number): nev
   throw new ConfigParseError(reason, source, line, column)
 }
 
-function parseYaml(text: string, source: string, limits: ParseLimits): unknown {
+function parseYaml(text: string, source: string, limits: ParseLimits): { value: unknown; aliases: number } {
   try {
     const events = parseEvents(text, { filename: source, maxDepth: limits.maxDepth })
+    let aliases = 0
+    for (const event of events) if (event.type === EVENT_ID.ALIAS) aliases++
     const docs = constructFromEvents(events, {
       source: text,
       filename: source,
@@ -145,7 +164,7 @@ function parseYaml(text: string, source: string, limits: ParseLimits): unknown {
     })
     if (docs.length === 0) throw new ConfigParseError('expected an object (the input is empty)', source)
     if (docs.length > 1) throw new ConfigParseError('expected a single document in the stream, but found more', source)
-    return docs[0]
+    return { value: docs[0], aliases }
   } catch (err) {
     if (err instanceof ConfigParseError) throw err
     if (err instanceof YAMLException) {

@@ -21,9 +21,19 @@ export interface Snapshot {
 
 /** Freezes a value and everything reachable from it, so no request can mutate a live config. */
 export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value
+  Object.freeze(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i]
+      if (child !== null && typeof child === 'object') deepFreeze(child)
+    }
+  } else {
+    const record = value as Record<string, unknown>
+    for (const key in record) {
+      const child = record[key]
+      if (child !== null && typeof child === 'object') deepFreeze(child)
+    }
   }
   return value
 }

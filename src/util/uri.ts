@@ -35,5 +35,7 @@ export function removeDotSegments(path: string): string {
 /** Kong's `normalize(uri, merge_slashes=true)`: the form routers match against. */
 export function normalizePath(path: string): string {
   if (path === '' || path === '/') return path
+  // Most paths have nothing to decode or collapse; skip the work for them.
+  if (!path.includes('%') && !path.includes('//') && !path.includes('/.')) return path
   return removeDotSegments(decodeUnreserved(path))
 }

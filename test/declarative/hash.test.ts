@@ -68,3 +68,24 @@ t.test('hash128 is stable and needs the hasher', async (t) => {
   t.not(hash128('abc'), hash128('abd'))
   t.equal(hash128('').length, 32)
 })
+
+t.test('normalized entities serialize canonically (what lets the hash use JSON.stringify)', async (t) => {
+  const { canonicalJson } = await import('../../src/declarative/canonical.js')
+  const s = await load(`_format_version: "3.0"
+services:
+- port: 8080
+  name: s
+  host: x
+  routes:
+  - headers: {x-b: [b], x-a: [a]}
+    paths: [/]
+    name: r
+upstreams:
+- name: u
+  healthchecks: {passive: {unhealthy: {timeouts: 3}}, active: {headers: {z: [1], a: [2]}}}
+plugins:
+- name: request-transformer
+  config: {add: {headers: ["b:1", "a:2"]}}
+`)
+  for (const [name, list] of Object.entries(s.entities)) t.equal(JSON.stringify(list), canonicalJson(list), name)
+})

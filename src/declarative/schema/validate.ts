@@ -15,16 +15,44 @@ export interface FieldIssue {
   readonly entity?: boolean
 }
 
+/**
+ * A position built while validating: a linked list, so valid input allocates no path arrays;
+ * it becomes a Path only when there is something to report.
+ */
+export interface Loc {
+  readonly up: Loc | undefined
+  readonly key: string | number
+}
+
+/** The location of `key` inside `up`. */
+export const child = (up: Loc | undefined, key: string | number): Loc => ({ up, key })
+
+/**
+ * A location whose key is rewritten as a loop moves on. Safe because IssueSink turns a Loc into
+ * a Path the moment an issue is recorded, and nothing else keeps a Loc.
+ */
+interface Cursor {
+  readonly up: Loc | undefined
+  key: string | number
+}
+
+function toPath(where: Loc | Path | undefined): Path {
+  if (Array.isArray(where)) return where
+  const out: (string | number)[] = []
+  for (let l = where as Loc | undefined; l; l = l.up) out.push(l.key)
+  return out.reverse()
+}
+
 /** Collects issues under a base path. */
 export class IssueSink {
   readonly issues: FieldIssue[] = []
   /** Records one field-level message. */
-  field(path: Path, message: string): void {
-    this.issues.push({ path, message })
+  field(where: Loc | Path | undefined, message: string): void {
+    this.issues.push({ path: toPath(where), message })
   }
-  /** Records one entity-level message for the record at `path`. */
-  entity(path: Path, message: string): void {
-    this.issues.push({ path, message, entity: true })
+  /** Records one entity-level message for the record at `where`. */
+  entity(where: Loc | Path | undefined, message: string): void {
+    this.issues.push({ path: toPath(where), message, entity: true })
   }
   get empty(): boolean {
     return this.issues.length === 0
@@ -36,12 +64,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** A structural copy of JSON data, so defaults and inputs are never shared between entities. */
+/**
+ * A structural copy of JSON data with object keys sorted, so defaults and inputs are never
+ * shared between entities and free-form values are already in canonical order.
+ */
 export function copyJson<T>(value: T): T {
   if (Array.isArray(value)) return value.map(copyJson) as T
   if (isRecord(value)) {
     const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) defineKey(out, key, copyJson(value[key]))
+    for (const key of Object.keys(value).sort()) defineKey(out, key, copyJson(value[key]))
     return out as T
   }
   return value
@@ -60,7 +91,7 @@ export function defineKey(target: Record<string, unknown>, key: string, value: u
  * Validates `value` against `field`, returning the normalized value (defaults filled, sets
  * de-duplicated) or null where the value is unusable.
  */
-export function validateField(field: Field, value: unknown, path: Path, sink: IssueSink): unknown {
+export function validateField(field: Field, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (value === undefined || value === null) {
     if (field.default !== undefined) {
       return field.type === 'record'
@@ -85,7 +116,7 @@ export function validateField(field: Field, value: unknown, path: Path, sink: Is
 
 const INVALID = Symbol('invalid')
 
-function checkType(field: Field, value: unknown, path: Path, sink: IssueSink): unknown {
+function checkType(field: Field, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   switch (field.type) {
     case 'string':
       return checkString(field, value, path, sink)
@@ -113,12 +144,12 @@ function checkType(field: Field, value: unknown, path: Path, sink: IssueSink): u
   }
 }
 
-function fail(sink: IssueSink, path: Path, message: string): typeof INVALID {
+function fail(sink: IssueSink, path: Loc | undefined, message: string): typeof INVALID {
   sink.field(path, message)
   return INVALID
 }
 
-function checkString(field: StringField, value: unknown, path: Path, sink: IssueSink): unknown {
+function checkString(field: StringField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (typeof value !== 'string') return fail(sink, path, 'expected a string')
   if (field.lenMin !== undefined && value.length < field.lenMin) {
     return fail(sink, path, `length must be at least ${field.lenMin}`)
@@ -140,7 +171,7 @@ function checkString(field: StringField, value: unknown, path: Path, sink: Issue
 /** Kong's UUID check: 8-4-4-4-12 hex, any case. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-function checkNumber(field: NumberField, value: unknown, path: Path, sink: IssueSink): unknown {
+function checkNumber(field: NumberField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return fail(sink, path, field.type === 'integer' ? 'expected an integer' : 'expected a number')
   }
@@ -157,7 +188,7 @@ function checkNumber(field: NumberField, value: unknown, path: Path, sink: Issue
   return value
 }
 
-function checkArray(field: ArrayField, value: unknown, path: Path, sink: IssueSink): unknown {
+function checkArray(field: ArrayField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (!Array.isArray(value)) {
     // Kong accepts an empty object where an array is expected: Lua cannot tell them apart.
     if (isRecord(value) && Object.keys(value).length === 0) return []
@@ -171,13 +202,13 @@ function checkArray(field: ArrayField, value: unknown, path: Path, sink: IssueSi
   }
   const before = sink.issues.length
   const out: unknown[] = []
-  value.forEach((item, i) => {
-    if (item === null || item === undefined) {
-      sink.field([...path, i], 'required field missing')
-      return
-    }
-    out.push(validateField(field.elements, item, [...path, i], sink))
-  })
+  const at: Cursor = { up: path, key: 0 }
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i]
+    at.key = i
+    if (item === null || item === undefined) sink.field(at, 'required field missing')
+    else out.push(validateField(field.elements, item, at, sink))
+  }
   if (sink.issues.length > before) return INVALID
   if (field.type === 'set') return dedupe(out)
   return out
@@ -193,14 +224,15 @@ function dedupe(values: unknown[]): unknown[] {
   })
 }
 
-function checkMap(field: MapField, value: unknown, path: Path, sink: IssueSink): unknown {
+function checkMap(field: MapField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (!isRecord(value)) return fail(sink, path, 'expected a map')
   const out: Record<string, unknown> = {}
   const before = sink.issues.length
-  for (const key of Object.keys(value)) {
-    const k = validateField(field.keys, key, [...path, key], sink)
+  for (const key of Object.keys(value).sort()) {
+    const at = child(path, key)
+    const k = validateField(field.keys, key, at, sink)
     if (k === null) continue
-    defineKey(out, key, validateField(field.values, value[key], [...path, key], sink))
+    defineKey(out, key, validateField(field.values, value[key], at, sink))
   }
   return sink.issues.length > before ? INVALID : out
 }
@@ -212,17 +244,20 @@ function checkMap(field: MapField, value: unknown, path: Path, sink: IssueSink):
 export function validateRecord(
   field: Pick<RecordField, 'fields' | 'entityChecks'>,
   value: Record<string, unknown>,
-  path: Path,
+  path: Loc | undefined,
   sink: IssueSink,
   allowed: ReadonlySet<string> = NO_KEYS,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(field.fields, key) && !allowed.has(key)) sink.field([...path, key], 'unknown field')
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !Object.hasOwn(field.fields, key) && !allowed.has(key)) sink.field(child(path, key), 'unknown field')
   }
   const before = sink.issues.length
-  for (const [name, sub] of Object.entries(field.fields)) {
-    out[name] = validateField(sub, Object.hasOwn(value, name) ? value[name] : undefined, [...path, name], sink)
+  const at: Cursor = { up: path, key: '' }
+  for (const name in field.fields) {
+    const sub = field.fields[name] as Field
+    at.key = name
+    out[name] = validateField(sub, Object.hasOwn(value, name) ? value[name] : undefined, at, sink)
   }
   if (sink.issues.length === before) runEntityChecks(field.entityChecks ?? [], out, path, sink)
   return out
@@ -234,13 +269,13 @@ const NO_KEYS: ReadonlySet<string> = new Set()
 export function runEntityChecks(
   checks: readonly ((r: Readonly<Record<string, unknown>>) => { fields?: Readonly<Record<string, string>>; entity?: readonly string[] } | undefined)[],
   record: Readonly<Record<string, unknown>>,
-  path: Path,
+  path: Loc | undefined,
   sink: IssueSink,
 ): void {
   for (const check of checks) {
     const result = check(record)
     if (!result) continue
-    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field([...path, name], message)
+    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field(child(path, name), message)
     for (const message of result.entity ?? []) sink.entity(path, message)
   }
 }

@@ -34,6 +34,8 @@ export interface Nesting {
 
 /** Kong's mechanical nesting: a collection with a foreign key to P may be listed inside P's records. */
 export function nestingsOf(parent: EntitySchema): readonly Nesting[] {
+  const cached = NESTINGS.get(parent)
+  if (cached) return cached
   const out: Nesting[] = []
   for (const child of ENTITIES) {
     for (const [field, def] of Object.entries(child.fields)) {
@@ -42,7 +44,10 @@ export function nestingsOf(parent: EntitySchema): readonly Nesting[] {
       }
     }
   }
+  NESTINGS.set(parent, out)
   return out
 }
+
+const NESTINGS = new Map<EntitySchema, readonly Nesting[]>()
 
 export { DEFAULT_PLUGIN_PROTOCOLS } from './plugins.js'
