@@ -82,7 +82,7 @@ services:
     name: r
 upstreams:
 - name: u
-  healthchecks: {passive: {unhealthy: {timeouts: 3}}, active: {headers: {z: [1], a: [2]}}}
+  healthchecks: {passive: {unhealthy: {timeouts: 3}}, active: {headers: {z: ["1"], a: ["2"]}}}
 plugins:
 - name: request-transformer
   config: {add: {headers: ["b:1", "a:2"]}}
