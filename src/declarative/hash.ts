@@ -47,8 +47,8 @@ function hex64(value: bigint): string {
 
 /**
  * The canonical text of normalized data. Records come out of validation with keys in schema
- * order and maps sorted, so JSON.stringify is already canonical (a test holds this to
- * canonicalJson) and runs natively.
+ * order and maps sorted, so JSON.stringify is already canonical (a test holds this across
+ * permuted inputs) and runs natively.
  */
 function canonicalText(value: unknown): string {
   return JSON.stringify(value)
