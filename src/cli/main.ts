@@ -2,10 +2,12 @@
 import { PRODUCT, VERSION } from '../version.js'
 import { configCommand } from './config-commands.js'
 import { printError, type CliIo } from './io.js'
+import { startCommand } from './start.js'
 
 const USAGE = `Usage: ${PRODUCT} COMMAND [OPTIONS]
 
 Commands:
+  start                  serve KONG_DECLARATIVE_CONFIG on KONG_PROXY_LISTEN and KONG_STATUS_LISTEN
   config parse FILE      validate a declarative config; exit 1 with every error and where it is
   config hash FILE       print the configuration_hash a node started on FILE reports
   config init [FILE]     write a starter kong.yml (default ./kong.yml)
@@ -19,6 +21,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   switch (verb) {
     case 'config':
       return configCommand(rest, io)
+    case 'start':
+      return startCommand(process.env, io)
     case 'version':
     case '--version':
     case '-v':
