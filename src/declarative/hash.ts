@@ -5,6 +5,7 @@
  */
 import xxhash from 'xxhash-wasm'
 import type { Entity } from './normalize.js'
+import { ENTITY_BY_NAME } from './schema/entities/index.js'
 
 /** Reported while no valid configuration is loaded, and only then. */
 export const EMPTY_CONFIG_HASH = '00000000000000000000000000000000'
@@ -45,13 +46,66 @@ function hex64(value: bigint): string {
   return value.toString(16).padStart(16, '0')
 }
 
+/** Which fields a collection has, in schema order, and their defaults. */
+interface RowPlan {
+  readonly keys: readonly string[]
+  readonly defaults: readonly unknown[]
+  readonly defaultJson: readonly (string | undefined)[]
+}
+const ROW_PLANS = new Map<string, RowPlan>()
+
+function rowPlan(collection: string, sample: Entity): RowPlan {
+  let plan = ROW_PLANS.get(collection)
+  if (!plan) {
+    const fields = ENTITY_BY_NAME.get(collection)?.fields
+    const keys = fields ? Object.keys(fields) : Object.keys(sample)
+    const defaults = keys.map((k) => fields?.[k]?.default)
+    plan = { keys, defaults, defaultJson: defaults.map((d) => (typeof d === 'object' && d !== null ? JSON.stringify(d) : undefined)) }
+    ROW_PLANS.set(collection, plan)
+  }
+  return plan
+}
+
 /**
- * The canonical text of normalized data. Records come out of validation with keys in schema
- * order and maps sorted, so JSON.stringify is already canonical (a test holds this across
- * permuted inputs) and runs natively.
+ * The canonical form of one entity: `[field index, value, ...]` for every field that is set and
+ * differs from its default. Leaving out nulls and defaults makes an explicit default and an
+ * omitted one hash alike, and keeps the text small; the field list heads each group, so the
+ * form stays unambiguous. Records come out of validation with keys in schema order and maps
+ * sorted, so JSON.stringify of the values is canonical (a test holds this across permuted
+ * inputs) and runs natively.
  */
-function canonicalText(value: unknown): string {
-  return JSON.stringify(value)
+function row(record: Entity, plan: RowPlan): unknown[] {
+  const out: unknown[] = []
+  const { keys, defaults, defaultJson } = plan
+  for (let i = 0; i < keys.length; i++) {
+    const v = record[keys[i] as string]
+    if (v === null || v === undefined || v === defaults[i]) continue
+    const dj = defaultJson[i]
+    if (dj !== undefined && typeof v === 'object' && sameAsDefault(v, defaults[i], dj)) continue
+    out.push(i, v)
+  }
+  return out
+}
+
+function sameAsDefault(value: object, def: unknown, defJson: string): boolean {
+  if (Array.isArray(value) && Array.isArray(def)) {
+    if (value.length !== def.length) return false
+    for (let i = 0; i < value.length; i++) {
+      const a: unknown = value[i]
+      if (typeof a === 'object' && a !== null) return JSON.stringify(value) === defJson
+      if (a !== def[i]) return false
+    }
+    return true
+  }
+  return JSON.stringify(value) === defJson
+}
+
+/** The canonical text of one collection. */
+function collectionText(collection: string, list: readonly Entity[]): string {
+  const plan = rowPlan(collection, list[0] as Entity)
+  const rows = new Array<unknown>(list.length)
+  for (let i = 0; i < list.length; i++) rows[i] = row(list[i] as Entity, plan)
+  return JSON.stringify([collection, plan.keys, rows])
 }
 
 /**
@@ -62,20 +116,21 @@ export function hashConfig(
   entities: Readonly<Record<string, readonly Entity[]>>,
   meta: Readonly<Record<string, unknown>>,
 ): ConfigHashes {
-  const group = (list: readonly Entity[] | undefined): string =>
-    list && list.length > 0 ? hash128(canonicalText(list)) : EMPTY_CONFIG_HASH
-  const rest: Record<string, unknown> = {}
-  for (const key of Object.keys(meta).sort()) rest[key] = meta[key]
+  const group = (name: (typeof HASH_GROUPS)[number]): string => {
+    const list = entities[name]
+    return list && list.length > 0 ? hash128(collectionText(name, list)) : EMPTY_CONFIG_HASH
+  }
+  let rest = JSON.stringify(Object.keys(meta).sort().map((k) => [k, meta[k]]))
   for (const name of Object.keys(entities).sort()) {
     const list = entities[name] as readonly Entity[]
-    if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest[name] = list
+    if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest += `\n${collectionText(name, list)}`
   }
-  const routes = group(entities.routes)
-  const services = group(entities.services)
-  const plugins = group(entities.plugins)
-  const upstreams = group(entities.upstreams)
-  const targets = group(entities.targets)
-  const restHash = hash128(canonicalText(rest))
+  const routes = group('routes')
+  const services = group('services')
+  const plugins = group('plugins')
+  const upstreams = group('upstreams')
+  const targets = group('targets')
+  const restHash = hash128(rest)
   let config = hash128(routes + services + plugins + upstreams + targets + restHash)
   if (config === EMPTY_CONFIG_HASH) config = hash128(`${config}!`)
   return { config, routes, services, plugins, upstreams, targets, rest: restHash }

@@ -8,13 +8,25 @@ import { createHash } from 'node:crypto'
 /** Kong's root namespace for declarative ids. */
 export const ID_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5'
 
-/** UUIDv5 of `name` in the namespace given as 16 bytes. */
+const HEX = '0123456789abcdef'
+const text = Buffer.alloc(36)
+
+/**
+ * UUIDv5 of `name` in the namespace given as 16 bytes. Formatted through a buffer so the result
+ * is one flat string (concatenation would leave a rope that every JSON.stringify re-flattens).
+ */
 function uuidV5(name: string, namespace: Buffer): string {
   const h = createHash('sha1').update(namespace).update(name, 'utf8').digest()
   h[6] = ((h[6] as number) & 0x0f) | 0x50
   h[8] = ((h[8] as number) & 0x3f) | 0x80
-  const x = h.toString('hex', 0, 16)
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`
+  let o = 0
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text[o++] = 0x2d
+    const b = h[i] as number
+    text[o++] = HEX.charCodeAt(b >> 4)
+    text[o++] = HEX.charCodeAt(b & 15)
+  }
+  return text.toString('latin1')
 }
 
 const bytesOf = (uuid: string): Buffer => Buffer.from(uuid.replace(/-/g, ''), 'hex')

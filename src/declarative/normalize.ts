@@ -8,8 +8,8 @@ import { canonicalJson } from './canonical.js'
 import type { ConfigIssue, EntityOrigin } from './errors.js'
 import { deterministicId } from './ids.js'
 import { migrateRoutePaths } from './migrate.js'
-import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf } from './schema/entities/index.js'
-import type { EntitySchema, PluginSchemaLookup } from './schema/types.js'
+import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf, type Nesting } from './schema/entities/index.js'
+import type { EntitySchema, PluginSchemaLookup, Shorthand } from './schema/types.js'
 import { IssueSink, child, defineKey, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
 
 /** The format versions Kong reads; older ones are migrated to 3.0. */
@@ -137,51 +137,48 @@ class NodeBuilder {
       this.issues.push({ kind: 'field', key: at, at, message: 'expected a record' })
       return undefined
     }
-    const nestings = nestingsOf(schema)
-    const nestedNames = nestings.map((n) => n.child.name)
-    const origin: EntityOrigin = {
-      collection: schema.name,
-      singular: schema.singular,
-      at,
-      input,
-      nested: nestedNames,
-      ...(parent ? { parent: { field: parent.field, id: parent.node.origin.input.id } } : {}),
-    }
-    checkCommentAndIgnore(input, at, this.issues, origin)
+    const plan = planOf(schema)
+    const origin: EntityOrigin = parent
+      ? { collection: schema.name, singular: schema.singular, at, input, nested: plan.nestedNames, parent: { field: parent.field, id: parent.node.origin.input.id } }
+      : { collection: schema.name, singular: schema.singular, at, input, nested: plan.nestedNames }
+    if (input._comment !== undefined || input._ignore !== undefined) checkCommentAndIgnore(input, at, this.issues, origin)
 
     const work: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(input)) {
-      if (k === '_comment' || k === '_ignore' || nestedNames.includes(k) || schema.transient?.includes(k)) continue
-      defineKey(work, k, v)
+    for (const k in input) {
+      if (!Object.hasOwn(input, k) || plan.skip.has(k)) continue
+      defineKey(work, k, input[k])
     }
     const sink = new IssueSink()
-    const embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] = []
-    for (const { name: field, reference } of factsOf(schema).foreign) {
+    let embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] | undefined
+    for (const { name: field, reference } of plan.foreign) {
       const value = work[field]
       if (parent && field === parent.field) {
         if (value !== undefined && value !== null && !refersTo(value, parent.node)) sink.field([field], 'value must be null')
         // A placeholder until ids exist; assignIds writes the parent's real id.
         work[field] = { id: PARENT_PLACEHOLDER }
-      } else if (parent && value !== undefined && value !== null) {
+      } else if (value === undefined || value === null) {
+        continue
+      } else if (parent) {
         sink.field([field], 'value must be null')
-        delete work[field]
+        work[field] = undefined
       } else if (isRecord(value) && Object.keys(value).some((k) => k !== 'id')) {
         const target = ENTITY_BY_NAME.get(reference)
         if (target) {
-          embedded.push({ field, input: value, schema: target })
-          delete work[field]
+          ;(embedded ??= []).push({ field, input: value, schema: target })
+          work[field] = undefined
         }
       }
     }
     schema.prepare?.(work)
-    for (const [name, expand] of Object.entries(schema.shorthands ?? {})) {
-      if (work[name] === undefined) continue
-      const result = expand(work[name], work)
-      delete work[name]
+    for (const [name, expand] of plan.shorthands) {
+      const value = work[name]
+      if (value === undefined) continue
+      work[name] = undefined
+      const result = expand(value, work)
       if (result.error !== undefined) sink.field([name], result.error)
       else Object.assign(work, result.fields)
     }
-    const record = schema.name === 'plugins' ? this.#plugin(work, sink) : validateRecord(schema, work, undefined, sink)
+    const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
     if (sink.empty) schema.finish?.(record)
     for (const issue of sink.issues) {
       const where = [...at, ...issue.path]
@@ -204,11 +201,11 @@ class NodeBuilder {
       id: typeof record.id === 'string' ? record.id : '',
       ...(parent ? { parent: parent.node, parentField: parent.field } : {}),
     }
-    for (const e of embedded) {
+    for (const e of embedded ?? []) {
       const child = this.build(e.schema, e.input, [...at, e.field])
       if (child) node.embedded.push({ field: e.field, node: child })
     }
-    for (const { child, field } of nestings) {
+    for (const { child, field } of plan.nestings) {
       const value = input[child.name]
       if (value === undefined || value === null) continue
       if (!Array.isArray(value)) {
@@ -225,12 +222,12 @@ class NodeBuilder {
   }
 
   /** Plugins validate their `config` against the named plugin's own schema. */
-  #plugin(work: Record<string, unknown>, sink: IssueSink): Record<string, unknown> {
+  #plugin(work: Record<string, unknown>, sink: IssueSink, plan: Plan): Record<string, unknown> {
     const name = work.name
     const plugin = typeof name === 'string' ? this.options.pluginSchemas(name) : undefined
     if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
     const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
-    const record = validateRecord(schema, work, undefined, sink)
+    const record = validateRecord(schema, work, undefined, sink, plan.allowed)
     if (typeof name === 'string' && !plugin) {
       sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
       return record
@@ -344,20 +341,52 @@ function nameOf(node: Node): string {
   return endpointKeyOf(node) ?? node.id
 }
 
+/** How an entity type is read, worked out once per schema instead of per entity. */
+interface Plan {
+  readonly nestings: readonly Nesting[]
+  readonly nestedNames: readonly string[]
+  /** Input keys that are not fields: nested collections, `_comment`, `_ignore`, transient ones. */
+  readonly skip: ReadonlySet<string>
+  /** Shorthand names, which stay in the work record (as undefined) once expanded. */
+  readonly allowed: ReadonlySet<string>
+  readonly shorthands: readonly (readonly [string, Shorthand])[]
+  readonly foreign: readonly { name: string; reference: string }[]
+}
+const PLANS = new Map<EntitySchema, Plan>()
+function planOf(schema: EntitySchema): Plan {
+  let plan = PLANS.get(schema)
+  if (!plan) {
+    const nestings = nestingsOf(schema)
+    const nestedNames = nestings.map((n) => n.child.name)
+    const shorthands = Object.entries(schema.shorthands ?? {})
+    plan = {
+      nestings,
+      nestedNames,
+      skip: new Set(['_comment', '_ignore', ...nestedNames, ...(schema.transient ?? [])]),
+      allowed: new Set(shorthands.map(([name]) => name)),
+      shorthands,
+      foreign: factsOf(schema).foreign,
+    }
+    PLANS.set(schema, plan)
+  }
+  return plan
+}
+
 /** Per-schema field lists, computed once instead of per entity. */
 interface SchemaFacts {
   readonly foreign: readonly { name: string; reference: string }[]
-  readonly unique: readonly string[]
+  /** Unique fields other than the endpoint key, with the name of their index. */
+  readonly unique: readonly { field: string; index: string }[]
 }
 const FACTS = new Map<EntitySchema, SchemaFacts>()
 function factsOf(schema: EntitySchema): SchemaFacts {
   let facts = FACTS.get(schema)
   if (!facts) {
     const foreign: { name: string; reference: string }[] = []
-    const unique: string[] = []
+    const unique: { field: string; index: string }[] = []
     for (const [name, def] of Object.entries(schema.fields)) {
       if (def.type === 'foreign') foreign.push({ name, reference: def.reference })
-      if (def.unique && name !== schema.endpointKey) unique.push(name)
+      if (def.unique && name !== schema.endpointKey) unique.push({ field: name, index: `${schema.name}.${name}` })
     }
     facts = { foreign, unique }
     FACTS.set(schema, facts)
@@ -399,10 +428,10 @@ function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): void {
     if (!byId.add(collection, node.id, node) && !flagged) {
       issues.push({ kind: 'field', key: node.origin.at, at: node.origin.at, message: violation(node, 'primary key', node.id), entity: node.origin })
     }
-    for (const field of factsOf(node.schema).unique) {
+    for (const { field, index } of factsOf(node.schema).unique) {
       const v = node.record[field]
       if (v === null || v === undefined) continue
-      if (!byField.add(`${collection}.${field}`, String(v), node)) {
+      if (!byField.add(index, String(v), node)) {
         issues.push({
           kind: 'field',
           key: [collection, nameOf(node)],

@@ -93,17 +93,23 @@ export function parseConfigText(text: string, source: string, format: TextFormat
   if (text.includes('\u0000')) throw new ConfigParseError('input is not UTF-8 text (binary data)', source, ...at(text, text.indexOf('\u0000')))
   let value: unknown
   let aliases = 0
+  let viaYaml = false
   if (format === 'json') {
     value = parseJson(text, source)
   } else if (format === 'yaml') {
     ;({ value, aliases } = parseYaml(text, source, limits))
+    viaYaml = true
   } else {
     value = tryJson(text)
-    if (!isRecord(value)) ({ value, aliases } = parseYaml(text, source, limits))
+    if (!isRecord(value)) {
+      ;({ value, aliases } = parseYaml(text, source, limits))
+      viaYaml = true
+    }
   }
   if (!isRecord(value)) throw new ConfigParseError('expected an object', source)
   if (aliases === 0) {
-    checkDepth(value, 0, source, limits)
+    // js-yaml already bounds YAML nesting (maxDepth); JSON.parse does not.
+    if (format === 'json' || !viaYaml) checkDepth(value, 0, source, limits)
     return value
   }
   // Aliases share objects: measure the expanded size without expanding, then copy for real.
