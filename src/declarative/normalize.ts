@@ -48,7 +48,7 @@ interface Node {
   id: string
 }
 
-const PARENT_PLACEHOLDER = '00000000-0000-0000-0000-000000000000'
+const PARENT_REF = Object.freeze({ id: '00000000-0000-0000-0000-000000000000' })
 
 const META = new Set(['_format_version', '_transform', '_comment', '_ignore'])
 
@@ -101,8 +101,8 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
   if (issues.length > 0) throw new NormalizeIssues(issues)
 
   const all = assignIds(roots)
-  checkUniqueness(all, issues)
-  resolveReferences(all, issues)
+  const index = checkUniqueness(all, issues)
+  resolveReferences(all, index, issues)
   if (issues.length > 0) throw new NormalizeIssues(issues)
 
   const transform = doc._transform !== false
@@ -155,7 +155,7 @@ class NodeBuilder {
       if (parent && field === parent.field) {
         if (value !== undefined && value !== null && !refersTo(value, parent.node)) sink.field([field], 'value must be null')
         // A placeholder until ids exist; assignIds writes the parent's real id.
-        work[field] = { id: PARENT_PLACEHOLDER }
+        work[field] = PARENT_REF
       } else if (value === undefined || value === null) {
         continue
       } else if (parent) {
@@ -410,7 +410,13 @@ class Index<V> {
   }
 }
 
-function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): void {
+/** Entities by id and by endpoint key, per collection: built while checking uniqueness. */
+interface EntityIndex {
+  readonly byId: Index<Node>
+  readonly byName: Index<Node>
+}
+
+function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): EntityIndex {
   const violation = (node: Node, what: string, value: string): string =>
     `uniqueness violation: '${node.schema.name}' entity with ${what} set to '${value}' already declared`
   const byKey = new Index<Node>()
@@ -442,16 +448,10 @@ function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): void {
       }
     }
   }
+  return { byId, byName: byKey }
 }
 
-function resolveReferences(all: readonly Node[], issues: ConfigIssue[]): void {
-  const byId = new Index<Node>()
-  const byName = new Index<Node>()
-  for (const node of all) {
-    byId.add(node.schema.name, node.id, node)
-    const name = endpointKeyOf(node)
-    if (name !== undefined) byName.add(node.schema.name, name, node)
-  }
+function resolveReferences(all: readonly Node[], { byId, byName }: EntityIndex, issues: ConfigIssue[]): void {
   for (const node of all) {
     for (const { name: field, reference } of factsOf(node.schema).foreign) {
       if (field === node.parentField) continue

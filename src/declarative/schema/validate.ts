@@ -94,9 +94,11 @@ export function defineKey(target: Record<string, unknown>, key: string, value: u
 export function validateField(field: Field, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (value === undefined || value === null) {
     if (field.default !== undefined) {
+      // validateRecord builds a new record and never writes to its input; other defaults are
+      // shared frozen copies, safe because snapshots are frozen too.
       return field.type === 'record'
-        ? validateRecord(field, copyJson(field.default as Record<string, unknown>), path, sink)
-        : copyJson(field.default)
+        ? validateRecord(field, field.default as Record<string, unknown>, path, sink)
+        : sharedDefault(field)
     }
     if (field.type === 'record' && field.required) return validateRecord(field, {}, path, sink)
     if (field.required) sink.field(path, 'required field missing')
@@ -117,6 +119,27 @@ export function validateField(field: Field, value: unknown, path: Loc | undefine
 }
 
 const INVALID = Symbol('invalid')
+
+const DEFAULTS = new WeakMap<Field, unknown>()
+
+/** One frozen copy of a field's default, shared by every entity that takes it. */
+function sharedDefault(field: Field): unknown {
+  if (typeof field.default !== 'object' || field.default === null) return field.default
+  let value = DEFAULTS.get(field)
+  if (value === undefined) {
+    value = deepFreezeJson(copyJson(field.default))
+    DEFAULTS.set(field, value)
+  }
+  return value
+}
+
+function deepFreezeJson<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreezeJson(child)
+    Object.freeze(value)
+  }
+  return value
+}
 
 function checkType(field: Field, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   switch (field.type) {
@@ -139,7 +162,10 @@ function checkType(field: Field, value: unknown, path: Loc | undefined, sink: Is
     case 'foreign':
       // References are resolved later against the whole config; here only their shape matters.
       if (typeof value === 'string') return value
-      if (isRecord(value) && typeof value.id === 'string') return { id: value.id }
+      if (isRecord(value) && typeof value.id === 'string') {
+        for (const key in value) if (key !== 'id') return { id: value.id }
+        return value
+      }
       return fail(sink, path, 'expected a string')
     case 'any':
       return copyJson(value)
@@ -219,6 +245,7 @@ function checkArray(field: ArrayField, value: unknown, path: Loc | undefined, si
 /** Drops repeated elements, keeping the first; primitives compare by value, records by content. */
 function dedupe(values: unknown[]): unknown[] {
   if (values.length < 2) return values
+  if (values.length <= 8 && values.every((v, i) => typeof v !== 'object' && values.indexOf(v) === i)) return values
   const seen = new Set<unknown>()
   return values.filter((v) => {
     const key = typeof v === 'object' && v !== null ? JSON.stringify(v) : v
