@@ -2,12 +2,16 @@
 import { PRODUCT, VERSION } from '../version.js'
 import { configCommand } from './config-commands.js'
 import { printError, type CliIo } from './io.js'
-import { startCommand } from './start.js'
+import { drainCommand, healthCommand, quitCommand, reloadCommand, startCommand } from './node-commands.js'
 
 const USAGE = `Usage: ${PRODUCT} COMMAND [OPTIONS]
 
 Commands:
-  start                  serve KONG_DECLARATIVE_CONFIG on KONG_PROXY_LISTEN and KONG_STATUS_LISTEN
+  start [-c CONF] [-p PREFIX]   run the node (KONG_* env > -c kong.conf > defaults)
+  quit [-p PREFIX] [-t SECS]    stop gracefully (SIGQUIT), then SIGTERM after the timeout
+  reload [-p PREFIX]            re-read declarative_config (SIGHUP)
+  health [-p PREFIX]            exit 0 when the node in the prefix is running
+  drain [-c CONF]               make /status/ready answer 503 from now on
   config parse FILE      validate a declarative config; exit 1 with every error and where it is
   config hash FILE       print the configuration_hash a node started on FILE reports
   config init [FILE]     write a starter kong.yml (default ./kong.yml)
@@ -22,7 +26,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     case 'config':
       return configCommand(rest, io)
     case 'start':
-      return startCommand(process.env, io)
+      return startCommand(rest, io, process.env)
+    case 'quit':
+      return quitCommand(rest, io, process.env)
+    case 'reload':
+      return reloadCommand(rest, io, process.env)
+    case 'health':
+      return healthCommand(rest, io, process.env)
+    case 'drain':
+      return drainCommand(rest, io, process.env)
     case 'version':
     case '--version':
     case '-v':

@@ -1,0 +1,165 @@
+/**
+ * The read-only entity endpoints of a DB-less node: collections with Kong's pagination and tag
+ * filters, entities by id or endpoint key, nested collections, and Kong's answers to writes.
+ */
+import type { Router } from '@koa/router'
+import type { Context } from 'koa'
+import type { Entity } from '../declarative/normalize.js'
+import { ENTITY_BY_NAME } from '../declarative/schema/entities/index.js'
+import { UUID } from '../declarative/schema/validate.js'
+import { HttpError } from '../server/kong-http.js'
+import type { NodeState } from '../server/node-state.js'
+
+/** URL segment → collection. */
+const COLLECTIONS: readonly (readonly [string, string])[] = [
+  ['services', 'services'],
+  ['routes', 'routes'],
+  ['consumers', 'consumers'],
+  ['plugins', 'plugins'],
+  ['certificates', 'certificates'],
+  ['snis', 'snis'],
+  ['upstreams', 'upstreams'],
+  ['ca_certificates', 'ca_certificates'],
+  ['key-auths', 'keyauth_credentials'],
+  ['basic-auths', 'basicauth_credentials'],
+  ['acls', 'acls'],
+]
+
+/** parent segment, child segment, child collection, the child's field pointing at the parent. */
+const NESTED: readonly (readonly [string, string, string, string])[] = [
+  ['services', 'routes', 'routes', 'service'],
+  ['services', 'plugins', 'plugins', 'service'],
+  ['routes', 'plugins', 'plugins', 'route'],
+  ['consumers', 'plugins', 'plugins', 'consumer'],
+  ['certificates', 'snis', 'snis', 'certificate'],
+  ['upstreams', 'targets', 'targets', 'upstream'],
+  ['consumers', 'key-auth', 'keyauth_credentials', 'consumer'],
+  ['consumers', 'basic-auth', 'basicauth_credentials', 'consumer'],
+  ['consumers', 'acls', 'acls', 'consumer'],
+]
+
+const PARENT_OF: Readonly<Record<string, string>> = Object.fromEntries(COLLECTIONS)
+
+const MAX_PAGE = 1000
+const DEFAULT_PAGE = 100
+
+function list(state: NodeState, collection: string): readonly Entity[] {
+  return state.store.live?.snapshot.entities[collection] ?? []
+}
+
+/** An entity by id, or by its endpoint key (name, username) when the segment is not a UUID. */
+function find(state: NodeState, collection: string, key: string): Entity | undefined {
+  const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey
+  const entities = list(state, collection)
+  if (UUID.test(key)) return entities.find((e) => e.id === key.toLowerCase())
+  return endpointKey === undefined ? undefined : entities.find((e) => e[endpointKey] === key)
+}
+
+function hasTags(entity: Entity, filter: string): boolean {
+  const tags = (entity.tags as string[] | null) ?? []
+  if (filter.includes('/')) return filter.split('/').some((t) => tags.includes(t))
+  return filter.split(',').every((t) => tags.includes(t))
+}
+
+/** Kong's page: `{data, next, offset?}`, offsets opaque to clients. */
+function page(ctx: Context, entities: readonly Entity[]): void {
+  const sizeParam = ctx.query.size
+  let size = DEFAULT_PAGE
+  if (typeof sizeParam === 'string') {
+    size = Number(sizeParam)
+    if (!/^\d+$/.test(sizeParam)) throw new HttpError(400, { code: 9, name: 'invalid size', message: 'size must be a number' })
+    if (size < 1 || size > MAX_PAGE) {
+      throw new HttpError(400, { code: 9, name: 'invalid size', message: `size must be an integer between 1 and ${MAX_PAGE}` })
+    }
+  }
+  let start = 0
+  const offsetParam = ctx.query.offset
+  if (typeof offsetParam === 'string') {
+    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(offsetParam) ? Buffer.from(offsetParam, 'base64').toString('utf8') : ''
+    const m = /^o:(\d+)$/.exec(decoded)
+    if (!m) throw new HttpError(400, { code: 7, name: 'invalid offset', message: `'${offsetParam}' is not a valid offset: bad base64 encoding` })
+    start = Number(m[1])
+  }
+  const tags = typeof ctx.query.tags === 'string' ? ctx.query.tags : undefined
+  const filtered = tags ? entities.filter((e) => hasTags(e, tags)) : entities
+  const data = filtered.slice(start, start + size)
+  if (start + size < filtered.length) {
+    const offset = Buffer.from(`o:${start + size}`).toString('base64')
+    const query = new URLSearchParams({ ...(tags ? { tags } : {}), ...(typeof sizeParam === 'string' ? { size: sizeParam } : {}), offset })
+    ctx.body = { data, offset, next: `${ctx.path}?${query.toString()}` }
+  } else {
+    ctx.body = { data, next: null }
+  }
+}
+
+/** Kong's DB-less answers to writes: 405 with the operation, 404/204 for missing entities. */
+function refuseWrites(router: Router, base: string, collection: string, state: NodeState, scoped?: (ctx: Context) => readonly Entity[]): void {
+  const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey ?? 'name'
+  const unsupported = (verb: string, key: string): HttpError => {
+    const by = UUID.test(key) ? '' : ` by '${endpointKey}'`
+    return new HttpError(405, { code: 12, name: 'operation unsupported', message: `cannot ${verb} '${collection}' entities${by} when not using a database` })
+  }
+  const lookup = (ctx: Context): Entity | undefined => {
+    const key = ctx.params.id as string
+    return scoped ? scoped(ctx).find((e) => e.id === key || e[endpointKey] === key) : find(state, collection, key)
+  }
+  router.post(base, () => {
+    throw new HttpError(405, { code: 12, name: 'operation unsupported', message: `cannot create '${collection}' entities when not using a database` })
+  })
+  router.put(`${base}/:id`, (ctx) => {
+    throw unsupported('create or update', ctx.params.id as string)
+  })
+  router.patch(`${base}/:id`, (ctx) => {
+    const key = ctx.params.id as string
+    if (lookup(ctx)) throw unsupported('update', key)
+    const field = UUID.test(key) ? 'id' : endpointKey
+    throw new HttpError(404, {
+      code: 6,
+      name: 'not found',
+      message: `could not find the entity with ${field === 'id' ? 'primary key' : `'${field}'`} '{${field}="${key}"}'`,
+      fields: { [field]: key },
+    })
+  })
+  router.delete(`${base}/:id`, (ctx) => {
+    if (lookup(ctx)) throw unsupported('remove', ctx.params.id as string)
+    ctx.status = 204
+  })
+}
+
+export function addEntityRoutes(router: Router, state: NodeState): void {
+  for (const [segment, collection] of COLLECTIONS) {
+    const base = `/${segment}`
+    router.get(base, (ctx) => page(ctx, list(state, collection)))
+    router.get(`${base}/:id`, (ctx) => {
+      const entity = find(state, collection, ctx.params.id as string)
+      if (!entity) throw new HttpError(404, { message: 'Not found' })
+      ctx.body = entity
+    })
+    refuseWrites(router, base, collection, state)
+  }
+  for (const [parentSegment, childSegment, collection, field] of NESTED) {
+    const parentCollection = PARENT_OF[parentSegment] as string
+    const base = `/${parentSegment}/:parent/${childSegment}`
+    const children = (ctx: Context): readonly Entity[] => {
+      const parent = find(state, parentCollection, ctx.params.parent as string)
+      if (!parent) throw new HttpError(404, { message: 'Not found' })
+      return list(state, collection).filter((e) => (e[field] as { id: string } | null)?.id === parent.id)
+    }
+    router.get(base, (ctx) => page(ctx, children(ctx)))
+    router.get(`${base}/:id`, (ctx) => {
+      const key = ctx.params.id as string
+      const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey
+      const entity = children(ctx).find((e) => e.id === key || (endpointKey !== undefined && e[endpointKey] === key))
+      if (!entity) throw new HttpError(404, { message: 'Not found' })
+      ctx.body = entity
+    })
+    refuseWrites(router, base, collection, state, children)
+  }
+  router.get('/routes/:id/service', (ctx) => {
+    const route = find(state, 'routes', ctx.params.id as string)
+    const ref = route?.service as { id: string } | null | undefined
+    const service = ref ? find(state, 'services', ref.id) : undefined
+    if (!service) throw new HttpError(404, { message: 'Not found' })
+    ctx.body = service
+  })
+}

@@ -1,0 +1,125 @@
+/**
+ * What Kong's admin and status APIs share, on Koa: JSON 404 and 405 bodies, OPTIONS with a
+ * sorted `Allow`, HEAD, trailing slashes, case-sensitive paths, CORS and `Server` headers, the
+ * admin latency header, bounded bodies, and a generic 500 that never leaks internals.
+ */
+import type { Server } from 'node:http'
+import { createServer } from 'node:http'
+import Koa, { type Context } from 'koa'
+import { Router } from '@koa/router'
+import type { ListenSpec } from '../conf/listen.js'
+import { PRODUCT, VERSION } from '../version.js'
+import type { ConnectionCounters } from './connection-counters.js'
+import type { NodeLogger } from './logger.js'
+
+/** An error whose status and JSON body go to the client as they are. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(`HTTP ${status}`)
+  }
+}
+
+/** A router with Kong's matching rules: case-sensitive, trailing slash tolerated. */
+export function createRouter(): Router {
+  return new Router({ sensitive: true, strict: false })
+}
+
+export interface AppOptions {
+  /** The admin API adds `Access-Control-Allow-Credentials` and echoes request headers on OPTIONS. */
+  readonly admin: boolean
+  /** Settings `headers` tokens: decide `Server` and `X-Kong-Admin-Latency`. */
+  readonly headers: readonly string[]
+  readonly log: NodeLogger
+}
+
+/** A Koa app serving `router` the way Kong's lapis apps answer. */
+export function createApp(router: Router, options: AppOptions): Koa {
+  const app = new Koa()
+  const serverTokens = options.headers.some((h) => h === 'server_tokens' || h === 'server')
+  const latencyTokens = options.headers.some((h) => h === 'latency_tokens' || h === 'x-kong-admin-latency')
+  app.use(async (ctx, next) => {
+    const started = performance.now()
+    ctx.set('Access-Control-Allow-Origin', ctx.get('Origin') || '*')
+    if (options.admin) ctx.set('Access-Control-Allow-Credentials', 'true')
+    if (serverTokens) ctx.set('Server', `${PRODUCT}/${VERSION}`)
+    try {
+      await next()
+    } catch (err) {
+      if (err instanceof HttpError) {
+        ctx.status = err.status
+        ctx.set(err.headers)
+        if (err.body !== undefined) ctx.body = err.body
+      } else {
+        options.log.error({ error: (err as Error).stack ?? String(err), path: ctx.path }, 'unexpected error in API handler')
+        ctx.status = 500
+        ctx.body = { message: 'An unexpected error occurred' }
+      }
+    }
+    if (latencyTokens) ctx.set('X-Kong-Admin-Latency', String(Math.round(performance.now() - started)))
+  })
+  app.use(async (ctx, next) => {
+    if (ctx.path.length > 1 && ctx.path.endsWith('/')) ctx.path = ctx.path.replace(/\/+$/, '')
+    await next()
+  })
+  app.use(router.routes())
+  app.use(async (ctx) => {
+    if (ctx.matched && ctx.matched.length > 0 && ctx.body !== undefined) return
+    const match = router.match(ctx.path, ctx.method)
+    if (match.pathAndMethod.length > 0) return
+    if (match.path.length === 0) {
+      ctx.status = 404
+      if (ctx.method !== 'HEAD') ctx.body = { message: 'Not found' }
+      return
+    }
+    const methods = new Set<string>(['OPTIONS'])
+    for (const layer of match.path) for (const m of layer.methods) methods.add(m)
+    const allow = [...methods].sort().join(', ')
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204
+      ctx.set('Allow', allow)
+      ctx.set('Access-Control-Allow-Methods', allow)
+      ctx.set('Access-Control-Allow-Headers', (options.admin && ctx.get('Access-Control-Request-Headers')) || 'Content-Type')
+      return
+    }
+    ctx.status = 405
+    ctx.body = { message: 'Method not allowed' }
+  })
+  return app
+}
+
+/** Reads the request body, refusing more than `limit` bytes with Kong's 413. */
+export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
+  const declared = Number(ctx.get('Content-Length') || '0')
+  if (declared > limit) throw new HttpError(413, { message: 'Request Entity Too Large' })
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) throw new HttpError(413, { message: 'Request Entity Too Large' })
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** Serves a Koa app on each listener, counting connections; resolves to the bound servers. */
+export async function listenAll(app: Koa, specs: readonly ListenSpec[], counters: ConnectionCounters, log: NodeLogger, name: string): Promise<Server[]> {
+  const servers: Server[] = []
+  for (const spec of specs) {
+    if (spec.ssl) {
+      log.warn({ listener: spec.text }, `ssl ${name} listeners are not served yet; skipping`)
+      continue
+    }
+    const server = createServer({ keepAliveTimeout: 60_000 }, app.callback())
+    counters.track(server)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ host: spec.host, port: spec.port, ...(spec.backlog ? { backlog: spec.backlog } : {}) }, resolve)
+    })
+    servers.push(server)
+  }
+  return servers
+}

@@ -1,0 +1,12 @@
+/** The status API: `/status`, `/status/ready` (with drain) and `/status/config`. */
+import type Koa from 'koa'
+import { createApp, createRouter } from '../server/kong-http.js'
+import type { NodeState } from '../server/node-state.js'
+import { addReadyRoutes, addStatusRoute } from './routes.js'
+
+export function createStatusApp(state: NodeState): Koa {
+  const router = createRouter()
+  addStatusRoute(router, state)
+  addReadyRoutes(router, state)
+  return createApp(router, { admin: false, headers: state.conf.headers, log: state.log })
+}
