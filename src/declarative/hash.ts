@@ -58,7 +58,8 @@ function rowPlan(collection: string, sample: Entity): RowPlan {
   let plan = ROW_PLANS.get(collection)
   if (!plan) {
     const fields = ENTITY_BY_NAME.get(collection)?.fields
-    const keys = fields ? Object.keys(fields) : Object.keys(sample)
+    // Time stamps say when, not what: an exported and re-imported config keeps its hash.
+    const keys = (fields ? Object.keys(fields) : Object.keys(sample)).filter((k) => k !== 'created_at' && k !== 'updated_at')
     const defaults = keys.map((k) => fields?.[k]?.default)
     plan = { keys, defaults, defaultJson: defaults.map((d) => (typeof d === 'object' && d !== null ? JSON.stringify(d) : undefined)) }
     ROW_PLANS.set(collection, plan)

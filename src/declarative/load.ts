@@ -56,7 +56,8 @@ async function build(
     }
     throw err
   }
-  const hashes = hashConfig(normalized.entities, { _format_version: '3.0', _transform: normalized.transform })
+  // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
+  const hashes = hashConfig(normalized.entities, { _format_version: '3.0' })
   const loadedAt = (options.now ?? Date.now)()
   for (const [collection, list] of Object.entries(normalized.entities)) {
     const schema = ENTITY_BY_NAME.get(collection)

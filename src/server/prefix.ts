@@ -18,13 +18,18 @@ export function readPid(prefix: string): number | undefined {
   }
 }
 
-/** Whether a process with this pid exists. */
+/** Whether a process with this pid exists and has not exited (a zombie awaiting its parent has). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
   }
 }
 

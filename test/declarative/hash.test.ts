@@ -40,7 +40,8 @@ t.test('every semantic change changes the hash', async (t) => {
     { desc: 'a new consumer', text: `${BASE}- username: v\n` },
     { desc: 'a tag', text: BASE.replace('username: u', 'username: u\n  tags: [x]') },
     { desc: 'a removed service', text: BASE.replace('- name: b\n  host: b.example\n', '') },
-    { desc: '_transform', text: BASE.replace('"3.0"', '"3.0"\n_transform: false') },
+    { desc: 'a basic-auth password stored as given (_transform: false)', text: `${BASE.replace('"3.0"', '"3.0"\n_transform: false')}  basicauth_credentials: [{username: b, password: p}]\n` },
+    { desc: 'a basic-auth password hashed on load', text: `${BASE}  basicauth_credentials: [{username: b, password: p}]\n` },
   ]
   const seen = new Set([base])
   for (const c of changes) {

@@ -11,9 +11,9 @@ export interface CliResult {
 }
 
 /** Spawns `node dist/cli.js ...args` in `cwd` and waits for it to exit. */
-export function runBin(args: readonly string[], cwd: string): Promise<CliResult> {
+export function runBin(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

@@ -1,0 +1,122 @@
+/** Starts a real node (primary + workers) on free ports in a temporary prefix, for tests. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { CLI } from './cli.js'
+
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export interface RunningNode {
+  readonly child: ChildProcess
+  readonly dir: string
+  readonly prefix: string
+  readonly proxy: string
+  readonly admin: string
+  readonly status: string
+  /** Every JSON log line so far, from stdout and stderr. */
+  readonly logs: Record<string, unknown>[]
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+export interface NodeOptions {
+  /** kong.yml text written into the node's directory and set as declarative_config. */
+  readonly config?: string
+  /** Extra environment (KONG_* settings). */
+  readonly env?: Readonly<Record<string, string>>
+  /** Reuse a directory (and its prefix) from an earlier node. */
+  readonly dir?: string
+  readonly workers?: number
+  readonly args?: readonly string[]
+}
+
+/** Starts a node and resolves once it logged that it started. */
+export async function startNode(options: NodeOptions = {}): Promise<RunningNode> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kong-dbless-node-'))
+  const [proxyPort, adminPort, statusPort] = [await freePort(), await freePort(), await freePort()]
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    KONG_PREFIX: join(dir, 'prefix'),
+    KONG_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+    KONG_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+    KONG_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+    KONG_NGINX_WORKER_PROCESSES: String(options.workers ?? 2),
+    KONG_LOG_LEVEL: 'info',
+    ...(options.env ?? {}),
+  }
+  if (options.config !== undefined) {
+    writeFileSync(join(dir, 'kong.yml'), options.config)
+    env.KONG_DECLARATIVE_CONFIG = 'kong.yml'
+  }
+  const child = spawn(process.execPath, [CLI, 'start', ...(options.args ?? [])], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const logs: Record<string, unknown>[] = []
+  let exited: number | null | undefined
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exited = code))))
+  const started = new Promise<void>((resolve, reject) => {
+    const onLine = (line: string): void => {
+      let entry: Record<string, unknown>
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        entry = { raw: line }
+      }
+      logs.push(entry)
+      if (entry.msg === 'kong-dbless started') resolve()
+    }
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine)
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine)
+    void exit.then((code) => reject(new Error(`node exited with ${code} before starting: ${JSON.stringify(logs)}`)))
+  })
+  await started
+  return {
+    child,
+    dir,
+    prefix: env.KONG_PREFIX as string,
+    proxy: `http://127.0.0.1:${proxyPort}`,
+    admin: `http://127.0.0.1:${adminPort}`,
+    status: `http://127.0.0.1:${statusPort}`,
+    logs,
+    stop: (signal = 'SIGTERM') => {
+      if (exited !== undefined) return Promise.resolve(exited)
+      child.kill(signal)
+      return exit
+    },
+  }
+}
+
+/** GET (or another method) returning status, headers and parsed JSON (or text). */
+export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> {
+  const res = await fetch(url, init)
+  const text = await res.text()
+  let body: unknown = text
+  try {
+    body = text === '' ? undefined : JSON.parse(text)
+  } catch {
+    // not JSON: keep the text
+  }
+  // `any` so tests can read fields of a JSON body without casts at every step.
+  return { status: res.status, headers: res.headers, body: body as any } // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Polls `check` until it returns true or `ms` pass. */
+export async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return false
+}

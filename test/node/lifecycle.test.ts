@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { runBin } from '../helpers/cli.js'
+import { eventually, http, startNode } from '../helpers/node.js'
+
+const A = '_format_version: "3.0"\nservices:\n- name: a\n  host: a.example\n'
+const B = '_format_version: "3.0"\nservices:\n- name: b\n  host: b.example\n'
+
+const hashOf = async (url: string): Promise<string> => (await http(`${url}/status`)).body.configuration_hash as string
+
+t.test('the last good config persists in the prefix; a restart without a file serves it', async (t) => {
+  const first = await startNode({ config: A, workers: 1 })
+  const hash = await hashOf(first.status)
+  t.equal(await first.stop('SIGTERM'), 0, 'SIGTERM exits 0')
+  const second = await startNode({ dir: first.dir, workers: 1, env: { KONG_DECLARATIVE_CONFIG: '' } })
+  t.teardown(() => second.stop())
+  t.equal(await hashOf(second.status), hash, 'same hash after restart')
+  t.ok(second.logs.some((l) => l.msg === 'found persisted config in the prefix, loading...'), 'says it restored the persisted config')
+  t.ok(await eventually(async () => (await http(`${second.status}/status/ready`)).status === 200), 'and ready')
+})
+
+t.test('SIGHUP and `reload` re-read the file; a broken file keeps the last good config', async (t) => {
+  const node = await startNode({ config: A, workers: 1 })
+  t.teardown(() => node.stop())
+  const before = await hashOf(node.status)
+  writeFileSync(join(node.dir, 'kong.yml'), B)
+  const reload = await runBin(['reload'], node.dir)
+  t.equal(reload.code, 1, 'reload needs the prefix')
+  const env = { ...process.env, KONG_PREFIX: node.prefix }
+  const ok = await runBin(['reload'], node.dir, env)
+  t.equal(ok.code, 0)
+  t.equal(ok.stdout, 'Kong reloaded\n')
+  t.ok(await eventually(async () => (await hashOf(node.status)) !== before), 'the new file is served')
+  const afterB = await hashOf(node.status)
+  writeFileSync(join(node.dir, 'kong.yml'), 'services: [\n')
+  node.child.kill('SIGHUP')
+  t.ok(await eventually(async () => (await http(`${node.status}/status/config`)).body.last_rejected !== null), 'the broken file is rejected')
+  t.equal(await hashOf(node.status), afterB, 'and the last good config stays')
+  const health = await runBin(['health'], node.dir, env)
+  t.equal(health.code, 0)
+  t.equal(health.stdout, `nginx.......running\n\nKong is healthy at ${node.prefix}\n`)
+  const drain = await runBin(['drain'], node.dir, { ...env, KONG_STATUS_LISTEN: node.status.replace('http://', '') })
+  t.equal(drain.stdout, "Kong's status successfully changed to 'draining'\n")
+  t.equal((await http(`${node.status}/status/ready`)).status, 503)
+  const quit = await runBin(['quit'], node.dir, env)
+  t.equal(quit.code, 0)
+  t.equal(quit.stdout, 'Kong stopped\n')
+  t.equal(await node.stop(), 0, 'the node exited 0 after quit')
+  const gone = await runBin(['health'], node.dir, env)
+  t.equal(gone.code, 1)
+  t.equal(gone.stderr, `Error: Kong is not running at ${node.prefix}\n`)
+  const none = await runBin(['health', '-p', join(node.dir, 'nope')], node.dir, env)
+  t.equal(none.stderr, `Error: no such prefix: ${join(node.dir, 'nope')}\n`)
+})
+
+t.test('a crashed worker is replaced and gets the live config', async (t) => {
+  const node = await startNode({ config: A, workers: 2 })
+  t.teardown(() => node.stop())
+  const pids = (await http(`${node.admin}/`)).body.pids.workers as number[]
+  process.kill(pids[0] as number, 'SIGKILL')
+  t.ok(
+    await eventually(async () => {
+      const now = (await http(`${node.admin}/`)).body.pids.workers as number[]
+      return now.length === 2 && !now.includes(pids[0] as number)
+    }),
+    'a new worker takes its place',
+  )
+  t.ok(await eventually(async () => (await http(`${node.status}/status/ready`)).status === 200), 'and serves the live config')
+  t.equal((await http(`${node.status}/status`)).body.memory.workers_lua_vms.length, 2)
+  t.ok(node.logs.some((l) => l.level === 'error' && String(l.msg).includes('worker process exited unexpectedly')), 'the crash is logged')
+})
+
+t.test('two nodes cannot share a prefix', async (t) => {
+  const node = await startNode({ config: A, workers: 1 })
+  t.teardown(() => node.stop())
+  await t.rejects(startNode({ dir: node.dir, config: A, workers: 1 }), /already running/)
+})
+
+t.test('settings: env over kong.conf over defaults; bad settings are all listed', async (t) => {
+  const node = await startNode({ config: A, workers: 1, args: ['-c', 'kong.conf'], env: { KONG_LOG_LEVEL: 'debug' } }).catch((e: Error) => e)
+  t.match(node, /cannot read configuration file kong.conf|exited/, 'a missing -c file is an error')
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-conf-'))
+  writeFileSync(join(dir, 'kong.conf'), '# settings\nmem_cache_size = 64m\nnginx_worker_processes = 1   # one is enough\nlog_level = warn\n')
+  const withConf = await startNode({ dir, config: A, args: ['-c', 'kong.conf'], env: { KONG_LOG_LEVEL: 'info' } })
+  t.teardown(() => withConf.stop())
+  const root = (await http(`${withConf.admin}/`)).body
+  t.equal(root.configuration.mem_cache_size, '64m', 'from kong.conf')
+  t.equal(root.configuration.log_level, 'info', 'env wins over kong.conf')
+  t.equal(root.pids.workers.length, 2, 'KONG_NGINX_WORKER_PROCESSES=2 beats kong.conf (1)')
+  t.equal((await http(`${withConf.status}/status`)).body.memory.lua_shared_dicts.kong_db_cache.capacity, '64.00 MiB', 'mem_cache_size sizes kong_db_cache')
+  const bad = await runBin(['start'], dir, { ...process.env, KONG_DATABASE: 'postgres', KONG_PROXY_LISTEN: 'nope', KONG_MEM_CACHE_SIZE: 'lots' })
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, 'database = postgres is not supported')
+  t.match(bad.stderr, 'proxy_listen must be of form: [off] | <ip>:<port>')
+  t.match(bad.stderr, "mem_cache_size must be a size such as 128m or 512k, got 'lots'")
+})
