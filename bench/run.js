@@ -1,6 +1,6 @@
 // Runs every benchmark; exits 1 if any missed its target. Each prints ratios against a
 // baseline measured in the same run, so figures compare across machines.
-const benches = ['./config-load.js']
+const benches = ['./config-load.js', './status.js']
 let ok = true
 for (const path of benches) {
   const mod = await import(path)
