@@ -20,6 +20,32 @@ const checkType = (description: string): Field => ({
   description,
 })
 
+/** When a target counts as healthy: these statuses, this many successes (plus `extra` fields). */
+const healthy = (codes: readonly number[], extra: Record<string, Field> = {}): RecordField => ({
+  type: 'record',
+  required: true,
+  description: 'When a target counts as healthy.',
+  fields: {
+    ...extra,
+    http_statuses: statuses(codes, 'Statuses counted as success.'),
+    successes: counter('Successes needed to mark healthy.'),
+  },
+})
+
+/** When a target counts as unhealthy: these statuses, and failure counters. */
+const unhealthy = (codes: readonly number[], extra: Record<string, Field> = {}): RecordField => ({
+  type: 'record',
+  required: true,
+  description: 'When a target counts as unhealthy.',
+  fields: {
+    ...extra,
+    http_statuses: statuses(codes, 'Statuses counted as failure.'),
+    tcp_failures: counter('TCP failures needed to mark unhealthy.'),
+    timeouts: counter('Timeouts needed to mark unhealthy.'),
+    http_failures: counter('HTTP failures needed to mark unhealthy.'),
+  },
+})
+
 const HEALTHY_PASSIVE = [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308]
 
 const healthchecks: RecordField = {
@@ -44,28 +70,8 @@ const healthchecks: RecordField = {
           keys: t.headerName({ description: 'Header name.' }),
           values: { type: 'array', elements: { type: 'string', description: 'Value.' }, description: 'Values.' },
         },
-        healthy: {
-          type: 'record',
-          required: true,
-          description: 'When a target counts as healthy.',
-          fields: {
-            interval: seconds(0, 'Seconds between probes of healthy targets.'),
-            http_statuses: statuses([200, 302], 'Statuses counted as success.'),
-            successes: counter('Successes needed to mark healthy.'),
-          },
-        },
-        unhealthy: {
-          type: 'record',
-          required: true,
-          description: 'When a target counts as unhealthy.',
-          fields: {
-            interval: seconds(0, 'Seconds between probes of unhealthy targets.'),
-            http_statuses: statuses([429, 404, 500, 501, 502, 503, 504, 505], 'Statuses counted as failure.'),
-            tcp_failures: counter('TCP failures needed to mark unhealthy.'),
-            timeouts: counter('Timeouts needed to mark unhealthy.'),
-            http_failures: counter('HTTP failures needed to mark unhealthy.'),
-          },
-        },
+        healthy: healthy([200, 302], { interval: seconds(0, 'Seconds between probes of healthy targets.') }),
+        unhealthy: unhealthy([429, 404, 500, 501, 502, 503, 504, 505], { interval: seconds(0, 'Seconds between probes of unhealthy targets.') }),
       },
     },
     passive: {
@@ -74,26 +80,8 @@ const healthchecks: RecordField = {
       description: 'Health learned from proxied traffic.',
       fields: {
         type: checkType('Traffic protocol.'),
-        healthy: {
-          type: 'record',
-          required: true,
-          description: 'When a target counts as healthy.',
-          fields: {
-            http_statuses: statuses(HEALTHY_PASSIVE, 'Statuses counted as success.'),
-            successes: counter('Successes needed to mark healthy.'),
-          },
-        },
-        unhealthy: {
-          type: 'record',
-          required: true,
-          description: 'When a target counts as unhealthy.',
-          fields: {
-            http_statuses: statuses([429, 500, 503], 'Statuses counted as failure.'),
-            tcp_failures: counter('TCP failures needed to mark unhealthy.'),
-            timeouts: counter('Timeouts needed to mark unhealthy.'),
-            http_failures: counter('HTTP failures needed to mark unhealthy.'),
-          },
-        },
+        healthy: healthy(HEALTHY_PASSIVE),
+        unhealthy: unhealthy([429, 500, 503]),
       },
     },
     threshold: { type: 'number', between: [0, 100], default: 0, description: 'Percent of healthy weight below which the upstream is unhealthy.' },
