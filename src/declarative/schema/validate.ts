@@ -87,38 +87,102 @@ export function defineKey(target: Record<string, unknown>, key: string, value: u
   }
 }
 
+/** A field's compiled validator: the normalized value, or null (with issues) when unusable. */
+type Validator = (value: unknown, at: Loc | undefined, sink: IssueSink) => unknown
+
+const COMPILED = new WeakMap<Field, Validator>()
+
 /**
  * Validates `value` against `field`, returning the normalized value (defaults filled, sets
  * de-duplicated) or null where the value is unusable.
  */
 export function validateField(field: Field, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
-  if (value === undefined || value === null) {
-    if (field.default !== undefined) {
-      // validateRecord builds a new record and never writes to its input; other defaults are
-      // shared frozen copies, safe because snapshots are frozen too.
-      return field.type === 'record'
-        ? validateRecord(field, field.default as Record<string, unknown>, path, sink)
-        : sharedDefault(field)
+  return compile(field)(value, path, sink)
+}
+
+/**
+ * Turns a field declaration into a closure that checks only what the field declares. Schemas
+ * are data read on every entity of every load; reading their optional properties generically
+ * showed up in profiles, so each field is read once here instead.
+ */
+function compile(field: Field): Validator {
+  let validator = COMPILED.get(field)
+  if (validator) return validator
+  const present = compilePresent(field)
+  const absent = compileAbsent(field)
+  const checks = (field.checks ?? []) as readonly ((v: unknown) => string | undefined)[]
+  validator = (value, at, sink) => {
+    if (value === undefined || value === null) return absent(at, sink)
+    const checked = present(value, at, sink)
+    if (checked === INVALID) return null
+    for (let i = 0; i < checks.length; i++) {
+      const message = (checks[i] as (v: unknown) => string | undefined)(checked)
+      if (message !== undefined) {
+        sink.field(at, message)
+        return null
+      }
     }
-    if (field.type === 'record' && field.required) return validateRecord(field, {}, path, sink)
-    if (field.required) sink.field(path, 'required field missing')
-    return null
+    return checked
   }
-  const checked = checkType(field, value, path, sink)
-  if (checked === INVALID) return null
-  const checks = field.checks
-  if (checks === undefined) return checked
-  for (const check of checks) {
-    const message = (check as (v: unknown) => string | undefined)(checked)
-    if (message !== undefined) {
-      sink.field(path, message)
+  COMPILED.set(field, validator)
+  return validator
+}
+
+function compileAbsent(field: Field): (at: Loc | undefined, sink: IssueSink) => unknown {
+  if (field.default !== undefined) {
+    // A record default is validated (validateRecord never writes to its input); other defaults
+    // are shared frozen copies, safe because snapshots are frozen too.
+    if (field.type === 'record') {
+      const def = field.default as Record<string, unknown>
+      return (at, sink) => validateRecord(field, def, at, sink)
+    }
+    const value = sharedDefault(field)
+    return () => value
+  }
+  if (field.type === 'record' && field.required) return (at, sink) => validateRecord(field, {}, at, sink)
+  if (field.required) {
+    return (at, sink) => {
+      sink.field(at, 'required field missing')
       return null
     }
   }
-  return checked
+  return () => null
 }
 
 const INVALID = Symbol('invalid')
+
+type Present = (value: unknown, at: Loc | undefined, sink: IssueSink) => unknown
+
+function compilePresent(field: Field): Present {
+  switch (field.type) {
+    case 'string':
+      return compileString(field)
+    case 'integer':
+    case 'number':
+      return compileNumber(field)
+    case 'boolean':
+      return (value, at, sink) => (typeof value === 'boolean' ? value : fail(sink, at, 'expected a boolean'))
+    case 'array':
+    case 'set':
+      return compileArray(field)
+    case 'map':
+      return (value, at, sink) => checkMap(field, value, at, sink)
+    case 'record':
+      return (value, at, sink) => (isRecord(value) ? validateRecord(field, value, at, sink) : fail(sink, at, 'expected a record'))
+    case 'foreign':
+      // References are resolved later against the whole config; here only their shape matters.
+      return (value, at, sink) => {
+        if (typeof value === 'string') return value
+        if (isRecord(value) && typeof value.id === 'string') {
+          for (const key in value) if (key !== 'id') return { id: value.id }
+          return value
+        }
+        return fail(sink, at, 'expected a string')
+      }
+    case 'any':
+      return (value) => copyJson(value)
+  }
+}
 
 const DEFAULTS = new WeakMap<Field, unknown>()
 
@@ -141,105 +205,91 @@ function deepFreezeJson<T>(value: T): T {
   return value
 }
 
-function checkType(field: Field, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
-  switch (field.type) {
-    case 'string':
-      return checkString(field, value, path, sink)
-    case 'integer':
-    case 'number':
-      return checkNumber(field, value, path, sink)
-    case 'boolean':
-      if (typeof value !== 'boolean') return fail(sink, path, 'expected a boolean')
-      return value
-    case 'array':
-    case 'set':
-      return checkArray(field, value, path, sink)
-    case 'map':
-      return checkMap(field, value, path, sink)
-    case 'record':
-      if (!isRecord(value)) return fail(sink, path, 'expected a record')
-      return validateRecord(field, value, path, sink)
-    case 'foreign':
-      // References are resolved later against the whole config; here only their shape matters.
-      if (typeof value === 'string') return value
-      if (isRecord(value) && typeof value.id === 'string') {
-        for (const key in value) if (key !== 'id') return { id: value.id }
-        return value
-      }
-      return fail(sink, path, 'expected a string')
-    case 'any':
-      return copyJson(value)
-  }
-}
-
 function fail(sink: IssueSink, path: Loc | undefined, message: string): typeof INVALID {
   sink.field(path, message)
   return INVALID
 }
 
-function checkString(field: StringField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
-  if (typeof value !== 'string') return fail(sink, path, 'expected a string')
-  if (field.lenMin !== undefined && value.length < field.lenMin) {
-    return fail(sink, path, `length must be at least ${field.lenMin}`)
+type Step<T> = (value: T) => string | undefined
+
+/** Runs steps in order; the first message fails the value. */
+function stepped<T>(typeCheck: (v: unknown) => v is T, typeMessage: string, steps: readonly Step<T>[]): Present {
+  return (value, at, sink) => {
+    if (!typeCheck(value)) return fail(sink, at, typeMessage)
+    for (let i = 0; i < steps.length; i++) {
+      const message = (steps[i] as Step<T>)(value)
+      if (message !== undefined) return fail(sink, at, message)
+    }
+    return value
   }
-  if (field.lenMax !== undefined && value.length > field.lenMax) {
-    return fail(sink, path, `length must be at most ${field.lenMax}`)
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string'
+
+function compileString(field: StringField): Present {
+  const steps: Step<string>[] = []
+  const { lenMin, lenMax, oneOf, startsWith, match } = field
+  if (lenMin !== undefined) steps.push((v) => (v.length < lenMin ? `length must be at least ${lenMin}` : undefined))
+  if (lenMax !== undefined) steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
+  if (oneOf) {
+    const allowed = new Set(oneOf)
+    const message = `expected one of: ${oneOf.join(', ')}`
+    steps.push((v) => (allowed.has(v) ? undefined : message))
   }
-  if (field.oneOf && !field.oneOf.includes(value)) {
-    return fail(sink, path, `expected one of: ${field.oneOf.join(', ')}`)
-  }
-  if (field.startsWith !== undefined && !value.startsWith(field.startsWith)) {
-    return fail(sink, path, `should start with: ${field.startsWith}`)
-  }
-  if (field.format === 'uuid' && !UUID.test(value)) return fail(sink, path, 'expected a valid UUID')
-  if (field.match && !field.match.test(value)) return fail(sink, path, `invalid value: ${value}`)
-  return value
+  if (startsWith !== undefined) steps.push((v) => (v.startsWith(startsWith) ? undefined : `should start with: ${startsWith}`))
+  if (field.format === 'uuid') steps.push((v) => (UUID.test(v) ? undefined : 'expected a valid UUID'))
+  if (match) steps.push((v) => (match.test(v) ? undefined : `invalid value: ${v}`))
+  return stepped(isString, 'expected a string', steps)
 }
 
 /** Kong's UUID check: 8-4-4-4-12 hex, any case. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-function checkNumber(field: NumberField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return fail(sink, path, field.type === 'integer' ? 'expected an integer' : 'expected a number')
+function compileNumber(field: NumberField): Present {
+  const integer = field.type === 'integer'
+  const steps: Step<number>[] = []
+  if (integer) steps.push((v) => (Number.isInteger(v) ? undefined : 'expected an integer'))
+  const { between, gt, oneOf } = field
+  if (between) {
+    const [lo, hi] = between
+    steps.push((v) => (v < lo || v > hi ? `value should be between ${lo} and ${hi}` : undefined))
   }
-  if (field.type === 'integer' && !Number.isInteger(value)) return fail(sink, path, 'expected an integer')
-  if (field.between && (value < field.between[0] || value > field.between[1])) {
-    return fail(sink, path, `value should be between ${field.between[0]} and ${field.between[1]}`)
+  if (gt !== undefined) steps.push((v) => (v > gt ? undefined : `value must be greater than ${gt}`))
+  if (oneOf) {
+    const message = `expected one of: ${oneOf.join(', ')}`
+    steps.push((v) => (oneOf.includes(v) ? undefined : message))
   }
-  if (field.gt !== undefined && !(value > field.gt)) {
-    return fail(sink, path, `value must be greater than ${field.gt}`)
-  }
-  if (field.oneOf && !field.oneOf.includes(value)) {
-    return fail(sink, path, `expected one of: ${field.oneOf.join(', ')}`)
-  }
-  return value
+  const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+  return stepped(isNumber, integer ? 'expected an integer' : 'expected a number', steps)
 }
 
-function checkArray(field: ArrayField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
-  if (!Array.isArray(value)) {
-    // Kong accepts an empty object where an array is expected: Lua cannot tell them apart.
-    if (isRecord(value) && Object.keys(value).length === 0) return []
-    return fail(sink, path, field.type === 'set' ? 'expected a set' : 'expected an array')
+function compileArray(field: ArrayField): Present {
+  const { lenMin, lenMax } = field
+  const element = compile(field.elements)
+  const isSet = field.type === 'set'
+  const typeMessage = isSet ? 'expected a set' : 'expected an array'
+  return (value, path, sink) => {
+    if (!Array.isArray(value)) {
+      // Kong accepts an empty object where an array is expected: Lua cannot tell them apart.
+      if (isRecord(value) && Object.keys(value).length === 0) return []
+      return fail(sink, path, typeMessage)
+    }
+    if (lenMin !== undefined && value.length < lenMin) return fail(sink, path, `length must be at least ${lenMin}`)
+    if (lenMax !== undefined && value.length > lenMax) return fail(sink, path, `length must be at most ${lenMax}`)
+    const before = sink.issues.length
+    const out: unknown[] = new Array(value.length)
+    let n = 0
+    const at: Cursor = { up: path, key: 0 }
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      at.key = i
+      if (item === null || item === undefined) sink.field(at, 'required field missing')
+      else out[n++] = element(item, at, sink)
+    }
+    if (sink.issues.length > before) return INVALID
+    out.length = n
+    return isSet ? dedupe(out) : out
   }
-  if (field.lenMin !== undefined && value.length < field.lenMin) {
-    return fail(sink, path, `length must be at least ${field.lenMin}`)
-  }
-  if (field.lenMax !== undefined && value.length > field.lenMax) {
-    return fail(sink, path, `length must be at most ${field.lenMax}`)
-  }
-  const before = sink.issues.length
-  const out: unknown[] = []
-  const at: Cursor = { up: path, key: 0 }
-  for (let i = 0; i < value.length; i++) {
-    const item: unknown = value[i]
-    at.key = i
-    if (item === null || item === undefined) sink.field(at, 'required field missing')
-    else out.push(validateField(field.elements, item, at, sink))
-  }
-  if (sink.issues.length > before) return INVALID
-  if (field.type === 'set') return dedupe(out)
-  return out
 }
 
 /** Drops repeated elements, keeping the first; primitives compare by value, records by content. */
@@ -268,6 +318,10 @@ function checkMap(field: MapField, value: unknown, path: Loc | undefined, sink: 
   return sink.issues.length > before ? INVALID : out
 }
 
+type RecordValidator = (value: Record<string, unknown>, path: Loc | undefined, sink: IssueSink, allowed: ReadonlySet<string>) => Record<string, unknown>
+
+const RECORDS = new WeakMap<object, RecordValidator>()
+
 /**
  * Validates a record: unknown keys are errors, every declared field is present in the result
  * (null where unset), and entity checks run once the fields themselves are valid.
@@ -279,41 +333,41 @@ export function validateRecord(
   sink: IssueSink,
   allowed: ReadonlySet<string> = NO_KEYS,
 ): Record<string, unknown> {
-  const out = blankRecord(field.fields)
-  for (const key in value) {
-    if (Object.hasOwn(value, key) && !Object.hasOwn(field.fields, key) && !allowed.has(key)) sink.field(child(path, key), 'unknown field')
+  let validate = RECORDS.get(field)
+  if (!validate) {
+    validate = compileRecord(field)
+    RECORDS.set(field, validate)
   }
-  const before = sink.issues.length
-  const at: Cursor = { up: path, key: '' }
-  for (const name in field.fields) {
-    const sub = field.fields[name] as Field
-    at.key = name
-    out[name] = validateField(sub, Object.hasOwn(value, name) ? value[name] : undefined, at, sink)
-  }
-  if (field.entityChecks !== undefined && sink.issues.length === before) runEntityChecks(field.entityChecks, out, path, sink)
-  return out
+  return validate(value, path, sink, allowed)
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set()
 
-const FACTORIES = new WeakMap<object, () => Record<string, unknown>>()
-
 /**
- * A record with every declared field already present (null), built from an object literal.
- * Adding 20-odd keys one by one to `{}` sends V8 objects into slow dictionary mode, which made
- * every later read, freeze and JSON.stringify of a snapshot about three times slower; a
- * literal with all keys keeps them fast. The keys are our own schema field names.
+ * A record validator generated for one set of fields. The record is built from an object
+ * literal with every field, and each field is read and written by name: adding 20-odd keys
+ * one by one to `{}` sends V8 objects into slow dictionary mode, which made later reads,
+ * freezes and JSON.stringify of a snapshot about three times slower. The generated source
+ * holds only our own schema field names, quoted by JSON.stringify.
  */
-function blankRecord(fields: Readonly<Record<string, Field>>): Record<string, unknown> {
-  let make = FACTORIES.get(fields)
-  if (!make) {
-    const body = Object.keys(fields)
-      .map((k) => `${JSON.stringify(k)}: null`)
-      .join(', ')
-    make = new Function(`return { ${body} }`) as () => Record<string, unknown>
-    FACTORIES.set(fields, make)
-  }
-  return make()
+function compileRecord(field: Pick<RecordField, 'fields' | 'entityChecks'>): RecordValidator {
+  const names = Object.keys(field.fields)
+  const validators = names.map((name) => compile(field.fields[name] as Field))
+  const keys = names.map((n) => JSON.stringify(n))
+  const body = `
+    return function validateRecord(value, path, sink, allowed) {
+      for (const key in value) {
+        if (hasOwn(value, key) && !known.has(key) && !allowed.has(key)) sink.field(child(path, key), 'unknown field')
+      }
+      const before = sink.issues.length
+      const at = { up: path, key: '' }
+      const out = { ${keys.map((k) => `${k}: null`).join(', ')} }
+      ${keys.map((k, i) => `at.key = ${k}; out[${k}] = V[${i}](hasOwn(value, ${k}) ? value[${k}] : undefined, at, sink)`).join('\n      ')}
+      if (checks !== undefined && sink.issues.length === before) runEntityChecks(checks, out, path, sink)
+      return out
+    }`
+  const make = new Function('V', 'hasOwn', 'known', 'child', 'checks', 'runEntityChecks', body) as (...args: unknown[]) => RecordValidator
+  return make(validators, Object.hasOwn, new Set(names), child, field.entityChecks, runEntityChecks)
 }
 
 /** Runs cross-field checks, reporting field messages under their fields and the rest as `@entity`. */
