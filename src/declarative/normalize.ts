@@ -9,7 +9,7 @@ import type { ConfigIssue, EntityOrigin } from './errors.js'
 import { deterministicId } from './ids.js'
 import { migrateRoutePaths } from './migrate.js'
 import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf, type Nesting } from './schema/entities/index.js'
-import type { EntitySchema, PluginSchemaLookup, Shorthand } from './schema/types.js'
+import type { EntitySchema, PluginSchema, PluginSchemaLookup, RecordField, Shorthand } from './schema/types.js'
 import { IssueSink, child, defineKey, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
 
 /** The format versions Kong reads; older ones are migrated to 3.0. */
@@ -233,12 +233,24 @@ class NodeBuilder {
       return record
     }
     if (!plugin) return record
-    record.config = validateField({ ...plugin.config, required: true }, work.config, child(undefined, 'config'), sink)
+    record.config = validateField(requiredConfig(plugin), work.config, child(undefined, 'config'), sink)
     if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
     if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
     if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
     return record
   }
+}
+
+const CONFIG_FIELDS = new WeakMap<PluginSchema, RecordField>()
+
+/** A plugin's `config` record as a required field (absent means all defaults); one per plugin. */
+function requiredConfig(plugin: PluginSchema): RecordField {
+  let field = CONFIG_FIELDS.get(plugin)
+  if (!field) {
+    field = { ...plugin.config, required: true }
+    CONFIG_FIELDS.set(plugin, field)
+  }
+  return field
 }
 
 /** Whether a nested child's parent reference names its own parent (tolerated, as in Kong). */
