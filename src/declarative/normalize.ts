@@ -70,12 +70,7 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
 
   const collections: [EntitySchema, unknown[]][] = []
   for (const key of Object.keys(doc)) {
-    if (META.has(key)) continue
-    const schema = ENTITY_BY_NAME.get(key)
-    if (!schema) {
-      topIssue(key, 'unknown field')
-      continue
-    }
+    if (!META.has(key) && !ENTITY_BY_NAME.has(key)) topIssue(key, 'unknown field')
   }
   for (const schema of ENTITIES) {
     const value = doc[schema.name]

@@ -20,6 +20,9 @@ interface Tracked {
   applied: number
 }
 
+/** Wait before replacing a worker that never started listening. */
+const RESTART_DELAY_MS = 1000
+
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 
 export class WorkerPool {
@@ -64,7 +67,10 @@ export class WorkerPool {
         if (!tracked.listening) reject(new Error(`worker ${worker.process.pid} exited before listening (code ${code}, signal ${signal})`))
         if (this.#stopping) return
         this.log.error({ worker_pid: worker.process.pid, code, signal }, 'worker process exited unexpectedly; starting a new one')
-        this.#fork().catch((err: Error) => this.log.error({ error: err.message }, 'could not restart a worker'))
+        // A worker that dies before listening would die again at once: pace the retries.
+        setTimeout(() => {
+          if (!this.#stopping) this.#fork().catch((err: Error) => this.log.error({ error: err.message }, 'could not restart a worker'))
+        }, tracked.listening ? 0 : RESTART_DELAY_MS)
       })
     })
   }
