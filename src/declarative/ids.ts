@@ -3,30 +3,28 @@
  * key in a per-collection namespace. Written on node:crypto rather than a uuid library because
  * it runs once per entity on every load, and per-call namespace parsing showed in profiles.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** Kong's root namespace for declarative ids. */
 export const ID_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5'
 
-const HEX = '0123456789abcdef'
-const text = Buffer.alloc(36)
+/** The variant nibble (RFC 4122: binary 10xx) for each hex digit the hash put there. */
+const VARIANT: Readonly<Record<string, string>> = Object.fromEntries([...'0123456789abcdef'].map((c, i) => [c, '89ab'[i & 3] as string]))
+
+/** Namespace bytes followed by the name: one buffer, so hashing is one call. */
+let input = Buffer.alloc(1024)
 
 /**
- * UUIDv5 of `name` in the namespace given as 16 bytes. Formatted through a buffer so the result
- * is one flat string (concatenation would leave a rope that every JSON.stringify re-flattens).
+ * UUIDv5 of `name` in the namespace given as 16 bytes. The one-shot `crypto.hash` with hex
+ * output is about twice as fast as `createHash()...digest()` at tens of thousands of ids.
  */
 function uuidV5(name: string, namespace: Buffer): string {
-  const h = createHash('sha1').update(namespace).update(name, 'utf8').digest()
-  h[6] = ((h[6] as number) & 0x0f) | 0x50
-  h[8] = ((h[8] as number) & 0x3f) | 0x80
-  let o = 0
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) text[o++] = 0x2d
-    const b = h[i] as number
-    text[o++] = HEX.charCodeAt(b >> 4)
-    text[o++] = HEX.charCodeAt(b & 15)
-  }
-  return text.toString('latin1')
+  const size = 16 + Buffer.byteLength(name, 'utf8')
+  if (size > input.length) input = Buffer.alloc(size * 2)
+  namespace.copy(input, 0)
+  input.write(name, 16, 'utf8')
+  const h = hash('sha1', input.subarray(0, size), 'hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${VARIANT[h[16] as string] as string}${h.slice(17, 20)}-${h.slice(20, 32)}`
 }
 
 const bytesOf = (uuid: string): Buffer => Buffer.from(uuid.replace(/-/g, ''), 'hex')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import { collectionNamespace, deterministicId } from '../../src/declarative/ids.js'
 import { load, yml } from '../helpers/load.js'
@@ -17,6 +18,23 @@ t.test('deterministic ids match the vectors Kong derives', async (t) => {
   ]
   for (const c of cases) t.equal(deterministicId(c.collection, c.key), c.id, c.desc)
   t.equal(collectionNamespace('services'), collectionNamespace('services'), 'namespaces are cached and stable')
+})
+
+t.test('ids of long and non-ASCII keys follow RFC 4122 version 5', async (t) => {
+  // An independent derivation: SHA-1 of namespace bytes and UTF-8 name, version and variant set.
+  const reference = (collection: string, key: string): string => {
+    const ns = Buffer.from(collectionNamespace(collection).replace(/-/g, ''), 'hex')
+    const h = createHash('sha1').update(ns).update(key, 'utf8').digest()
+    h[6] = ((h[6] as number) & 0x0f) | 0x50
+    h[8] = ((h[8] as number) & 0x3f) | 0x80
+    const x = h.subarray(0, 16).toString('hex')
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
+  }
+  for (const key of ['svc-ü-ñ-日本', 'k'.repeat(5000), 'short', `${'é'.repeat(700)}x`]) {
+    const id = deterministicId('services', key)
+    t.equal(id, reference('services', key), `${key.slice(0, 12)}… (${key.length} chars)`)
+    t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  }
 })
 
 t.test('a loaded config carries the same ids', async (t) => {
