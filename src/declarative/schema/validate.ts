@@ -187,7 +187,7 @@ function compilePresent(field: Field): Present {
 const DEFAULTS = new WeakMap<Field, unknown>()
 
 /** One frozen copy of a field's default, shared by every entity that takes it. */
-function sharedDefault(field: Field): unknown {
+export function sharedDefault(field: Field): unknown {
   if (typeof field.default !== 'object' || field.default === null) return field.default
   let value = DEFAULTS.get(field)
   if (value === undefined) {
@@ -277,17 +277,24 @@ function compileArray(field: ArrayField): Present {
     if (lenMin !== undefined && value.length < lenMin) return fail(sink, path, `length must be at least ${lenMin}`)
     if (lenMax !== undefined && value.length > lenMax) return fail(sink, path, `length must be at most ${lenMax}`)
     const before = sink.issues.length
-    const out: unknown[] = new Array(value.length)
-    let n = 0
+    // Most arrays validate to themselves (strings, numbers): keep the input's array then, rather
+    // than a copy that every load would allocate, and the garbage collector copy again.
+    let out: unknown[] | undefined
     const at: Cursor = { up: path, key: 0 }
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i]
       at.key = i
-      if (item === null || item === undefined) sink.field(at, 'required field missing')
-      else out[n++] = element(item, at, sink)
+      if (item === null || item === undefined) {
+        sink.field(at, 'required field missing')
+        continue
+      }
+      const checked = element(item, at, sink)
+      // Built by push, not `new Array(n)`: holey arrays take JSON.stringify's slow path.
+      if (out === undefined && checked !== item) out = value.slice(0, i)
+      out?.push(checked)
     }
     if (sink.issues.length > before) return INVALID
-    out.length = n
+    out ??= value
     return isSet ? dedupe(out) : out
   }
 }

@@ -65,32 +65,40 @@ const protocolsOf = (r: Readonly<Record<string, unknown>>): string[] => (r.proto
 const isSet = (v: unknown): boolean => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && Object.keys(v as object).length === 0)
 const list = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
 
+const GROUP_OF: ReadonlyMap<string, number> = new Map(GROUPS.flatMap((g, i) => g.map((p) => [p, i] as const)))
+const GROUPS_TEXT = GROUPS.map((g) => `(${g.map((p) => `'${p}'`).join(', ')})`).join(', ')
+
+// Entity checks run on every route of every load: loops over the few protocols, no allocation.
 const protocolGroups: EntityCheck = (r) => {
-  const used = GROUPS.filter((g) => protocolsOf(r).some((p) => (g as readonly string[]).includes(p)))
-  if (used.length <= 1) return undefined
-  const sets = GROUPS.map((g) => `(${g.map((p) => `'${p}'`).join(', ')})`).join(', ')
-  return { fields: { protocols: `these sets are mutually exclusive: ${sets}` } }
+  let first: number | undefined
+  for (const p of protocolsOf(r)) {
+    const g = GROUP_OF.get(p)
+    if (g === undefined) continue
+    if (first === undefined) first = g
+    else if (g !== first) return { fields: { protocols: `these sets are mutually exclusive: ${GROUPS_TEXT}` } }
+  }
+  return undefined
 }
+
+/** The fields one of which must be set, by the protocols a route serves. */
+const MATCHERS = {
+  stream: { fields: ['sources', 'destinations', 'snis'], label: "'tcp', 'tls', 'tls_passthrough' or 'udp'" },
+  grpcs: { fields: ['hosts', 'headers', 'paths', 'snis'], label: "'grpcs'" },
+  grpc: { fields: ['hosts', 'headers', 'paths'], label: "'grpc'" },
+  https: { fields: ['methods', 'hosts', 'headers', 'paths', 'snis'], label: "'https'" },
+  http: { fields: ['methods', 'hosts', 'headers', 'paths'], label: "'http'" },
+} as const
 
 const atLeastOneMatcher: EntityCheck = (r) => {
   const protocols = protocolsOf(r)
-  let fields: string[]
-  let label: string
-  if (protocols.some((p) => ['tcp', 'tls', 'udp', 'tls_passthrough'].includes(p))) {
-    fields = ['sources', 'destinations', 'snis']
-    label = "'tcp', 'tls', 'tls_passthrough' or 'udp'"
-  } else if (protocols.some((p) => p === 'grpc' || p === 'grpcs')) {
-    fields = protocols.includes('grpcs') ? ['hosts', 'headers', 'paths', 'snis'] : ['hosts', 'headers', 'paths']
-    label = protocols.includes('grpcs') ? "'grpcs'" : "'grpc'"
-  } else if (protocols.includes('https')) {
-    fields = ['methods', 'hosts', 'headers', 'paths', 'snis']
-    label = "'https'"
-  } else {
-    fields = ['methods', 'hosts', 'headers', 'paths']
-    label = "'http'"
-  }
-  if (fields.some((f) => isSet(r[f]))) return undefined
-  return { entity: [`must set one of ${list(fields)} when 'protocols' is ${label}`] }
+  const has = (...names: string[]): boolean => protocols.some((p) => names.includes(p))
+  const matcher = has('tcp', 'tls', 'udp', 'tls_passthrough')
+    ? MATCHERS.stream
+    : has('grpc', 'grpcs')
+      ? protocols.includes('grpcs') ? MATCHERS.grpcs : MATCHERS.grpc
+      : protocols.includes('https') ? MATCHERS.https : MATCHERS.http
+  for (const f of matcher.fields) if (isSet(r[f])) return undefined
+  return { entity: [`must set one of ${list(matcher.fields)} when 'protocols' is ${matcher.label}`] }
 }
 
 const snisNeedTls: EntityCheck = (r) => {
