@@ -13,6 +13,7 @@ async function child(mode, file) {
   const text = readFileSync(file, 'utf8')
   const times = []
   const hashTimes = []
+  const phases = []
   if (mode === 'yaml') {
     const { load } = await import('js-yaml')
     for (let i = 0; i < ROUNDS; i++) {
@@ -22,21 +23,33 @@ async function child(mode, file) {
     }
   } else {
     const { loadDeclarative } = await import('../dist/declarative/load.js')
-    const { hashConfig } = await import('../dist/declarative/hash.js')
     const { bundledPluginSchema } = await import('../dist/plugins/schemas.js')
     for (let i = 0; i < ROUNDS; i++) {
       const t0 = process.hrtime.bigint()
       const snapshot = await loadDeclarative(text, { source: file, format: 'yaml', pluginSchemas: bundledPluginSchema })
       times.push(Number(process.hrtime.bigint() - t0) / 1e6)
-      // The hash share: hashing the same normalized entities again, on its own.
-      const h0 = process.hrtime.bigint()
-      hashConfig(snapshot.entities, { _format_version: '3.0' })
-      hashTimes.push(Number(process.hrtime.bigint() - h0) / 1e6)
+      // The hash share: the load's own measure of its hashing phase, taken inside the load.
+      hashTimes.push(snapshot.timings.hash)
+      phases.push(snapshot.timings)
     }
   }
   // The fastest round: on a shared machine the others mostly measure the neighbours.
   const best = (xs) => Math.min(...xs)
-  process.stdout.write(JSON.stringify({ ms: best(times), hashMs: hashTimes.length ? best(hashTimes) : 0, maxRssMiB: process.resourceUsage().maxRSS / 1024 }))
+  const fastest = times.indexOf(best(times))
+  process.stdout.write(
+    JSON.stringify({
+      ms: times[fastest],
+      phases: phases[fastest],
+      // Each round's hash against that round's load; the median, as one slow round says little.
+      hashShare: median(hashTimes.map((h, i) => h / (times[i] ?? 1))),
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  )
+}
+
+function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0
 }
 
 export async function run() {
@@ -48,13 +61,15 @@ export async function run() {
   const baseline = measure('yaml')
   const ours = measure('load')
   const ratio = ours.ms / baseline.ms
-  const hashShare = ours.hashMs / ours.ms
+  const hashShare = ours.hashShare
   const memRatio = ours.maxRssMiB / baseline.maxRssMiB
   console.log(`config-load: ${(text.length / 1048576).toFixed(1)} MiB, 10000 services, 20000 routes, 1000 consumers (best of ${ROUNDS} rounds, each side in its own process)`)
   console.log(`  baseline js-yaml load:  ${baseline.ms.toFixed(0)} ms, peak RSS ${baseline.maxRssMiB.toFixed(0)} MiB`)
-  console.log(`  kong-dbless load+hash:  ${ours.ms.toFixed(0)} ms, peak RSS ${ours.maxRssMiB.toFixed(0)} MiB (hash ${ours.hashMs.toFixed(0)} ms)`)
+  console.log(`  kong-dbless load+hash:  ${ours.ms.toFixed(0)} ms, peak RSS ${ours.maxRssMiB.toFixed(0)} MiB`)
+  const p = ours.phases
+  console.log(`  phases: parse ${p.parse.toFixed(0)} ms, validate ${p.validate.toFixed(0)} ms, hash ${p.hash.toFixed(0)} ms, freeze and sort ${(p.total - p.parse - p.validate - p.hash).toFixed(0)} ms`)
   console.log(`  ratio load/parse: ${ratio.toFixed(2)} (target <= 3) ${ratio <= 3 ? 'OK' : 'MISSED'}`)
-  console.log(`  hash share of load: ${(hashShare * 100).toFixed(1)}% (target <= 10%) ${hashShare <= 0.1 ? 'OK' : 'MISSED'}`)
+  console.log(`  hash share of load (median round): ${(hashShare * 100).toFixed(1)}% (target <= 10%) ${hashShare <= 0.1 ? 'OK' : 'MISSED'}`)
   console.log(`  peak memory ratio: ${memRatio.toFixed(2)}`)
   return ratio <= 3 && hashShare <= 0.1
 }

@@ -4,7 +4,7 @@
  */
 import { DeclarativeConfigError } from './errors.js'
 import { hashConfig, initHasher } from './hash.js'
-import { NormalizeIssues, normalizeConfig } from './normalize.js'
+import { NormalizeIssues, normalizeConfig, type Entity } from './normalize.js'
 import { ConfigParseError, DEFAULT_LIMITS, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
 import { PositionIndex } from './positions.js'
 import { ENTITY_BY_NAME } from './schema/entities/index.js'
@@ -28,8 +28,9 @@ export interface LoadOptions {
  * DeclarativeConfigError when it reads but is not a valid configuration.
  */
 export async function loadDeclarative(text: string, options: LoadOptions): Promise<Snapshot> {
+  const start = performance.now()
   const doc = parseConfigText(text, options.source, options.format ?? 'auto', options.limits ?? DEFAULT_LIMITS)
-  return build(doc as Record<string, unknown>, options, () => new PositionIndex(text))
+  return build(doc as Record<string, unknown>, options, () => new PositionIndex(text), start)
 }
 
 /** Loads an already-parsed config object (a JSON body); errors carry paths but no lines. */
@@ -37,15 +38,17 @@ export async function loadDeclarativeObject(value: unknown, options: LoadOptions
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigParseError('expected an object', options.source)
   }
-  return build(value as Record<string, unknown>, options, () => undefined)
+  return build(value as Record<string, unknown>, options, () => undefined, performance.now())
 }
 
 async function build(
   doc: Record<string, unknown>,
   options: LoadOptions,
   positions: () => PositionIndex | undefined,
+  start: number,
 ): Promise<Snapshot> {
   await initHasher()
+  const parsed = performance.now()
   let normalized
   try {
     normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas })
@@ -56,23 +59,32 @@ async function build(
     }
     throw err
   }
+  const validated = performance.now()
   // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
   const hashes = hashConfig(normalized.entities, { _format_version: '3.0' })
+  const hashed = performance.now()
   const loadedAt = (options.now ?? Date.now)()
+  // Filled and frozen in document order, the order the records lie in memory; sorted last.
+  const entities: Record<string, readonly Entity[]> = {}
   for (const [collection, list] of Object.entries(normalized.entities)) {
-    const schema = ENTITY_BY_NAME.get(collection)
-    for (const entity of list) fillAuto(entity as Record<string, unknown>, collection, loadedAt, schema?.fillAuto)
+    const fill = ENTITY_BY_NAME.get(collection)?.fillAuto
+    for (const entity of list) deepFreeze(fillAuto(entity as Record<string, unknown>, collection, loadedAt, fill))
+    entities[collection] = Object.freeze([...list].sort(byId))
   }
+  const done = performance.now()
   return deepFreeze({
     formatVersion: '3.0',
     transform: normalized.transform,
-    entities: normalized.entities,
+    entities,
     hash: hashes.config,
     hashes,
     source: options.source,
     loadedAt,
+    timings: { parse: parsed - start, validate: validated - parsed, hash: hashed - validated, total: done - start },
   })
 }
+
+const byId = (a: Entity, b: Entity): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 /** Node-generated values that never feed the hash: time stamps and random secrets. */
 function fillAuto(
@@ -80,9 +92,10 @@ function fillAuto(
   collection: string,
   loadedAt: number,
   fill: ((r: Record<string, unknown>) => void) | undefined,
-): void {
+): Record<string, unknown> {
   const stamp = collection === 'targets' ? Math.floor(loadedAt) / 1000 : Math.floor(loadedAt / 1000)
   if ('created_at' in entity && entity.created_at === null) entity.created_at = stamp
   if ('updated_at' in entity && entity.updated_at === null) entity.updated_at = stamp
   fill?.(entity)
+  return entity
 }

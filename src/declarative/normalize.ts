@@ -18,7 +18,10 @@ export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const
 /** One stored entity: every schema field present, references as `{id}`. */
 export type Entity = Readonly<Record<string, unknown>> & { readonly id: string }
 
-/** The outcome of normalization: entities by collection, each list sorted by id. */
+/**
+ * The outcome of normalization: entities by collection, each list in document order (parents
+ * before their nested children), which is also the order the records lie in memory.
+ */
 export interface NormalizedConfig {
   readonly formatVersion: '3.0'
   readonly transform: boolean
@@ -108,7 +111,6 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
     list.push(node.record as Entity)
     entities[node.schema.name] = list
   }
-  for (const list of Object.values(entities)) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return { formatVersion: '3.0', transform, entities }
 }
 

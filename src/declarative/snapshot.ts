@@ -17,6 +17,20 @@ export interface Snapshot {
   readonly source: string
   /** When it was loaded, in milliseconds since the epoch. */
   readonly loadedAt: number
+  /** What the load cost, in milliseconds, by phase. */
+  readonly timings: LoadTimings
+}
+
+/** Milliseconds spent loading a config, by phase. */
+export interface LoadTimings {
+  /** Reading the text (zero for an already-parsed body). */
+  readonly parse: number
+  /** Schemas, ids, uniqueness and references. */
+  readonly validate: number
+  /** The configuration hash and the group hashes. */
+  readonly hash: number
+  /** Everything, freezing and sorting included. */
+  readonly total: number
 }
 
 /** Freezes a value and everything reachable from it, so no request can mutate a live config. */
