@@ -24,7 +24,8 @@ function uuidV5(name: string, namespace: Buffer): string {
   namespace.copy(input, 0)
   input.write(name, 16, 'utf8')
   const h = hash('sha1', input.subarray(0, size), 'hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${VARIANT[h[16] as string] as string}${h.slice(17, 20)}-${h.slice(20, 32)}`
+  // Joined, not concatenated: a template literal leaves a rope that every Map lookup flattens.
+  return [h.slice(0, 8), h.slice(8, 12), `5${h.slice(13, 16)}`, (VARIANT[h[16] as string] as string) + h.slice(17, 20), h.slice(20, 32)].join('-')
 }
 
 const bytesOf = (uuid: string): Buffer => Buffer.from(uuid.replace(/-/g, ''), 'hex')

@@ -80,6 +80,8 @@ const protocolGroups: EntityCheck = (r) => {
   return undefined
 }
 
+const STREAM: ReadonlySet<string> = new Set(['tcp', 'tls', 'udp', 'tls_passthrough'])
+
 /** The fields one of which must be set, by the protocols a route serves. */
 const MATCHERS = {
   stream: { fields: ['sources', 'destinations', 'snis'], label: "'tcp', 'tls', 'tls_passthrough' or 'udp'" },
@@ -91,10 +93,9 @@ const MATCHERS = {
 
 const atLeastOneMatcher: EntityCheck = (r) => {
   const protocols = protocolsOf(r)
-  const has = (...names: string[]): boolean => protocols.some((p) => names.includes(p))
-  const matcher = has('tcp', 'tls', 'udp', 'tls_passthrough')
+  const matcher = protocols.some((p) => STREAM.has(p))
     ? MATCHERS.stream
-    : has('grpc', 'grpcs')
+    : protocols.some((p) => p === 'grpc' || p === 'grpcs')
       ? protocols.includes('grpcs') ? MATCHERS.grpcs : MATCHERS.grpc
       : protocols.includes('https') ? MATCHERS.https : MATCHERS.http
   for (const f of matcher.fields) if (isSet(r[f])) return undefined
