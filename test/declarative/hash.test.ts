@@ -42,6 +42,12 @@ t.test('every semantic change changes the hash', async (t) => {
     { desc: 'a removed service', text: BASE.replace('- name: b\n  host: b.example\n', '') },
     { desc: 'a basic-auth password stored as given (_transform: false)', text: `${BASE.replace('"3.0"', '"3.0"\n_transform: false')}  basicauth_credentials: [{username: b, password: p}]\n` },
     { desc: 'a basic-auth password hashed on load', text: `${BASE}  basicauth_credentials: [{username: b, password: p}]\n` },
+    { desc: 'a non-ASCII tag', text: BASE.replace('username: u', 'username: u\n  tags: [café]') },
+    { desc: 'another non-ASCII tag', text: BASE.replace('username: u', 'username: u\n  tags: [cafè]') },
+    { desc: 'two tags', text: BASE.replace('username: u', 'username: u\n  tags: [x, y]') },
+    { desc: 'one tag holding both', text: BASE.replace('username: u', 'username: u\n  tags: [xy]') },
+    { desc: 'a plugin', text: `${BASE}plugins:\n- name: rate-limiting\n  config: {minute: 5}\n` },
+    { desc: 'a number inside plugin config', text: `${BASE}plugins:\n- name: rate-limiting\n  config: {minute: 6}\n` },
   ]
   const seen = new Set([base])
   for (const c of changes) {
