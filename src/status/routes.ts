@@ -5,7 +5,7 @@
  */
 import type { Router } from '@koa/router'
 import { EMPTY_CONFIG_HASH } from '../declarative/hash.js'
-import { countEntities } from '../declarative/snapshot.js'
+import { countEntities, type LoadTimings } from '../declarative/snapshot.js'
 import { sumStats } from '../server/connection-counters.js'
 import { HttpError, readBody } from '../server/kong-http.js'
 import type { NodeState } from '../server/node-state.js'
@@ -93,6 +93,7 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
       loaded_at: live ? new Date(live.snapshot.loadedAt).toISOString() : null,
       source: live?.snapshot.source ?? null,
       hashes: live ? { ...live.snapshot.hashes } : null,
+      load_ms: live ? loadMs(live.snapshot.timings) : null,
       entities: live ? countEntities(live.snapshot) : {},
       workers: live ? state.pool.applied(live.version) : { ready: 0, total: state.conf.nginx_worker_processes },
       last_rejected: rejected
@@ -100,4 +101,14 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
         : null,
     }
   })
+}
+
+/** What loading the live config cost, by phase, in whole milliseconds. */
+function loadMs(timings: LoadTimings): Record<keyof LoadTimings, number> {
+  return {
+    parse: Math.round(timings.parse),
+    validate: Math.round(timings.validate),
+    hash: Math.round(timings.hash),
+    total: Math.round(timings.total),
+  }
 }

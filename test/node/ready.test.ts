@@ -35,6 +35,10 @@ t.test('an invalid file at start: the node runs, hash all zeros, not ready with 
   const after = await http(`${node.status}/status/config`)
   t.match(after.body, { source: 'POST /config', last_rejected: { source: 'POST /config' }, workers: { ready: 2, total: 2 } })
   t.match(after.body.hashes, { config: after.body.configuration_hash, services: /^[0-9a-f]{32}$/, routes: '00000000000000000000000000000000' })
+  const ms = after.body.load_ms
+  t.match(ms, { parse: Number, validate: Number, hash: Number, total: Number }, 'what the load cost, by phase')
+  t.ok(ms.total >= ms.parse + ms.validate + ms.hash - 2 && ms.total < 60_000, 'the phases add up within the total')
+  t.equal(config.body.load_ms, null, 'no load time while nothing is loaded')
 })
 
 t.test('a valid config with no entities has a real hash and the node is ready', async (t) => {
