@@ -39,16 +39,57 @@ export class NormalizeIssues extends Error {
   }
 }
 
-interface Node {
-  readonly schema: EntitySchema
-  readonly record: Record<string, unknown>
-  readonly origin: EntityOrigin
-  readonly parent?: Node
-  readonly parentField?: string
-  readonly children: Node[]
+/**
+ * One entity while it is normalized. Where it was written and the origin errors echo are worked
+ * out only when asked for: a valid config never needs them, and every object a load keeps
+ * alive is one the garbage collector copies.
+ */
+class Node {
+  record: Record<string, unknown> = EMPTY_RECORD
+  id = ''
+  children: Node[] | undefined
   /** Foreign fields written as nested records (a service's `client_certificate`). */
-  readonly embedded: { field: string; node: Node }[]
-  id: string
+  embedded: { field: string; node: Node }[] | undefined
+  #origin: EntityOrigin | undefined
+
+  constructor(
+    readonly schema: EntitySchema,
+    readonly input: Record<string, unknown>,
+    /** The entity this one is written inside, if any: its nesting parent or the embedder. */
+    readonly owner: Node | undefined,
+    /** The key it is written under: its collection at top level or nested, else the field. */
+    readonly key: string,
+    /** Its index in that list, or -1 for an embedded record. */
+    readonly index: number,
+    /** The foreign field that points at the nesting parent; unset for embedded records. */
+    readonly parentField: string | undefined,
+  ) {}
+
+  /** The nesting parent, whose id this entity's parentField takes. */
+  get parent(): Node | undefined {
+    return this.parentField === undefined ? undefined : this.owner
+  }
+
+  /** Document path of the entity (`['services', 0, 'routes', 1]`). */
+  get at(): Path {
+    return pathOf(this.owner, this.key, this.index)
+  }
+
+  get origin(): EntityOrigin {
+    if (this.#origin) return this.#origin
+    const { schema, input, parentField, owner } = this
+    const base = { collection: schema.name, singular: schema.singular, at: this.at, input, nested: planOf(schema).nestedNames }
+    this.#origin = parentField && owner ? { ...base, parent: { field: parentField, id: owner.input.id } } : base
+    return this.#origin
+  }
+}
+
+const EMPTY_RECORD: Record<string, unknown> = Object.freeze({})
+
+/** The document path of what is written at `key` (and `index`, unless -1) inside `owner`. */
+function pathOf(owner: Node | undefined, key: string, index: number): Path {
+  const up = owner ? owner.at : []
+  return index < 0 ? [...up, key] : [...up, key, index]
 }
 
 const PARENT_REF = Object.freeze({ id: '00000000-0000-0000-0000-000000000000' })
@@ -91,10 +132,10 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
   const builder = new NodeBuilder(options, issues)
   const roots: Node[] = []
   for (const [schema, items] of collections) {
-    items.forEach((item, i) => {
-      const node = builder.build(schema, item, [schema.name, i])
+    for (let i = 0; i < items.length; i++) {
+      const node = builder.build(schema, items[i], undefined, schema.name, i)
       if (node) roots.push(node)
-    })
+    }
   }
   if (issues.length > 0) throw new NormalizeIssues(issues)
 
@@ -129,16 +170,16 @@ class NodeBuilder {
   ) {}
 
   /** Validates one entity (and, recursively, its nested children) into a Node. */
-  build(schema: EntitySchema, input: unknown, at: Path, parent?: { node: Node; field: string }): Node | undefined {
+  build(schema: EntitySchema, input: unknown, owner: Node | undefined, key: string, index: number, parentField?: string): Node | undefined {
     if (!isRecord(input)) {
+      const at = pathOf(owner, key, index)
       this.issues.push({ kind: 'field', key: at, at, message: 'expected a record' })
       return undefined
     }
+    const node = new Node(schema, input, owner, key, index, parentField)
+    const parent = node.parent
     const plan = planOf(schema)
-    const origin: EntityOrigin = parent
-      ? { collection: schema.name, singular: schema.singular, at, input, nested: plan.nestedNames, parent: { field: parent.field, id: parent.node.origin.input.id } }
-      : { collection: schema.name, singular: schema.singular, at, input, nested: plan.nestedNames }
-    if (input._comment !== undefined || input._ignore !== undefined) checkCommentAndIgnore(input, at, this.issues, origin)
+    if (input._comment !== undefined || input._ignore !== undefined) checkCommentAndIgnore(input, node.at, this.issues, node.origin)
 
     const work: Record<string, unknown> = {}
     for (const k in input) {
@@ -149,8 +190,8 @@ class NodeBuilder {
     let embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] | undefined
     for (const { name: field, reference } of plan.foreign) {
       const value = work[field]
-      if (parent && field === parent.field) {
-        if (value !== undefined && value !== null && !refersTo(value, parent.node)) sink.field([field], 'value must be null')
+      if (parent && field === parentField) {
+        if (value !== undefined && value !== null && !refersTo(value, parent)) sink.field([field], 'value must be null')
         // A placeholder until ids exist; assignIds writes the parent's real id.
         work[field] = PARENT_REF
       } else if (value === undefined || value === null) {
@@ -177,43 +218,42 @@ class NodeBuilder {
     }
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
     if (sink.empty) schema.finish?.(record)
-    for (const issue of sink.issues) {
-      const where = [...at, ...issue.path]
-      this.issues.push({
-        kind: issue.entity ? 'entity' : 'field',
-        key: where,
-        at: where,
-        message: issue.message,
-        entity: origin,
-        ...(issue.entity ? {} : { field: issue.path.join('.') }),
-      })
+    node.record = record
+    node.id = typeof record.id === 'string' ? record.id : ''
+    if (!sink.empty) {
+      const at = node.at
+      for (const issue of sink.issues) {
+        const where = [...at, ...issue.path]
+        this.issues.push({
+          kind: issue.entity ? 'entity' : 'field',
+          key: where,
+          at: where,
+          message: issue.message,
+          entity: node.origin,
+          ...(issue.entity ? {} : { field: issue.path.join('.') }),
+        })
+      }
     }
 
-    const node: Node = {
-      schema,
-      record,
-      origin,
-      children: [],
-      embedded: [],
-      id: typeof record.id === 'string' ? record.id : '',
-      ...(parent ? { parent: parent.node, parentField: parent.field } : {}),
-    }
-    for (const e of embedded ?? []) {
-      const child = this.build(e.schema, e.input, [...at, e.field])
-      if (child) node.embedded.push({ field: e.field, node: child })
+    if (embedded) {
+      for (const e of embedded) {
+        const child = this.build(e.schema, e.input, node, e.field, -1)
+        if (child) (node.embedded ??= []).push({ field: e.field, node: child })
+      }
     }
     for (const { child, field } of plan.nestings) {
       const value = input[child.name]
       if (value === undefined || value === null) continue
       if (!Array.isArray(value)) {
         if (isRecord(value) && Object.keys(value).length === 0) continue
-        this.issues.push({ kind: 'field', key: [...at, child.name], at: [...at, child.name], message: 'expected an array', entity: origin, field: child.name })
+        const at = [...node.at, child.name]
+        this.issues.push({ kind: 'field', key: at, at, message: 'expected an array', entity: node.origin, field: child.name })
         continue
       }
-      value.forEach((item, j) => {
-        const built = this.build(child, item, [...at, child.name, j], { node, field })
-        if (built) node.children.push(built)
-      })
+      for (let j = 0; j < value.length; j++) {
+        const built = this.build(child, value[j], node, child.name, j, field)
+        if (built) (node.children ??= []).push(built)
+      }
     }
     return node
   }
@@ -252,7 +292,7 @@ function requiredConfig(plugin: PluginSchema): RecordField {
 
 /** Whether a nested child's parent reference names its own parent (tolerated, as in Kong). */
 function refersTo(value: unknown, parent: Node): boolean {
-  const input = parent.origin.input
+  const input = parent.input
   const key = parent.schema.endpointKey
   if (typeof value === 'string') return value === input.id || (key !== undefined && value === input[key])
   return isRecord(value) && value.id !== undefined && value.id === input.id
@@ -262,9 +302,9 @@ function refersTo(value: unknown, parent: Node): boolean {
 function flatten(roots: readonly Node[]): Node[] {
   const out: Node[] = []
   const visit = (node: Node): void => {
-    for (const e of node.embedded) visit(e.node)
+    if (node.embedded) for (const e of node.embedded) visit(e.node)
     out.push(node)
-    for (const child of node.children) visit(child)
+    if (node.children) for (const child of node.children) visit(child)
   }
   roots.forEach(visit)
   return out
@@ -286,8 +326,8 @@ function assignIds(roots: readonly Node[]): Node[] {
       if (k === 'id' || k === 'created_at' || k === 'updated_at' || k === node.parentField) continue
       own[k] = v
     }
-    const children = node.children.map((c) => `${c.schema.name}:${digest(c)}`).sort()
-    const embedded = node.embedded.map((e) => `${e.field}:${digest(e.node)}`).sort()
+    const children = (node.children ?? []).map((c) => `${c.schema.name}:${digest(c)}`).sort()
+    const embedded = (node.embedded ?? []).map((e) => `${e.field}:${digest(e.node)}`).sort()
     d = createHash('sha1').update(canonicalJson({ own, children, embedded })).digest('hex')
     digests.set(node, d)
     return d
@@ -295,14 +335,15 @@ function assignIds(roots: readonly Node[]): Node[] {
   const seen = new Map<string, number>()
   for (const node of all.filter((n) => !n.parent)) setIds(node, digest, seen)
   for (const node of all) {
-    if (node.parent && node.parentField) node.record[node.parentField] = { id: node.parent.id }
-    for (const e of node.embedded) node.record[e.field] = { id: e.node.id }
+    const parent = node.parent
+    if (parent && node.parentField) node.record[node.parentField] = { id: parent.id }
+    if (node.embedded) for (const e of node.embedded) node.record[e.field] = { id: e.node.id }
   }
   return all
 }
 
 function setIds(node: Node, digest: (n: Node) => string, seen: Map<string, number>): void {
-  for (const e of node.embedded) setIds(e.node, digest, seen)
+  if (node.embedded) for (const e of node.embedded) setIds(e.node, digest, seen)
   if (node.id === '') {
     const key = cacheKeyOf(node) ?? endpointKeyOf(node)
     if (key !== undefined) {
@@ -315,7 +356,7 @@ function setIds(node: Node, digest: (n: Node) => string, seen: Map<string, numbe
     }
   }
   node.record.id = node.id
-  for (const child of node.children) setIds(child, digest, seen)
+  if (node.children) for (const child of node.children) setIds(child, digest, seen)
 }
 
 function cacheKeyOf(node: Node): string | undefined {
@@ -327,7 +368,8 @@ function cacheKeyOf(node: Node): string | undefined {
     if (!def || def.auto) return undefined
     const v = node.record[f]
     if (def.type === 'foreign') {
-      if (f === node.parentField && node.parent) parts.push(node.parent.id)
+      const parent = f === node.parentField ? node.parent : undefined
+      if (parent) parts.push(parent.id)
       else parts.push(typeof v === 'string' ? v : '')
     } else if (v === null || v === undefined) {
       if (def.required) return undefined
@@ -438,10 +480,10 @@ function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): EntityInd
     let flagged = false
     if (ek !== undefined && value !== undefined && !byKey.add(collection, value, node)) {
       flagged = true
-      issues.push({ kind: 'field', key: node.origin.at, at: [...node.origin.at, ek], message: violation(node, ek, value), entity: node.origin })
+      issues.push({ kind: 'field', key: node.at, at: [...node.at, ek], message: violation(node, ek, value), entity: node.origin })
     }
     if (!byId.add(collection, node.id, node) && !flagged) {
-      issues.push({ kind: 'field', key: node.origin.at, at: node.origin.at, message: violation(node, 'primary key', node.id), entity: node.origin })
+      issues.push({ kind: 'field', key: node.at, at: node.at, message: violation(node, 'primary key', node.id), entity: node.origin })
     }
     for (const { field, index } of factsOf(node.schema).unique) {
       const v = node.record[field]
@@ -450,7 +492,7 @@ function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): EntityInd
         issues.push({
           kind: 'field',
           key: [collection, nameOf(node)],
-          at: [...node.origin.at, field],
+          at: [...node.at, field],
           message: violation(node, field, String(v)),
           entity: node.origin,
         })
@@ -465,7 +507,7 @@ function resolveReferences(all: readonly Node[], { byId, byName }: EntityIndex, 
     for (const { name: field, reference } of factsOf(node.schema).foreign) {
       if (field === node.parentField) continue
       const value = node.record[field]
-      if (value === null || value === undefined || node.embedded.some((e) => e.field === field)) continue
+      if (value === null || value === undefined || node.embedded?.some((e) => e.field === field)) continue
       const target =
         typeof value === 'string'
           ? (byName.get(reference, value) ?? byId.get(reference, value))
@@ -478,7 +520,7 @@ function resolveReferences(all: readonly Node[], { byId, byName }: EntityIndex, 
       issues.push({
         kind: 'list',
         key: [node.schema.name, nameOf(node)],
-        at: [...node.origin.at, field],
+        at: [...node.at, field],
         message: `invalid reference '${field}: ${shown}' (no such entry in '${reference}')`,
         entity: node.origin,
         field,
