@@ -47,7 +47,6 @@ async function build(
   positions: () => PositionIndex | undefined,
   start: number,
 ): Promise<Snapshot> {
-  await initHasher()
   const parsed = performance.now()
   let normalized
   try {
@@ -60,6 +59,7 @@ async function build(
     throw err
   }
   const validated = performance.now()
+  await initHasher()
   // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
   const hashes = hashConfig(normalized.entities, { _format_version: '3.0' })
   const hashed = performance.now()
