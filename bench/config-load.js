@@ -23,7 +23,7 @@ async function child(mode, file) {
     }
   } else {
     const { loadDeclarative } = await import('../dist/declarative/load.js')
-    const { bundledPluginSchema } = await import('../dist/plugins/schemas.js')
+    const { bundledPluginSchema } = await import('../dist/plugins/registry.js')
     for (let i = 0; i < ROUNDS; i++) {
       const t0 = process.hrtime.bigint()
       const snapshot = await loadDeclarative(text, { source: file, format: 'yaml', pluginSchemas: bundledPluginSchema })

@@ -102,7 +102,7 @@ export async function run() {
   // POST the 10k-service config and wait until every worker serves it.
   const text = generateConfig()
   const { loadDeclarative } = await import('../dist/declarative/load.js')
-  const { bundledPluginSchema } = await import('../dist/plugins/schemas.js')
+  const { bundledPluginSchema } = await import('../dist/plugins/registry.js')
   const b0 = performance.now()
   const expected = await loadDeclarative(text, { source: 'bench', pluginSchemas: bundledPluginSchema })
   const bareMs = performance.now() - b0

@@ -2,10 +2,13 @@
 /** The `kong-dbless` command: hands argv to the CLI and exits with its status. */
 import { runCli } from './cli/main.js'
 
-// `kong-dbless config schema | head` closes our stdout early; that is not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-  throw err
-})
+// `kong-dbless config schema | head` closes our stdout early; that is not an error. A running
+// node is another matter: its logs handle their own write errors and it goes on serving.
+if (process.argv[2] !== 'start') {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
+}
 
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() })

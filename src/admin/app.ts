@@ -1,7 +1,7 @@
 /** The admin API: `/`, `/status`, `/config` and the read-only entity endpoints. */
 import type Koa from 'koa'
-import { createApp, createRouter } from '../server/kong-http.js'
-import type { NodeState } from '../server/node-state.js'
+import { createApp, createRouter } from '../http/app.js'
+import type { NodeState } from '../node/state.js'
 import { addStatusRoute } from '../status/routes.js'
 import { addConfigRoutes } from './config-routes.js'
 import { addEntityRoutes } from './entity-routes.js'

@@ -7,8 +7,9 @@ import type { Context } from 'koa'
 import type { Entity } from '../declarative/normalize.js'
 import { ENTITY_BY_NAME } from '../declarative/schema/entities/index.js'
 import { UUID } from '../declarative/schema/validate.js'
-import { HttpError } from '../server/kong-http.js'
-import type { NodeState } from '../server/node-state.js'
+import { HttpError } from '../http/app.js'
+import { KONG_BODIES, kongError } from '../http/kong-errors.js'
+import type { NodeState } from '../node/state.js'
 
 /** URL segment → collection. */
 const COLLECTIONS: readonly (readonly [string, string])[] = [
@@ -44,15 +45,14 @@ const MAX_PAGE = 1000
 const DEFAULT_PAGE = 100
 
 function list(state: NodeState, collection: string): readonly Entity[] {
-  return state.store.live?.snapshot.entities[collection] ?? []
+  return state.config.live?.snapshot.entities[collection] ?? []
 }
 
 /** An entity by id, or by its endpoint key (name, username) when the segment is not a UUID. */
 function find(state: NodeState, collection: string, key: string): Entity | undefined {
-  const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey
-  const entities = list(state, collection)
-  if (UUID.test(key)) return entities.find((e) => e.id === key.toLowerCase())
-  return endpointKey === undefined ? undefined : entities.find((e) => e[endpointKey] === key)
+  const index = state.config.live?.index
+  if (!index) return undefined
+  return UUID.test(key) ? index.byId(collection, key.toLowerCase()) : index.byKey(collection, key)
 }
 
 function hasTags(entity: Entity, filter: string): boolean {
@@ -67,9 +67,9 @@ function page(ctx: Context, entities: readonly Entity[]): void {
   let size = DEFAULT_PAGE
   if (typeof sizeParam === 'string') {
     size = Number(sizeParam)
-    if (!/^\d+$/.test(sizeParam)) throw new HttpError(400, { code: 9, name: 'invalid size', message: 'size must be a number' })
+    if (!/^\d+$/.test(sizeParam)) throw new HttpError(400, kongError('INVALID_SIZE', 'size must be a number'))
     if (size < 1 || size > MAX_PAGE) {
-      throw new HttpError(400, { code: 9, name: 'invalid size', message: `size must be an integer between 1 and ${MAX_PAGE}` })
+      throw new HttpError(400, kongError('INVALID_SIZE', `size must be an integer between 1 and ${MAX_PAGE}`))
     }
   }
   let start = 0
@@ -77,7 +77,7 @@ function page(ctx: Context, entities: readonly Entity[]): void {
   if (typeof offsetParam === 'string') {
     const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(offsetParam) ? Buffer.from(offsetParam, 'base64').toString('utf8') : ''
     const m = /^o:(\d+)$/.exec(decoded)
-    if (!m) throw new HttpError(400, { code: 7, name: 'invalid offset', message: `'${offsetParam}' is not a valid offset: bad base64 encoding` })
+    if (!m) throw new HttpError(400, kongError('INVALID_OFFSET', `'${offsetParam}' is not a valid offset: bad base64 encoding`))
     start = Number(m[1])
   }
   const tags = typeof ctx.query.tags === 'string' ? ctx.query.tags : undefined
@@ -97,14 +97,14 @@ function refuseWrites(router: Router, base: string, collection: string, state: N
   const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey ?? 'name'
   const unsupported = (verb: string, key: string): HttpError => {
     const by = UUID.test(key) ? '' : ` by '${endpointKey}'`
-    return new HttpError(405, { code: 12, name: 'operation unsupported', message: `cannot ${verb} '${collection}' entities${by} when not using a database` })
+    return new HttpError(405, kongError('OPERATION_UNSUPPORTED', `cannot ${verb} '${collection}' entities${by} when not using a database`))
   }
   const lookup = (ctx: Context): Entity | undefined => {
     const key = ctx.params.id as string
     return scoped ? scoped(ctx).find((e) => e.id === key || e[endpointKey] === key) : find(state, collection, key)
   }
   router.post(base, () => {
-    throw new HttpError(405, { code: 12, name: 'operation unsupported', message: `cannot create '${collection}' entities when not using a database` })
+    throw new HttpError(405, kongError('OPERATION_UNSUPPORTED', `cannot create '${collection}' entities when not using a database`))
   })
   router.put(`${base}/:id`, (ctx) => {
     throw unsupported('create or update', ctx.params.id as string)
@@ -113,12 +113,8 @@ function refuseWrites(router: Router, base: string, collection: string, state: N
     const key = ctx.params.id as string
     if (lookup(ctx)) throw unsupported('update', key)
     const field = UUID.test(key) ? 'id' : endpointKey
-    throw new HttpError(404, {
-      code: 6,
-      name: 'not found',
-      message: `could not find the entity with ${field === 'id' ? 'primary key' : `'${field}'`} '{${field}="${key}"}'`,
-      fields: { [field]: key },
-    })
+    const what = field === 'id' ? 'primary key' : `'${field}'`
+    throw new HttpError(404, kongError('NOT_FOUND', `could not find the entity with ${what} '{${field}="${key}"}'`, { [field]: key }))
   })
   router.delete(`${base}/:id`, (ctx) => {
     if (lookup(ctx)) throw unsupported('remove', ctx.params.id as string)
@@ -132,7 +128,7 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
     router.get(base, (ctx) => page(ctx, list(state, collection)))
     router.get(`${base}/:id`, (ctx) => {
       const entity = find(state, collection, ctx.params.id as string)
-      if (!entity) throw new HttpError(404, { message: 'Not found' })
+      if (!entity) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = entity
     })
     refuseWrites(router, base, collection, state)
@@ -142,15 +138,15 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
     const base = `/${parentSegment}/:parent/${childSegment}`
     const children = (ctx: Context): readonly Entity[] => {
       const parent = find(state, parentCollection, ctx.params.parent as string)
-      if (!parent) throw new HttpError(404, { message: 'Not found' })
-      return list(state, collection).filter((e) => (e[field] as { id: string } | null)?.id === parent.id)
+      if (!parent) throw new HttpError(404, KONG_BODIES.notFound)
+      return state.config.live?.index.children(collection, field, parent.id) ?? []
     }
     router.get(base, (ctx) => page(ctx, children(ctx)))
     router.get(`${base}/:id`, (ctx) => {
+      const parent = find(state, parentCollection, ctx.params.parent as string)
       const key = ctx.params.id as string
-      const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey
-      const entity = children(ctx).find((e) => e.id === key || (endpointKey !== undefined && e[endpointKey] === key))
-      if (!entity) throw new HttpError(404, { message: 'Not found' })
+      const entity = parent && (find(state, collection, key) ?? state.config.live?.index.byId(collection, key))
+      if (!entity || (entity[field] as { id: string } | null)?.id !== parent?.id) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = entity
     })
     refuseWrites(router, base, collection, state, children)
@@ -159,7 +155,7 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
     const route = find(state, 'routes', ctx.params.id as string)
     const ref = route?.service as { id: string } | null | undefined
     const service = ref ? find(state, 'services', ref.id) : undefined
-    if (!service) throw new HttpError(404, { message: 'Not found' })
+    if (!service) throw new HttpError(404, KONG_BODIES.notFound)
     ctx.body = service
   })
 }

@@ -1,13 +1,13 @@
 /** `GET /`: what this node is, its plugins, its settings and its processes. */
 import type { Router } from '@koa/router'
 import { hostname } from 'node:os'
-import { availablePlugins } from '../plugins/catalog.js'
-import type { NodeState } from '../server/node-state.js'
+import { availablePlugins } from '../plugins/registry.js'
+import type { NodeState } from '../node/state.js'
 import { KONG_COMPAT_VERSION, PRODUCT, VERSION } from '../version.js'
 
 export function addRootRoute(router: Router, state: NodeState): void {
   router.get('/', (ctx) => {
-    const plugins = state.store.live?.snapshot.entities.plugins ?? []
+    const plugins = state.config.live?.snapshot.entities.plugins ?? []
     ctx.body = {
       tagline: 'Welcome to kong',
       version: KONG_COMPAT_VERSION,
@@ -17,12 +17,12 @@ export function addRootRoute(router: Router, state: NodeState): void {
       node_id: state.nodeId,
       timers: { running: 0, pending: 0 },
       plugins: {
-        available_on_server: availablePlugins(),
+        available_on_server: availablePlugins(KONG_COMPAT_VERSION),
         enabled_in_cluster: [...new Set(plugins.map((p) => p.name as string))].sort(),
       },
       lua_version: `Node.js ${process.version}`,
       configuration: { ...state.conf.public, log_level: state.conf.log_level },
-      pids: { master: process.pid, workers: state.pool.pids() },
+      pids: { master: process.pid, workers: state.workers.pids() },
     }
   })
 }

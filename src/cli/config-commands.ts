@@ -1,14 +1,15 @@
 /** `config parse | hash | init | schema`: offline work on declarative config files. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { DeclarativeConfigError } from '../declarative/errors.js'
+import { ConfigParseError, DeclarativeConfigError } from '../declarative/errors.js'
 import { STARTER_CONFIG } from '../declarative/init-template.js'
 import { buildJsonSchema } from '../declarative/json-schema.js'
 import { loadDeclarative } from '../declarative/load.js'
-import { ConfigParseError, decodeText, formatOfFile } from '../declarative/parse.js'
+import { DEFAULT_LIMITS, decodeText, formatOfFile } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
-import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/schemas.js'
-import { PRODUCT } from '../version.js'
+import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/registry.js'
+import { PRODUCT, VERSION } from '../version.js'
+import { FileReadError, readRegularFile } from '../util/files.js'
 import { printError, type CliIo } from './io.js'
 
 const CONFIG_USAGE = `Usage: ${PRODUCT} config COMMAND
@@ -41,7 +42,7 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
       return 0
     }
     case 'schema': {
-      const text = `${JSON.stringify(buildJsonSchema(BUNDLED_PLUGIN_SCHEMAS), null, 2)}\n`
+      const text = `${JSON.stringify(buildJsonSchema(BUNDLED_PLUGIN_SCHEMAS, `${PRODUCT}/${VERSION}/kong.yml.schema.json`), null, 2)}\n`
       if (file === undefined) io.stdout.write(text)
       else writeFileSync(resolve(io.cwd, file), text)
       return 0
@@ -64,22 +65,19 @@ export async function loadFile(path: string, shown: string, io: CliIo): Promise<
     const format = formatOfFile(shown)
     let bytes: Buffer
     try {
-      bytes = readFileSync(path)
+      bytes = await readRegularFile(path, DEFAULT_LIMITS.maxBytes)
     } catch (err) {
-      printError(io, `cannot read ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-      return undefined
+      if (err instanceof FileReadError) return void printError(io, `cannot read ${shown}: ${err.reason}`)
+      throw err
     }
     const text = decodeText(bytes, shown)
     return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema })
   } catch (err) {
-    if (err instanceof ConfigParseError) {
-      printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
-      return undefined
-    }
+    if (err instanceof ConfigParseError) return void printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
     if (err instanceof DeclarativeConfigError) {
       const lines = err.located().map((l) => `${l.source}${l.line === undefined ? '' : `:${l.line}:${l.column}`}: ${l.path}: ${l.message}`)
-      printError(io, `Failed parsing: ${lines.length} error${lines.length === 1 ? '' : 's'}\n${lines.join('\n')}\n\n${err.pretty()}`)
-      return undefined
+      const count = err.issues.length
+      return void printError(io, `Failed parsing: ${count} error${count === 1 ? '' : 's'}\n${lines.join('\n')}\n\n${err.pretty()}`)
     }
     throw err
   }

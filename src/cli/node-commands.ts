@@ -1,7 +1,7 @@
 /** `start`, `quit`, `reload`, `health` and `drain`: running and steering a node in a prefix. */
 import { parseArgs } from 'node:util'
 import { ConfError, loadConf, type NodeConf } from '../conf/settings.js'
-import { envPath, isAlive, readPid } from '../server/prefix.js'
+import { envPath, isAlive, readPid } from '../node/prefix.js'
 import { existsSync } from 'node:fs'
 import { printError, type CliIo } from './io.js'
 
@@ -14,7 +14,6 @@ const OPTIONS = {
 
 interface Parsed {
   readonly conf: NodeConf
-  readonly confPath?: string
   readonly timeout: number
   readonly wait: number
 }
@@ -31,7 +30,6 @@ function settings(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): P
     const conf = loadConf({ env, cwd: io.cwd, ...(values.conf !== undefined ? { confPath: values.conf } : {}) })
     return {
       conf,
-      ...(values.conf !== undefined ? { confPath: values.conf } : {}),
       timeout: Number(values.timeout ?? '10'),
       wait: Number(values.wait ?? '0'),
     }
@@ -46,7 +44,7 @@ export async function startCommand(args: readonly string[], io: CliIo, env: Node
   const parsed = settings(args, io, env)
   if (typeof parsed === 'number') return parsed
   const { runNode } = await import('../server/primary.js')
-  return runNode(parsed.conf, { cwd: io.cwd, ...(parsed.confPath ? { confPath: parsed.confPath } : {}) })
+  return runNode(parsed.conf, { cwd: io.cwd })
 }
 
 function runningPid(conf: NodeConf, io: CliIo): number | undefined {

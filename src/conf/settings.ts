@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
+import { LOG_LEVELS, type LogLevel } from '../log.js'
 import { parseListen, type ListenSpec } from './listen.js'
 
 /** The node's settings, validated. */
@@ -40,8 +41,6 @@ export interface NodeConf {
   readonly public: Readonly<Record<string, unknown>>
 }
 
-export const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const
-export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** Kong's defaults for the settings this node reads (listeners as DESIGN.md sets them). */
 export const DEFAULTS: Readonly<Record<string, string>> = {

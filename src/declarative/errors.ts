@@ -1,9 +1,19 @@
 /**
- * Config errors: every problem with where it is (source, line, column, entity path), rendered in
- * Kong's nested and flattened shapes, as Kong's pretty CLI text, and as located lines.
+ * Config errors: a text that could not be read (ConfigParseError) or a document that is not a
+ * valid configuration (DeclarativeConfigError, every problem with where it is: source, line,
+ * column, entity path), as located lines and as Kong's 400 bodies.
  */
+import { flattenIssues } from './error-flatten.js'
+import { byLine, pathString, sortByPath } from './error-paths.js'
+import { buildTree, luaPretty, prettyLines, toJson } from './error-tree.js'
 import type { PositionIndex } from './positions.js'
 import type { Path } from './schema/validate.js'
+
+/**
+ * Most problems one error reports; the rest are counted. A generated config with a systematic
+ * mistake can have a hundred thousand, and a body listing them all helps no one.
+ */
+export const MAX_REPORTED_ERRORS = 1000
 
 /** The entity a problem concerns, as the user wrote it. */
 export interface EntityOrigin {
@@ -55,28 +65,64 @@ export interface KongConfigErrorBody {
   readonly message: string
   readonly fields: unknown
   readonly flattened_errors?: unknown[]
+  /** Every reported problem with source, line, column and entity path. */
   readonly details: LocatedIssue[]
+  /** How many problems were found beyond those reported. */
+  readonly errors_not_shown?: number
+}
+
+/** A config text that could not be read; `line`/`column` are 1-based when known. */
+export class ConfigParseError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly source: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(`failed parsing declarative configuration: ${reason}`)
+    this.name = 'ConfigParseError'
+  }
+
+  /** `source:line:column` where known. */
+  get location(): string {
+    return this.line === undefined ? this.source : `${this.source}:${this.line}:${this.column ?? 1}`
+  }
+
+  /** The one problem, located like a DeclarativeConfigError's. */
+  located(): LocatedIssue[] {
+    const at = this.line === undefined ? {} : { line: this.line, column: this.column ?? 1 }
+    return [{ source: this.source, ...at, path: '(document)', message: this.message }]
+  }
 }
 
 /** Thrown for any invalid config text: carries every problem found, never just the first. */
 export class DeclarativeConfigError extends Error {
+  /** Every problem found. */
   readonly issues: readonly ConfigIssue[]
+  /** The problems reported, in document order: at most MAX_REPORTED_ERRORS. */
+  readonly reported: readonly ConfigIssue[]
   readonly source: string
   readonly #positions: () => PositionIndex | undefined
 
   constructor(issues: readonly ConfigIssue[], source: string, positions: () => PositionIndex | undefined) {
-    const tree = buildTree(issues)
-    super(`declarative config is invalid: ${luaPretty(tree)}`)
+    const reported = issues.length > MAX_REPORTED_ERRORS ? sortByPath(issues, (i) => i.at).slice(0, MAX_REPORTED_ERRORS) : issues
+    super(`declarative config is invalid: ${luaPretty(buildTree(reported))}${notShown(issues.length - reported.length)}`)
     this.name = 'DeclarativeConfigError'
     this.issues = issues
+    this.reported = reported
     this.source = source
     this.#positions = positions
   }
 
-  /** Every problem with source, line, column and entity path, in document order. */
+  /** How many problems are not reported. */
+  get notShown(): number {
+    return this.issues.length - this.reported.length
+  }
+
+  /** The reported problems with source, line, column and entity path, in document order. */
   located(): LocatedIssue[] {
     const index = this.#positions()
-    const located = sortByPath(this.issues, (i) => i.at).map((issue) => {
+    const located = sortByPath(this.reported, (i) => i.at).map((issue) => {
       const pos = index?.find(issue.at)
       return {
         source: this.source,
@@ -90,227 +136,35 @@ export class DeclarativeConfigError extends Error {
 
   /** Kong's nested `fields` tree. */
   fields(): unknown {
-    return toJson(buildTree(this.issues))
+    return toJson(buildTree(this.reported))
   }
 
   /** The HTTP 400 body: Kong's nested form, or with `flatten` the flattened form. */
   toKongBody(flatten = false): KongConfigErrorBody {
     const details = this.located()
+    const more = this.notShown > 0 ? { errors_not_shown: this.notShown } : {}
     if (!flatten) {
-      return { code: 14, name: 'invalid declarative configuration', message: this.message, fields: this.fields(), details }
+      return { code: 14, name: 'invalid declarative configuration', message: this.message, fields: this.fields(), details, ...more }
     }
-    const rest = this.issues.filter((i) => i.entity === undefined)
-    const tree = buildTree(rest)
+    // Problems that concern an entity go to `flattened_errors`; the rest stay in `fields`.
+    const tree = buildTree(this.reported.filter((i) => i.entity === undefined))
     return {
       code: 14,
       name: 'invalid declarative configuration',
-      message: `declarative config is invalid: ${luaPretty(tree)}`,
+      message: `declarative config is invalid: ${luaPretty(tree)}${notShown(this.notShown)}`,
       fields: toJson(tree),
-      flattened_errors: this.#flattened(),
+      flattened_errors: flattenIssues(this.reported, this.#positions()),
       details,
+      ...more,
     }
   }
 
   /** Kong's CLI rendering (`in 'services':` / `- in entry 1 of 'services':`). */
   pretty(): string {
-    return prettyLines(toJson(buildTree(this.issues)), 0).join('\n')
-  }
-
-  #flattened(): unknown[] {
-    const index = this.#positions()
-    const groups = new Map<EntityOrigin, ConfigIssue[]>()
-    for (const issue of this.issues) {
-      if (!issue.entity) continue
-      const list = groups.get(issue.entity) ?? []
-      list.push(issue)
-      groups.set(issue.entity, list)
-    }
-    const origins = sortByPath([...groups.keys()], (o) => o.at)
-    const lineOf = (o: EntityOrigin): { line?: number; column?: number } => index?.find(o.at) ?? {}
-    origins.sort((a, b) => byLine(lineOf(a), lineOf(b)))
-    return origins.map((origin) => {
-      const input = origin.input
-      const entry: Record<string, unknown> = { entity_type: origin.singular }
-      if (typeof input.id === 'string' && UUID_RE.test(input.id)) entry.entity_id = input.id
-      if (typeof input.name === 'string' && input.name !== '') entry.entity_name = input.name
-      if (Array.isArray(input.tags) && input.tags.every((t) => typeof t === 'string')) entry.entity_tags = input.tags
-      entry.entity = echo(origin)
-      const pos = index?.find(origin.at)
-      entry.entity_path = pathString(origin.at)
-      if (pos) Object.assign(entry, { line: pos.line, column: pos.column })
-      entry.errors = (groups.get(origin) ?? []).map((issue) => {
-        const at = index?.find(issue.at)
-        return {
-          type: issue.field === undefined ? 'entity' : 'field',
-          ...(issue.field === undefined ? {} : { field: kongFieldPath(issue.field) }),
-          message: issue.message,
-          path: pathString(issue.at),
-          ...(at ? { line: at.line, column: at.column } : {}),
-        }
-      })
-      return entry
-    })
+    return prettyLines(this.fields(), 0).join('\n') + notShown(this.notShown)
   }
 }
 
-/** Document order where lines are known; stable otherwise. */
-function byLine(a: { line?: number; column?: number }, b: { line?: number; column?: number }): number {
-  if (a.line === undefined || b.line === undefined) return 0
-  return a.line - b.line || (a.column ?? 0) - (b.column ?? 0)
-}
-
-/** Kong numbers array elements from 1 in flattened field paths (`tags.3`). */
-function kongFieldPath(field: string): string {
-  return field
-    .split('.')
-    .map((p) => (/^\d+$/.test(p) ? String(Number(p) + 1) : p))
-    .join('.')
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function echo(origin: EntityOrigin): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(origin.input)) {
-    if (origin.nested.includes(k)) continue
-    out[k] = v
-  }
-  if (origin.parent && typeof origin.parent.id === 'string' && UUID_RE.test(origin.parent.id)) {
-    out[origin.parent.field] = { id: origin.parent.id }
-  }
-  return out
-}
-
-/** `services[2].routes[0].paths[1]` from a document path. */
-export function pathString(path: Path): string {
-  let out = ''
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`
-    else if (/^[A-Za-z_@][A-Za-z0-9_-]*$/.test(part)) out += out === '' ? part : `.${part}`
-    else out += `[${JSON.stringify(part)}]`
-  }
-  return out === '' ? '(document)' : out
-}
-
-function sortByPath<T>(items: readonly T[], pathOf: (t: T) => Path): T[] {
-  return [...items].sort((a, b) => comparePaths(pathOf(a), pathOf(b)))
-}
-
-function comparePaths(a: Path, b: Path): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i] as string | number
-    const y = b[i] as string | number
-    if (x === y) continue
-    if (typeof x === 'number' && typeof y === 'number') return x - y
-    return String(x) < String(y) ? -1 : 1
-  }
-  return a.length - b.length
-}
-
-type TreeNode = string | string[] | Map<string | number, TreeNode>
-
-function buildTree(issues: readonly ConfigIssue[]): Map<string | number, TreeNode> {
-  const root = new Map<string | number, TreeNode>()
-  for (const issue of issues) {
-    const key = issue.kind === 'entity' ? [...issue.key, '@entity'] : issue.key
-    let node = root
-    let blocked = false
-    for (const part of key.slice(0, -1)) {
-      let next = node.get(part)
-      if (next === undefined) {
-        next = new Map()
-        node.set(part, next)
-      }
-      if (!(next instanceof Map)) {
-        blocked = true // a string already sits here; the first message about a value wins
-        break
-      }
-      node = next
-    }
-    if (blocked) continue
-    const last = key[key.length - 1] as string | number
-    const existing = node.get(last)
-    if (issue.kind === 'field') {
-      if (existing === undefined) node.set(last, issue.message)
-    } else if (existing === undefined) {
-      node.set(last, [issue.message])
-    } else if (Array.isArray(existing)) {
-      existing.push(issue.message)
-    }
-  }
-  return root
-}
-
-function toJson(node: TreeNode): unknown {
-  if (typeof node === 'string' || Array.isArray(node)) return node
-  const keys = [...node.keys()]
-  if (keys.length > 0 && keys.every((k) => typeof k === 'number')) {
-    const max = Math.max(...(keys as number[]))
-    const out: unknown[] = new Array(max + 1).fill(null)
-    for (const [k, v] of node) out[k as number] = toJson(v)
-    return out
-  }
-  const out: Record<string, unknown> = {}
-  for (const k of [...keys].sort((a, b) => (String(a) < String(b) ? -1 : 1))) {
-    out[typeof k === 'number' ? String(k + 1) : k] = toJson(node.get(k) as TreeNode)
-  }
-  return out
-}
-
-const LUA_KEYWORDS = new Set(['and', 'break', 'do', 'else', 'elseif', 'end', 'false', 'for', 'function', 'goto', 'if', 'in', 'local', 'nil', 'not', 'or', 'repeat', 'return', 'then', 'true', 'until', 'while'])
-
-function luaString(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
-}
-
-/** Penlight's `pretty.write(t, "")`, which Kong uses for the error `message`, keys sorted. */
-export function luaPretty(tree: Map<string | number, TreeNode>): string {
-  return luaValue(toJson(tree))
-}
-
-function luaValue(value: unknown): string {
-  if (typeof value === 'string') return luaString(value)
-  if (Array.isArray(value)) {
-    const parts: string[] = []
-    let bare = true
-    value.forEach((v, i) => {
-      if (v === null) {
-        bare = false
-        return
-      }
-      parts.push(bare ? luaValue(v) : `[${i + 1}]=${luaValue(v)}`)
-    })
-    return `{${parts.join(',')}}`
-  }
-  if (value !== null && typeof value === 'object') {
-    const parts = Object.keys(value).map((k) => {
-      const v = luaValue((value as Record<string, unknown>)[k])
-      return /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !LUA_KEYWORDS.has(k) ? `${k}=${v}` : `[${luaString(k)}]=${v}`
-    })
-    return `{${parts.join(',')}}`
-  }
-  return String(value)
-}
-
-function prettyLines(value: unknown, depth: number): string[] {
-  const pad = '  '.repeat(depth)
-  const lines: string[] = []
-  if (value === null || typeof value !== 'object') return lines
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v === 'string') {
-      lines.push(`${pad}in '${k}': ${v}`)
-    } else if (k === '@entity' && Array.isArray(v)) {
-      for (const m of v) lines.push(`${pad}${String(m)}`)
-    } else if (Array.isArray(v)) {
-      lines.push(`${pad}in '${k}':`)
-      v.forEach((entry, i) => {
-        if (entry === null) return
-        if (typeof entry === 'string') lines.push(`${pad}  - in entry ${i + 1} of '${k}': ${entry}`)
-        else lines.push(`${pad}  - in entry ${i + 1} of '${k}':`, ...prettyLines(entry, depth + 2))
-      })
-    } else {
-      lines.push(`${pad}in '${k}':`, ...prettyLines(v, depth + 1))
-    }
-  }
-  return lines
+function notShown(n: number): string {
+  return n > 0 ? ` (and ${n} more error${n === 1 ? '' : 's'} not shown)` : ''
 }

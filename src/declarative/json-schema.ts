@@ -2,7 +2,6 @@
  * A JSON Schema (draft 2020-12) of kong.yml, generated from the same declarations the validator
  * reads, for editors and CI linters. It is a guide: the node's own validation stays the judge.
  */
-import { PRODUCT, VERSION } from '../version.js'
 import { FORMAT_VERSIONS } from './normalize.js'
 import { ENTITIES, nestingsOf } from './schema/entities/index.js'
 import type { EntitySchema, Field, PluginSchema } from './schema/types.js'
@@ -103,8 +102,8 @@ function entitySchema(entity: EntitySchema, plugins: readonly PluginSchema[]): J
   return out
 }
 
-/** The JSON Schema of a kong.yml for the given plugins. */
-export function buildJsonSchema(plugins: readonly PluginSchema[]): Json {
+/** The JSON Schema of a kong.yml for the given plugins; `id` names it (its `$id`). */
+export function buildJsonSchema(plugins: readonly PluginSchema[], id: string): Json {
   const defs: Json = {}
   const properties: Json = {
     _format_version: { type: 'string', enum: [...FORMAT_VERSIONS], description: 'Format of this file; 3.0 for new files.' },
@@ -117,7 +116,7 @@ export function buildJsonSchema(plugins: readonly PluginSchema[]): Json {
   }
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: `${PRODUCT}/${VERSION}/kong.yml.schema.json`,
+    $id: id,
     title: 'kong.yml (declarative configuration)',
     type: 'object',
     required: ['_format_version'],

@@ -2,10 +2,10 @@
  * The declarative engine's entry points: text (or an already-parsed object) in, a frozen
  * Snapshot out, or one DeclarativeConfigError listing every problem with where it is.
  */
-import { DeclarativeConfigError } from './errors.js'
+import { ConfigParseError, DeclarativeConfigError } from './errors.js'
 import { hashConfig, initHasher } from './hash.js'
 import { NormalizeIssues, normalizeConfig, type Entity } from './normalize.js'
-import { ConfigParseError, DEFAULT_LIMITS, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
+import { DEFAULT_LIMITS, checkTree, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
 import { PositionIndex } from './positions.js'
 import { ENTITY_BY_NAME } from './schema/entities/index.js'
 import type { PluginSchemaLookup } from './schema/types.js'
@@ -33,11 +33,15 @@ export async function loadDeclarative(text: string, options: LoadOptions): Promi
   return build(doc as Record<string, unknown>, options, () => new PositionIndex(text), start)
 }
 
-/** Loads an already-parsed config object (a JSON body); errors carry paths but no lines. */
+/**
+ * Loads an already-parsed config object (a JSON body), within the same bounds as text; errors
+ * carry paths but no lines.
+ */
 export async function loadDeclarativeObject(value: unknown, options: LoadOptions): Promise<Snapshot> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigParseError('expected an object', options.source)
   }
+  checkTree(value, options.source, options.limits ?? DEFAULT_LIMITS)
   return build(value as Record<string, unknown>, options, () => undefined, performance.now())
 }
 

@@ -3,7 +3,7 @@
  * plain become `~`-prefixed regexes, plain ones are normalized, as Kong's route_path migration.
  */
 import { normalizePath } from '../util/uri.js'
-import { isRecord } from './schema/validate.js'
+import { isRecord } from '../util/json.js'
 
 const PLAIN = /^[a-zA-Z0-9.\-_~/%]*$/
 

@@ -10,7 +10,8 @@ import { deterministicId } from './ids.js'
 import { migrateRoutePaths } from './migrate.js'
 import { DEFAULT_PLUGIN_PROTOCOLS, ENTITIES, ENTITY_BY_NAME, nestingsOf, type Nesting } from './schema/entities/index.js'
 import type { EntitySchema, PluginSchema, PluginSchemaLookup, RecordField, Shorthand } from './schema/types.js'
-import { IssueSink, child, defineKey, isRecord, validateField, validateRecord, type Path } from './schema/validate.js'
+import { defineKey, isRecord } from '../util/json.js'
+import { IssueSink, child, validateField, validateRecord, type Path } from './schema/validate.js'
 
 /** The format versions Kong reads; older ones are migrated to 3.0. */
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const

@@ -3,7 +3,11 @@
  * hostile input (huge, deep, binary, alias bombs) from hurting the node.
  */
 import { EVENT_ID, YAMLException, constructFromEvents, parseEvents } from 'js-yaml'
-import { copyJson, isRecord } from './schema/validate.js'
+import { copyJson, isRecord } from '../util/json.js'
+import { pathString } from './error-paths.js'
+import { ConfigParseError } from './errors.js'
+import { PositionIndex, lineColumn } from './positions.js'
+import type { Path } from './schema/validate.js'
 import { KONG_YAML_SCHEMA } from './yaml-schema.js'
 
 /** Bounds on what a config text may cost to read. */
@@ -27,23 +31,6 @@ export const DEFAULT_LIMITS: ParseLimits = {
 
 /** How to read the text: by file extension (Kong's rule), or JSON first then YAML. */
 export type TextFormat = 'json' | 'yaml' | 'auto'
-
-/** A config text that could not be read; `line`/`column` are 1-based when known. */
-export class ConfigParseError extends Error {
-  constructor(
-    readonly reason: string,
-    readonly source: string,
-    readonly line?: number,
-    readonly column?: number,
-  ) {
-    super(`failed parsing declarative configuration: ${reason}`)
-    this.name = 'ConfigParseError'
-  }
-  /** `source:line:column` where known. */
-  get location(): string {
-    return this.line === undefined ? this.source : `${this.source}:${this.line}:${this.column ?? 1}`
-  }
-}
 
 /** Kong's rule: `.json` is JSON, `.yml`/`.yaml` is YAML, anything else is refused. */
 export function formatOfFile(filename: string): TextFormat {
@@ -74,17 +61,6 @@ function binary(bytes: Uint8Array, offset: number, source: string): ConfigParseE
   return new ConfigParseError(`input is not UTF-8 text (binary data at byte ${offset})`, source, line, column)
 }
 
-/** 1-based line and column of a string offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1
-  let start = 0
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++
-    start = i + 1
-  }
-  return { line, column: offset - start + 1 }
-}
-
 /** Parses config text to plain data, or throws ConfigParseError saying what and where. */
 export function parseConfigText(text: string, source: string, format: TextFormat, limits: ParseLimits = DEFAULT_LIMITS): unknown {
   if (Buffer.byteLength(text) > limits.maxBytes) {
@@ -109,7 +85,9 @@ export function parseConfigText(text: string, source: string, format: TextFormat
   if (!isRecord(value)) throw new ConfigParseError('expected an object', source)
   if (aliases === 0) {
     // js-yaml already bounds YAML nesting (maxDepth); JSON.parse does not.
-    if (format === 'json' || !viaYaml) checkDepth(value, 0, source, limits)
+    const depth = format === 'json' || !viaYaml
+    const proto = mayHideProto(text)
+    if (depth || proto) checkTree(value, source, limits, { depth, proto }, () => new PositionIndex(text))
     return value
   }
   // Aliases share objects: measure the expanded size without expanding, then copy for real.
@@ -117,15 +95,51 @@ export function parseConfigText(text: string, source: string, format: TextFormat
   return copyJson(value)
 }
 
-function checkDepth(value: unknown, depth: number, source: string, limits: ParseLimits): void {
-  if (typeof value !== 'object' || value === null) return
-  if (depth > limits.maxDepth) throw new ConfigParseError(`nesting is deeper than ${limits.maxDepth} levels`, source)
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1, source, limits)
-  } else {
-    const record = value as Record<string, unknown>
-    for (const key in record) checkDepth(record[key], depth + 1, source, limits)
+/**
+ * Whether a text could spell a `__proto__` key: literally, or through a backslash (a JSON or
+ * YAML escape, a YAML escaped line break). Configs with neither skip the walk.
+ */
+function mayHideProto(text: string): boolean {
+  return text.includes('__proto__') || text.includes('\\')
+}
+
+/**
+ * Checks data that was parsed without js-yaml's own bounds (JSON text, a JSON request body):
+ * nesting no deeper than the limit, and no `__proto__` key, which would change the prototype
+ * of any object the data is later merged into.
+ */
+export function checkTree(
+  root: unknown,
+  source: string,
+  limits: ParseLimits,
+  what: { readonly depth: boolean; readonly proto: boolean } = { depth: true, proto: true },
+  positions?: () => PositionIndex,
+): void {
+  const path: (string | number)[] = []
+  const walk = (value: unknown, depth: number): void => {
+    if (typeof value !== 'object' || value === null) return
+    if (what.depth && depth > limits.maxDepth) throw new ConfigParseError(`nesting is deeper than ${limits.maxDepth} levels`, source)
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i)
+        walk(value[i], depth + 1)
+        path.pop()
+      }
+      return
+    }
+    for (const key of Object.keys(value)) {
+      path.push(key)
+      if (what.proto && key === '__proto__') throw protoError(source, path, positions)
+      walk((value as Record<string, unknown>)[key], depth + 1)
+      path.pop()
+    }
   }
+  walk(root, 0)
+}
+
+function protoError(source: string, path: Path, positions: (() => PositionIndex) | undefined): ConfigParseError {
+  const pos = positions?.().find(path)
+  return new ConfigParseError(`the key '__proto__' is not allowed (at ${pathString(path)})`, source, pos?.line, pos?.column)
 }
 
 function at(text: string, offset: number): [number, number] {
@@ -194,6 +208,9 @@ function checkShape(root: unknown, source: string, limits: ParseLimits): void {
     const known = sizes.get(value)
     if (known !== undefined) return known
     let n = 1
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) {
+      throw new ConfigParseError(`the key '__proto__' is not allowed`, source)
+    }
     const children = Array.isArray(value) ? value : Object.values(value)
     for (const child of children) {
       n += size(child, depth + 1)

@@ -4,7 +4,6 @@
  * nothing for it.
  */
 import { EVENT_ID, getScalarValue, parseEvents, type Event } from 'js-yaml'
-import { lineColumn } from './parse.js'
 import type { Path } from './schema/validate.js'
 
 /** 1-based line and column in the source text. */
@@ -98,4 +97,15 @@ export class PositionIndex {
 
 function key(path: Path): string {
   return path.join('\u0000')
+}
+
+/** 1-based line and column of a string offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1
+  let start = 0
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++
+    start = i + 1
+  }
+  return { line, column: offset - start + 1 }
 }

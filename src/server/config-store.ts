@@ -1,59 +1,44 @@
 /**
- * The primary's live configuration: loads, validates and swaps it in one step, keeps the last
- * rejected attempt and why, persists the last good config in the prefix, and fills the entity
- * caches. A failed load never touches the live snapshot.
+ * The primary's live configuration. A load runs on the loader thread, which writes the snapshot
+ * file and the restart copy; the store then reads the snapshot in (yielding between sections),
+ * puts the restart copy in place, and only then swaps the live config and hands it to the
+ * workers. Saving and swapping are one step: if the copy cannot be saved, nothing changes.
+ * One load runs at a time, and a config accepted later always wins over one accepted earlier.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFile, rename, rm, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DeclarativeConfigError, type LocatedIssue } from '../declarative/errors.js'
-import { loadDeclarative, loadDeclarativeObject } from '../declarative/load.js'
-import { ConfigParseError, type TextFormat } from '../declarative/parse.js'
-import type { Snapshot } from '../declarative/snapshot.js'
-import { bundledPluginSchema } from '../plugins/schemas.js'
-import type { SharedDict } from './shared-dict.js'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { decodeSnapshot } from '../declarative/snapshot-file.js'
+import { SnapshotIndex } from '../declarative/snapshot-index.js'
+import type { ConfigLoader } from '../loader/loader.js'
+import type { JobInput, JobResult } from '../loader/load-job.js'
+import type { NodeLogger } from '../log.js'
+import type { ConfigRequest, ConfigState, LiveConfig, LoadOutcome, Rejection } from '../node/state.js'
+import { cachePath, snapshotDir } from '../node/prefix.js'
 
-/** The configuration being served, with when and where it came from. */
-export interface LiveConfig {
-  readonly snapshot: Snapshot
-  /** Increases with every swap; workers acknowledge it. */
-  readonly version: number
+/** What the store needs from the node. */
+export interface ConfigStoreDeps {
+  readonly prefix: string
+  readonly loader: ConfigLoader
+  readonly log: NodeLogger
+  /** Largest POST /config body, in bytes. */
+  readonly bodyLimit: number
+  /** Called once a new config is live in the primary, to hand it to the workers. */
+  readonly onSwap: (live: LiveConfig, snapshotPath: string) => void
 }
 
-/** The last load that was refused. */
-export interface Rejection {
-  /** Milliseconds since the epoch. */
-  readonly at: number
-  readonly source: string
-  readonly message: string
-  readonly errors: readonly LocatedIssue[]
-}
-
-/** What a load attempt did. */
-export type LoadOutcome =
-  | { readonly ok: true; readonly live: LiveConfig; readonly unchanged: boolean }
-  | { readonly ok: false; readonly error: ConfigParseError | DeclarativeConfigError }
-  | { readonly ok: false; readonly busy: true }
-
-/** What the prefix keeps so a restart without a file serves the last good config. */
-interface Persisted {
-  readonly source: string
-  readonly format: TextFormat
-  readonly text: string
-}
-
-const CORE = new Set(['services', 'routes', 'upstreams', 'targets', 'certificates', 'snis', 'ca_certificates', 'plugins'])
-
-export class ConfigStore {
+export class ConfigStore implements ConfigState {
   #live: LiveConfig | undefined
+  #livePath: string | undefined
   #rejected: Rejection | undefined
-  #busy = false
+  #problem: string | undefined
+  #tickets = 0
+  #liveTicket = 0
   #version = 0
+  /** Resolves when the running load is done; loads wait on it or are refused (Kong's 429). */
+  #running: Promise<void> | undefined
 
-  constructor(
-    private readonly prefix: string,
-    private readonly dicts: ReadonlyMap<string, SharedDict>,
-    private readonly onSwap: (live: LiveConfig) => void,
-  ) {}
+  constructor(private readonly deps: ConfigStoreDeps) {}
 
   get live(): LiveConfig | undefined {
     return this.#live
@@ -63,93 +48,159 @@ export class ConfigStore {
     return this.#rejected
   }
 
-  /** True while a load is being validated. */
-  get busy(): boolean {
-    return this.#busy
+  get problem(): string | undefined {
+    return this.#problem
   }
 
-  /** Loads config text; with `skipIfSame`, identical content leaves everything as is. */
-  async loadText(text: string, source: string, format: TextFormat, skipIfSame = false): Promise<LoadOutcome> {
-    return this.#load(source, skipIfSame, { source, format, text }, () =>
-      loadDeclarative(text, { source, format, pluginSchemas: bundledPluginSchema }),
-    )
+  /** The snapshot file of the live config, for a worker that starts later. */
+  get livePath(): string | undefined {
+    return this.#livePath
   }
 
-  /** Loads an already-parsed config object (a JSON body with `_format_version`). */
-  async loadObject(value: Record<string, unknown>, source: string, skipIfSame = false): Promise<LoadOutcome> {
-    const text = JSON.stringify(value)
-    return this.#load(source, skipIfSame, { source, format: 'json', text }, () =>
-      loadDeclarativeObject(value, { source, pluginSchemas: bundledPluginSchema }),
-    )
+  ticket(): number {
+    return ++this.#tickets
   }
 
-  /** Loads the config the prefix kept from the last good load, if any. */
-  async restore(): Promise<LoadOutcome | undefined> {
-    let saved: Persisted
-    try {
-      saved = JSON.parse(readFileSync(this.#cachePath(), 'utf8')) as Persisted
-    } catch {
-      return undefined
+  /** Loads a POST /config request; refused with `busy` while another load runs. */
+  async loadRequest(request: ConfigRequest, ticket: number): Promise<LoadOutcome> {
+    const input: JobInput = { kind: 'request', raw: request.raw, contentType: request.contentType, query: request.query }
+    return only(await this.#load(input, ticket, { wait: false, respond: true }))
+  }
+
+  /** Loads config text (declarative_config_string); waits for a running load. */
+  async loadText(text: string, source: string): Promise<LoadOutcome> {
+    return only(await this.#load({ kind: 'text', text, source, format: 'auto' }, this.ticket(), { wait: true, respond: false }))
+  }
+
+  /** Loads declarative_config (at start, on SIGHUP); waits for a running load. */
+  async loadFile(path: string, source: string): Promise<LoadOutcome> {
+    return only(await this.#load({ kind: 'file', path, source }, this.ticket(), { wait: true, respond: false }))
+  }
+
+  /** Loads the config the prefix kept from the last good load; `absent` when there is none. */
+  async restore(): Promise<LoadOutcome | 'absent'> {
+    const outcome = await this.#load({ kind: 'saved', path: cachePath(this.deps.prefix) }, this.ticket(), { wait: true, respond: false })
+    return outcome.kind === 'absent' ? 'absent' : outcome
+  }
+
+  /** Records a config that was refused before it reached the loader. */
+  reject(source: string, message: string): void {
+    this.#rejected = { at: Date.now(), source, message, errors: [], errorsTotal: 1 }
+  }
+
+  async #load(input: JobInput, ticket: number, opts: { wait: boolean; respond: boolean }): Promise<Outcome> {
+    while (this.#running) {
+      if (!opts.wait) return { kind: 'busy' }
+      await this.#running
     }
-    return this.loadText(saved.text, saved.source, saved.format)
-  }
-
-  /** Records a rejection that happened before loading (unreadable file). */
-  reject(source: string, message: string, errors: readonly LocatedIssue[] = []): void {
-    this.#rejected = { at: Date.now(), source, message, errors }
-  }
-
-  async #load(source: string, skipIfSame: boolean, persisted: Persisted, load: () => Promise<Snapshot>): Promise<LoadOutcome> {
-    if (this.#busy) return { ok: false, busy: true }
-    this.#busy = true
+    let done!: () => void
+    this.#running = new Promise((resolve) => (done = resolve))
     try {
-      const snapshot = await load()
-      if (skipIfSame && this.#live && this.#live.snapshot.hash === snapshot.hash) {
-        return { ok: true, live: this.#live, unchanged: true }
-      }
-      const live: LiveConfig = { snapshot, version: ++this.#version }
-      this.#live = live
-      this.#persist(persisted)
-      this.#fillCaches(snapshot)
-      this.onSwap(live)
-      return { ok: true, live, unchanged: false }
-    } catch (err) {
-      if (err instanceof DeclarativeConfigError) {
-        this.#rejected = { at: Date.now(), source, message: err.message, errors: err.located() }
-        return { ok: false, error: err }
-      }
-      if (err instanceof ConfigParseError) {
-        const at = err.line === undefined ? {} : { line: err.line, column: err.column ?? 1 }
-        this.#rejected = { at: Date.now(), source, message: err.message, errors: [{ source, ...at, path: '(document)', message: err.message }] }
-        return { ok: false, error: err }
-      }
-      throw err
+      if (ticket < this.#liveTicket) return { kind: 'superseded', live: this.#live }
+      return await this.#run(input, ticket, opts.respond)
     } finally {
-      this.#busy = false
+      this.#running = undefined
+      done()
     }
   }
 
-  #cachePath(): string {
-    return join(this.prefix, 'dbless.config.json')
-  }
-
-  #persist(saved: Persisted): void {
-    mkdirSync(this.prefix, { recursive: true })
-    const tmp = `${this.#cachePath()}.tmp`
-    writeFileSync(tmp, JSON.stringify(saved))
-    renameSync(tmp, this.#cachePath())
-  }
-
-  /** Entities go to the entity caches by id, as Kong caches them after a lookup. */
-  #fillCaches(snapshot: Snapshot): void {
-    const core = this.dicts.get('kong_core_db_cache')
-    const rest = this.dicts.get('kong_db_cache')
-    core?.clear()
-    rest?.clear()
-    for (const [collection, list] of Object.entries(snapshot.entities)) {
-      const dict = CORE.has(collection) ? core : rest
-      if (!dict) continue
-      for (const entity of list) dict.set(`${collection}:${entity.id}`, JSON.stringify(entity))
+  async #run(input: JobInput, ticket: number, respond: boolean): Promise<Outcome> {
+    const { prefix, loader } = this.deps
+    const version = ++this.#version
+    const snapshotPath = join(snapshotDir(prefix), `snapshot-${version}.bin`)
+    const savePath = input.kind === 'saved' ? undefined : `${cachePath(prefix)}.tmp`
+    const result: JobResult = await loader.run({
+      input,
+      liveHash: this.#live?.snapshot.hash,
+      snapshotPath,
+      ...(savePath ? { savePath } : {}),
+      respond,
+      bodyLimit: this.deps.bodyLimit,
+    })
+    switch (result.type) {
+      case 'absent':
+        return { kind: 'absent' }
+      case 'unchanged':
+        return { kind: 'unchanged', live: this.#live as LiveConfig }
+      case 'failed':
+        return this.#failed(sourceOf(input), result.message)
+      case 'invalid': {
+        const rejection: Rejection = { at: Date.now(), ...result.rejection }
+        if (result.corrupt !== undefined) await this.#setAside(result.corrupt)
+        this.#rejected = rejection
+        return { kind: 'invalid', status: result.status === 415 ? 415 : 400, body: result.body, rejection }
+      }
+      case 'loaded':
+        break
     }
+    let live: LiveConfig
+    try {
+      live = await this.#readIn(snapshotPath, version, result.bytes)
+      if (savePath) await rename(savePath, cachePath(prefix))
+    } catch (err) {
+      await Promise.all([rm(snapshotPath, { force: true }), savePath ? rm(savePath, { force: true }) : undefined])
+      return this.#failed(sourceOf(input), `could not save the configuration: ${(err as Error).message}`)
+    }
+    const previous = this.#livePath
+    this.#live = live
+    this.#livePath = snapshotPath
+    this.#liveTicket = ticket
+    this.#problem = undefined
+    this.deps.onSwap(live, snapshotPath)
+    // A worker still reading the previous file has it open; one that has not will get the new one.
+    if (previous) void unlink(previous).catch(() => undefined)
+    return { kind: 'loaded', live, ...(result.body ? { body: Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength) } : {}) }
   }
+
+  /** Reads a snapshot file in, section by section, yielding to the event loop between them. */
+  async #readIn(path: string, version: number, bytes: Readonly<Record<string, number>>): Promise<LiveConfig> {
+    const index = new SnapshotIndex()
+    const snapshot = await decodeSnapshot(await readFile(path), async (collection, entities) => {
+      index.add(collection, entities)
+      await yieldToEventLoop()
+    })
+    return Object.freeze({ snapshot, index, version, bytes })
+  }
+
+  #failed(source: string, message: string): LoadOutcome {
+    const keeps = this.#live ? `the node keeps its current configuration (${this.#live.snapshot.hash})` : 'the node still has no configuration'
+    const full = `${message}; ${keeps}`
+    this.deps.log.error({ source }, full)
+    this.#rejected = { at: Date.now(), source, message: full, errors: [], errorsTotal: 1 }
+    return { kind: 'failed', message: full }
+  }
+
+  /** Renames a corrupt saved config aside for inspection, and remembers why there is no config. */
+  async #setAside(reason: string): Promise<void> {
+    const path = cachePath(this.deps.prefix)
+    const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+    let kept = `kept aside as ${aside}`
+    try {
+      await rename(path, aside)
+    } catch (err) {
+      kept = `could not be set aside: ${(err as Error).message}`
+    }
+    this.#problem = `the saved configuration in ${this.deps.prefix} is corrupt (${reason}); ${kept}`
+    this.deps.log.error({ path, reason }, this.#problem)
+  }
+}
+
+/** A load's outcome inside the store, where a restore may also find nothing to load. */
+type Outcome = LoadOutcome | { readonly kind: 'absent' }
+
+function sourceOf(input: JobInput): string {
+  switch (input.kind) {
+    case 'request':
+      return 'POST /config'
+    case 'saved':
+      return 'prefix'
+    default:
+      return input.source
+  }
+}
+
+/** Only a restore finds nothing to load. */
+function only(outcome: Outcome): LoadOutcome {
+  if (outcome.kind === 'absent') throw new Error('a load found nothing to load')
+  return outcome
 }

@@ -1,108 +1,165 @@
 /**
- * The primary process: owns the live snapshot, serves the admin and status listeners, supervises
- * the worker processes, and maps signals to stop, drain and reload. `runNode` resolves with the
- * exit status once the node has stopped.
+ * The composition root: the primary process. It checks that its listeners are free before it
+ * writes anything, claims the prefix, loads the first config, serves the admin and status
+ * listeners, supervises the worker processes, and maps signals to stop, drain and reload.
+ * `runNode` resolves with the exit status once the node has stopped.
  */
-import { readFileSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
 import type { Server } from 'node:http'
 import { resolve } from 'node:path'
 import { createAdminApp } from '../admin/app.js'
+import { ADMIN_BODY_LIMIT } from '../admin/config-routes.js'
+import type { ListenSpec } from '../conf/listen.js'
 import type { NodeConf } from '../conf/settings.js'
-import { ConfigParseError, decodeText, formatOfFile } from '../declarative/parse.js'
 import { countEntities } from '../declarative/snapshot.js'
+import { ConnectionCounters } from '../http/connection-counters.js'
+import { bindFailure, listenAll, ListenError } from '../http/listen.js'
+import { ConfigLoader } from '../loader/loader.js'
+import { createLogger, type NodeLogger } from '../log.js'
+import type { LoadOutcome, NodeState } from '../node/state.js'
 import { createStatusApp } from '../status/app.js'
+import { createSharedDicts } from '../stores/shared-dict.js'
 import { PRODUCT, VERSION } from '../version.js'
 import { WorkerPool } from '../workers/pool.js'
-import { ConfigStore, type LoadOutcome } from './config-store.js'
-import { ConnectionCounters } from './connection-counters.js'
-import { listenAll } from './kong-http.js'
-import { createLogger, type NodeLogger } from './logger.js'
-import type { NodeState } from './node-state.js'
-import { claimPrefix, nodeId, releasePrefix } from './prefix.js'
-import { createSharedDicts } from './shared-dict.js'
+import { ConfigStore } from './config-store.js'
+import { claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../node/prefix.js'
 
-/** How long in-flight requests may take to finish when stopping. */
+/** How long in-flight requests may take to finish on SIGTERM/SIGINT, in the primary and every worker. */
 const STOP_GRACE_MS = 10_000
+/** How long a SIGQUIT drain may take, in the primary and every worker. */
 const DRAIN_GRACE_MS = 30_000
 
+/** Logs what a load ended in. */
 function report(log: NodeLogger, outcome: LoadOutcome, source: string): void {
-  if (outcome.ok) {
-    const s = outcome.live.snapshot
-    log.notice({ source, configuration_hash: s.hash, entities: countEntities(s) }, 'configuration loaded')
-  } else if ('busy' in outcome) {
-    log.warn({ source }, 'a configuration is already loading; try again')
-  } else {
-    const err = outcome.error
-    const errors = err instanceof ConfigParseError ? [{ source: err.location, message: err.message }] : err.located()
-    log.error({ source, errors }, `configuration from ${source} rejected; the node keeps its current configuration`)
+  switch (outcome.kind) {
+    case 'loaded':
+      log.notice({ source, configuration_hash: outcome.live.snapshot.hash, entities: countEntities(outcome.live.snapshot) }, 'configuration loaded')
+      break
+    case 'invalid':
+      log.error(
+        { source, errors: outcome.rejection.errors, errors_total: outcome.rejection.errorsTotal },
+        `configuration from ${source} rejected; the node keeps its current configuration`,
+      )
+      break
+    case 'superseded':
+      log.notice({ source }, 'a configuration accepted later is already live; this one was not applied')
+      break
+    case 'failed':
+      break // the store logged why
+    case 'busy':
+    case 'unchanged':
+      break
   }
 }
 
-/** Reads and loads `declarative_config`, logging what happened. */
-async function loadFile(store: ConfigStore, log: NodeLogger, path: string, cwd: string): Promise<void> {
-  let text: string
-  let format
-  try {
-    format = formatOfFile(path)
-    text = decodeText(readFileSync(resolve(cwd, path)), path)
-  } catch (err) {
-    const message = err instanceof ConfigParseError ? err.message : `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`
-    store.reject(path, message)
-    log.error({ source: path, error: message }, 'declarative config could not be read; the node keeps its current configuration')
-    return
+/** Binds a throwaway socket on each proxy listener, to find taken ports before anything is written. */
+async function probe(setting: string, specs: readonly ListenSpec[]): Promise<ListenError[]> {
+  const problems: ListenError[] = []
+  for (const spec of specs) {
+    if (spec.ssl) continue
+    await new Promise<void>((done) => {
+      const server = createNetServer()
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        problems.push(bindFailure(setting, spec, err))
+        done()
+      })
+      server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => server.close(() => done()))
+    })
   }
-  report(log, await store.loadText(text, path, format), path)
+  return problems
+}
+
+/** Binds the admin and status listeners and probes the proxy ones; every taken port is reported. */
+async function bindListeners(conf: NodeConf, state: NodeState, counters: ConnectionCounters, log: NodeLogger): Promise<Server[] | ListenError[]> {
+  const servers: Server[] = []
+  const problems: ListenError[] = await probe('proxy_listen', conf.proxy_listen)
+  const apps: [string, readonly ListenSpec[], () => ReturnType<typeof createAdminApp>][] = [
+    ['admin_listen', conf.admin_listen, () => createAdminApp(state)],
+    ['status_listen', conf.status_listen, () => createStatusApp(state)],
+  ]
+  for (const [setting, specs, app] of apps) {
+    const callback = app().callback()
+    for (const spec of specs) {
+      try {
+        servers.push(...(await listenAll(callback, setting, [spec], counters, log)))
+      } catch (err) {
+        if (!(err instanceof ListenError)) throw err
+        problems.push(err)
+      }
+    }
+  }
+  if (problems.length === 0) return servers
+  for (const s of servers) s.close()
+  return problems
 }
 
 /** Starts the node with `conf`; resolves to the exit status once it has stopped. */
-export async function runNode(conf: NodeConf, opts: { cwd: string; confPath?: string }): Promise<number> {
+export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<number> {
   const log = createLogger(conf.log_level, 'primary')
-  try {
-    claimPrefix(conf.prefix, conf.public)
-  } catch (err) {
-    log.error({ prefix: conf.prefix }, (err as Error).message)
+  const held = prefixHeldBy(conf.prefix)
+  if (held) {
+    log.error({ prefix: conf.prefix }, held)
     return 1
   }
-  const dicts = createSharedDicts(conf.mem_cache_size)
+  const dicts = createSharedDicts()
+  const loader = new ConfigLoader(log)
   let pool: WorkerPool | undefined
-  const store = new ConfigStore(conf.prefix, dicts, (live) => pool?.broadcast(live))
+  const store = new ConfigStore({
+    prefix: conf.prefix,
+    loader,
+    log,
+    bodyLimit: ADMIN_BODY_LIMIT,
+    onSwap: (live, path) => pool?.broadcast({ version: live.version, path }),
+  })
+  pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
+  const counters = new ConnectionCounters()
+  const state: NodeState = { conf, config: store, workers: pool, dicts, counters, log, nodeId: '', draining: false }
+
+  // Nothing is written before every listener is known to be free: a second node on the same
+  // ports leaves the prefix as it found it.
+  const bound = await bindListeners(conf, state, counters, log)
+  if (bound.length > 0 && bound[0] instanceof ListenError) {
+    for (const problem of bound as ListenError[]) log.error({ setting: problem.setting, code: problem.code }, problem.message)
+    return 1
+  }
+  const servers = bound as Server[]
+  try {
+    claimPrefix(conf.prefix, conf.public)
+    state.nodeId = nodeId(conf.prefix)
+  } catch (err) {
+    log.error({ prefix: conf.prefix }, (err as Error).message)
+    for (const s of servers) s.close()
+    return 1
+  }
 
   if (conf.declarative_config_string !== undefined) {
-    report(log, await store.loadText(conf.declarative_config_string, 'declarative_config_string', 'auto'), 'declarative_config_string')
+    report(log, await store.loadText(conf.declarative_config_string, 'declarative_config_string'), 'declarative_config_string')
   } else if (conf.declarative_config !== undefined) {
-    await loadFile(store, log, conf.declarative_config, opts.cwd)
+    report(log, await store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config), conf.declarative_config)
   } else {
     const restored = await store.restore()
-    if (restored) {
-      log.notice('found persisted config in the prefix, loading...')
+    if (restored !== 'absent') {
+      if (restored.kind === 'loaded') log.notice('found persisted config in the prefix, loading...')
       report(log, restored, 'prefix')
     }
   }
 
-  pool = new WorkerPool(conf.nginx_worker_processes, log, () => store.live, {
-    ...(opts.confPath ? { KONG_DBLESS_CONF_PATH: resolve(opts.cwd, opts.confPath) } : {}),
-  })
-  const counters = new ConnectionCounters()
-  const state: NodeState = { conf, store, pool, dicts, counters, log, nodeId: nodeId(conf.prefix), draining: false }
-  const servers: Server[] = []
   try {
     await pool.start()
-    servers.push(...(await listenAll(createAdminApp(state), conf.admin_listen, counters, log, 'admin')))
-    servers.push(...(await listenAll(createStatusApp(state), conf.status_listen, counters, log, 'status')))
   } catch (err) {
     log.error({ error: (err as Error).message }, 'could not start')
     await pool.stop(false, 2000)
     for (const s of servers) s.close()
+    await loader.close()
     releasePrefix(conf.prefix)
     return 1
   }
-  const addresses = servers.map((s) => s.address())
   log.notice(
     {
       version: VERSION,
       workers: pool.pids(),
       proxy_listen: conf.proxy_listen.map((l) => l.text),
-      listening: addresses,
+      listening: servers.map((s) => s.address()),
       configuration_hash: store.live?.snapshot.hash ?? null,
     },
     `${PRODUCT} started`,
@@ -110,25 +167,26 @@ export async function runNode(conf: NodeConf, opts: { cwd: string; confPath?: st
 
   return new Promise((done) => {
     let stopping = false
-    const stop = async (signal: string, grace: number): Promise<void> => {
+    const stop = async (signal: string, graceful: boolean, deadlineMs: number): Promise<void> => {
       if (stopping) return
       stopping = true
-      log.notice({ signal }, 'stopping: no new connections, finishing in-flight requests')
+      log.notice({ signal, deadline_ms: deadlineMs }, 'stopping: no new connections, finishing in-flight requests')
       for (const s of servers) {
         s.close()
         s.closeIdleConnections()
       }
-      await pool?.stop(true, grace)
+      await pool?.stop(graceful, deadlineMs)
       for (const s of servers) s.closeAllConnections()
+      await loader.close()
       releasePrefix(conf.prefix)
       log.notice('stopped')
       done(0)
     }
-    process.once('SIGTERM', () => void stop('SIGTERM', STOP_GRACE_MS))
-    process.once('SIGINT', () => void stop('SIGINT', STOP_GRACE_MS))
+    process.once('SIGTERM', () => void stop('SIGTERM', true, STOP_GRACE_MS))
+    process.once('SIGINT', () => void stop('SIGINT', true, STOP_GRACE_MS))
     process.once('SIGQUIT', () => {
       state.draining = true
-      void stop('SIGQUIT', DRAIN_GRACE_MS)
+      void stop('SIGQUIT', true, DRAIN_GRACE_MS)
     })
     process.on('SIGHUP', () => {
       if (conf.declarative_config === undefined) {
@@ -136,7 +194,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string; confPath?: st
         return
       }
       log.notice({ source: conf.declarative_config }, 'SIGHUP: reloading declarative_config')
-      void loadFile(store, log, conf.declarative_config, opts.cwd)
+      void store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config).then((o) => report(log, o, conf.declarative_config as string))
     })
   })
 }

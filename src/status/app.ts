@@ -1,7 +1,7 @@
 /** The status API: `/status`, `/status/ready` (with drain) and `/status/config`. */
 import type Koa from 'koa'
-import { createApp, createRouter } from '../server/kong-http.js'
-import type { NodeState } from '../server/node-state.js'
+import { createApp, createRouter } from '../http/app.js'
+import type { NodeState } from '../node/state.js'
 import { addReadyRoutes, addStatusRoute } from './routes.js'
 
 export function createStatusApp(state: NodeState): Koa {

@@ -6,9 +6,11 @@
 import type { Router } from '@koa/router'
 import { EMPTY_CONFIG_HASH } from '../declarative/hash.js'
 import { countEntities, type LoadTimings } from '../declarative/snapshot.js'
-import { sumStats } from '../server/connection-counters.js'
-import { HttpError, readBody } from '../server/kong-http.js'
-import type { NodeState } from '../server/node-state.js'
+import { HttpError } from '../http/app.js'
+import { readBody } from '../http/body.js'
+import { sumStats } from '../http/connection-counters.js'
+import type { NodeState } from '../node/state.js'
+import { zoneSizes } from '../stores/zones.js'
 import { checkUnit, formatBytes } from './memory-units.js'
 
 /** GET /status: memory, connection counters, database reachability, configuration hash. */
@@ -21,17 +23,16 @@ export function addStatusRoute(router: Router, state: NodeState): void {
     if (problem) throw new HttpError(400, { message: problem })
     const fmt = (bytes: number): number | string => formatBytes(bytes, unit, Math.floor(scale))
 
-    const workers = await state.pool.stats()
-    const kong = state.dicts.get('kong')
+    const workers = await state.workers.stats()
     const vms = workers
-      .map((w) => {
-        if ('error' in w) return { pid: w.pid, err: `could not get worker's HTTP Lua VM memory (pid: ${w.pid}): ${w.error}` }
-        kong?.set(`kong:mem:${w.pid}`, String(w.heapUsed / 1024))
-        return { pid: w.pid, http_allocated_gc: fmt(w.heapUsed) }
-      })
+      .map((w) =>
+        'error' in w
+          ? { pid: w.pid, err: `could not get worker's HTTP Lua VM memory (pid: ${w.pid}): ${w.error}` }
+          : { pid: w.pid, http_allocated_gc: fmt(w.heapUsed) },
+      )
       .sort((a, b) => a.pid - b.pid)
     const dicts: Record<string, { capacity: number | string; allocated_slabs: number | string }> = {}
-    for (const [name, dict] of state.dicts) dicts[name] = { capacity: fmt(dict.capacity), allocated_slabs: fmt(dict.allocated) }
+    for (const [name, zone] of zoneSizes(state.dicts, state.config.live?.bytes ?? {}, state.conf.mem_cache_size)) dicts[name] = { capacity: fmt(zone.capacity), allocated_slabs: fmt(zone.allocated) }
     const total = sumStats([state.counters.snapshot(), ...workers.flatMap((w) => ('error' in w ? [] : [w.connections]))])
     ctx.body = {
       memory: { workers_lua_vms: vms, lua_shared_dicts: dicts },
@@ -45,7 +46,7 @@ export function addStatusRoute(router: Router, state: NodeState): void {
         total_requests: total.requests,
       },
       database: { reachable: true },
-      configuration_hash: state.store.live?.snapshot.hash ?? EMPTY_CONFIG_HASH,
+      configuration_hash: state.config.live?.snapshot.hash ?? EMPTY_CONFIG_HASH,
     }
   })
 }
@@ -53,13 +54,14 @@ export function addStatusRoute(router: Router, state: NodeState): void {
 /** Why the node is not ready, or undefined when it is. */
 export function notReadyReason(state: NodeState): string | undefined {
   if (state.draining) return 'draining'
-  const live = state.store.live
+  const live = state.config.live
   if (!live) {
-    const rejected = state.store.rejected
-    if (rejected) return `no configuration available (the last configuration from ${rejected.source} was rejected with ${rejected.errors.length} error(s); see /status/config)`
+    const { problem, rejected } = state.config
+    if (problem) return `no configuration available (${problem}; see /status/config)`
+    if (rejected) return `no configuration available (the last configuration from ${rejected.source} was rejected with ${rejected.errorsTotal} error(s); see /status/config)`
     return 'no configuration available (configuration hash is not initialized)'
   }
-  const { ready, total } = state.pool.applied(live.version)
+  const { ready, total } = state.workers.applied(live.version)
   if (ready < total) return `router builds not yet complete, router ready in ${ready} of ${total} workers`
   return undefined
 }
@@ -86,8 +88,7 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
     ctx.status = 204
   })
   router.get('/status/config', (ctx) => {
-    const live = state.store.live
-    const rejected = state.store.rejected
+    const { live, rejected, problem } = state.config
     ctx.body = {
       configuration_hash: live?.snapshot.hash ?? EMPTY_CONFIG_HASH,
       loaded_at: live ? new Date(live.snapshot.loadedAt).toISOString() : null,
@@ -95,9 +96,10 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
       hashes: live ? { ...live.snapshot.hashes } : null,
       load_ms: live ? loadMs(live.snapshot.timings) : null,
       entities: live ? countEntities(live.snapshot) : {},
-      workers: live ? state.pool.applied(live.version) : { ready: 0, total: state.conf.nginx_worker_processes },
+      workers: live ? state.workers.applied(live.version) : { ready: 0, total: state.conf.nginx_worker_processes },
+      problem: problem ?? null,
       last_rejected: rejected
-        ? { at: new Date(rejected.at).toISOString(), source: rejected.source, message: rejected.message, errors: rejected.errors }
+        ? { at: new Date(rejected.at).toISOString(), source: rejected.source, message: rejected.message, errors: rejected.errors, errors_total: rejected.errorsTotal }
         : null,
     }
   })

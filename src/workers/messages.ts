@@ -1,25 +1,80 @@
-/** The typed messages between the primary and its worker processes. */
-import type { ConnectionStats } from '../server/connection-counters.js'
-import type { Snapshot } from '../declarative/snapshot.js'
+/**
+ * The messages between the primary and its worker processes, and the checks every received
+ * message passes before it is acted on: a message that does not have its declared shape is
+ * dropped, whatever its `type` says.
+ */
+import type { NodeConf } from '../conf/settings.js'
+import type { ConnectionStats } from '../http/connection-counters.js'
+import { isRecord } from '../util/json.js'
 
 /** Primary to worker. */
 export type ToWorker =
-  | { readonly type: 'config'; readonly version: number; readonly snapshot: Snapshot }
+  /** The settings the node started with; the worker waits for them before listening. */
+  | { readonly type: 'init'; readonly conf: NodeConf }
+  /** A new live config: the snapshot file to read. */
+  | { readonly type: 'config'; readonly version: number; readonly path: string }
   | { readonly type: 'stats'; readonly id: number }
-  | { readonly type: 'stop'; readonly graceful: boolean }
+  /** Stop: gracefully (in-flight requests finish) within `deadlineMs`, or at once. */
+  | { readonly type: 'stop'; readonly graceful: boolean; readonly deadlineMs: number }
 
 /** Worker to primary. */
 export type FromWorker =
+  /** The worker listens for messages now: messages sent before this one would have been lost. */
+  | { readonly type: 'hello' }
   | { readonly type: 'listening' }
   | { readonly type: 'applied'; readonly version: number; readonly hash: string }
+  | { readonly type: 'apply-failed'; readonly version: number; readonly error: string }
   | { readonly type: 'stats'; readonly id: number; readonly heapUsed: number; readonly connections: ConnectionStats }
 
-/** Narrows an unknown IPC message to a worker message. */
-export function isFromWorker(message: unknown): message is FromWorker {
-  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string'
+const COUNTERS = ['accepted', 'handled', 'active', 'reading', 'writing', 'waiting', 'requests'] as const
+
+const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const text = (v: unknown): v is string => typeof v === 'string'
+
+function isConnectionStats(v: unknown): v is ConnectionStats {
+  return isRecord(v) && COUNTERS.every((k) => typeof v[k] === 'number' && Number.isFinite(v[k]))
 }
 
-/** Narrows an unknown IPC message to a primary message. */
-export function isToWorker(message: unknown): message is ToWorker {
-  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string'
+function isListenSpecs(v: unknown): boolean {
+  return Array.isArray(v) && v.every((s) => isRecord(s) && text(s.host) && count(s.port) && typeof s.ssl === 'boolean' && text(s.text))
+}
+
+/** The settings a worker relies on are there and have their types. */
+function isNodeConf(v: unknown): v is NodeConf {
+  return isRecord(v) && isListenSpecs(v.proxy_listen) && text(v.log_level) && Array.isArray(v.headers) && v.headers.every(text) && text(v.prefix)
+}
+
+/** A primary message, or undefined when the message is not one. */
+export function parseToWorker(m: unknown): ToWorker | undefined {
+  if (!isRecord(m)) return undefined
+  switch (m.type) {
+    case 'init':
+      return isNodeConf(m.conf) ? (m as ToWorker) : undefined
+    case 'config':
+      return count(m.version) && text(m.path) ? (m as ToWorker) : undefined
+    case 'stats':
+      return count(m.id) ? (m as ToWorker) : undefined
+    case 'stop':
+      return typeof m.graceful === 'boolean' && count(m.deadlineMs) ? (m as ToWorker) : undefined
+    default:
+      return undefined
+  }
+}
+
+/** A worker message, or undefined when the message is not one. */
+export function parseFromWorker(m: unknown): FromWorker | undefined {
+  if (!isRecord(m)) return undefined
+  switch (m.type) {
+    case 'hello':
+    case 'listening':
+      return m as FromWorker
+    case 'applied':
+      return count(m.version) && text(m.hash) ? (m as FromWorker) : undefined
+    case 'apply-failed':
+      return count(m.version) && text(m.error) ? (m as FromWorker) : undefined
+    case 'stats':
+      return count(m.id) && count(m.heapUsed) && isConnectionStats(m.connections) ? (m as FromWorker) : undefined
+    default:
+      return undefined
+  }
 }

@@ -1,66 +1,107 @@
 /**
- * The primary's side of the worker processes: forks `nginx_worker_processes` workers, restarts
- * one that dies, sends every worker the live snapshot, and gathers their stats on demand.
+ * The primary's side of the worker processes: forks `nginx_worker_processes` workers, gives each
+ * the node's settings and the live config, restarts one that dies, answers their requests on
+ * the shared dicts, and gathers their stats on demand.
+ *
+ * Workers accept proxy connections themselves: the primary binds each proxy listener once and
+ * shares the socket with them (cluster's SCHED_NONE), so nothing the primary does ever delays a
+ * proxy connection.
  */
 import cluster, { type Worker } from 'node:cluster'
 import { fileURLToPath } from 'node:url'
-import type { LiveConfig } from '../server/config-store.js'
-import type { ConnectionStats } from '../server/connection-counters.js'
-import type { NodeLogger } from '../server/logger.js'
-import { isFromWorker, type ToWorker } from './messages.js'
-
-/** One worker's answer to a stats request, or why it gave none. */
-export type WorkerStats =
-  | { readonly pid: number; readonly heapUsed: number; readonly connections: ConnectionStats }
-  | { readonly pid: number; readonly error: string }
+import type { NodeConf } from '../conf/settings.js'
+import type { ConnectionStats } from '../http/connection-counters.js'
+import type { NodeLogger } from '../log.js'
+import type { WorkerFleet, WorkerStats } from '../node/state.js'
+import { parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
+import type { SharedDict } from '../stores/shared-dict.js'
+import { parseFromWorker, type ToWorker } from './messages.js'
 
 interface Tracked {
   readonly worker: Worker
   listening: boolean
   applied: number
+  /** The last stats the worker sent, for when it is too busy to answer in time. */
+  last?: { readonly heapUsed: number; readonly connections: ConnectionStats }
+}
+
+/** The config workers should serve: its version and snapshot file. */
+export interface LiveFile {
+  readonly version: number
+  readonly path: string
 }
 
 /** Wait before replacing a worker that never started listening. */
 const RESTART_DELAY_MS = 1000
+/** How long `/status` waits for a worker's own numbers before using its last ones. */
+const STATS_WAIT_MS = 250
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 
-export class WorkerPool {
+export class WorkerPool implements WorkerFleet {
   readonly #tracked = new Map<number, Tracked>()
-  readonly #pending = new Map<number, (stats: WorkerStats) => void>()
+  readonly #pending = new Map<number, (stats: { heapUsed: number; connections: ConnectionStats }) => void>()
   #nextId = 1
   #stopping = false
 
   constructor(
-    private readonly count: number,
+    private readonly conf: NodeConf,
     private readonly log: NodeLogger,
-    private readonly live: () => LiveConfig | undefined,
-    private readonly env: Readonly<Record<string, string>>,
+    private readonly live: () => LiveFile | undefined,
+    private readonly dicts: ReadonlyMap<string, SharedDict>,
   ) {}
 
-  /** Forks the workers and resolves once each is listening. */
+  /** Forks the workers and resolves once each is listening; rejects with why one could not. */
   async start(): Promise<void> {
+    cluster.schedulingPolicy = cluster.SCHED_NONE
     cluster.setupPrimary({ exec: WORKER_ENTRY, serialization: 'advanced' })
-    await Promise.all(Array.from({ length: this.count }, () => this.#fork()))
+    await Promise.all(Array.from({ length: this.conf.nginx_worker_processes }, () => this.#fork()))
   }
 
   #fork(): Promise<void> {
-    const worker = cluster.fork(this.env)
+    const worker = cluster.fork()
     const tracked: Tracked = { worker, listening: false, applied: 0 }
     this.#tracked.set(worker.id, tracked)
     return new Promise((resolve, reject) => {
-      worker.on('message', (message: unknown) => {
-        if (!isFromWorker(message)) return
-        if (message.type === 'listening') {
-          tracked.listening = true
-          const live = this.live()
-          if (live) this.#send(worker, { type: 'config', version: live.version, snapshot: live.snapshot })
-          resolve()
-        } else if (message.type === 'applied') {
-          tracked.applied = Math.max(tracked.applied, message.version)
-        } else if (message.type === 'stats') {
-          this.#pending.get(message.id * 1000 + worker.id)?.({ pid: worker.process.pid ?? 0, heapUsed: message.heapUsed, connections: message.connections })
+      worker.on('message', (raw: unknown) => {
+        const dict = parseDictRequest(raw)
+        if (dict) {
+          this.#sendRaw(worker, serveDictRequest(this.dicts, dict))
+          return
         }
+        const message = parseFromWorker(raw)
+        if (!message) {
+          this.log.warn({ worker_pid: worker.process.pid }, 'dropped a malformed message from a worker')
+          return
+        }
+        switch (message.type) {
+          case 'hello':
+            this.#send(worker, { type: 'init', conf: this.conf })
+            break
+          case 'listening': {
+            tracked.listening = true
+            const live = this.live()
+            if (live) this.#send(worker, { type: 'config', ...live })
+            resolve()
+            break
+          }
+          case 'applied':
+            tracked.applied = Math.max(tracked.applied, message.version)
+            break
+          case 'apply-failed':
+            this.log.error({ worker_pid: worker.process.pid, version: message.version, error: message.error }, 'a worker could not apply the configuration')
+            break
+          case 'stats': {
+            const stats = { heapUsed: message.heapUsed, connections: message.connections }
+            tracked.last = stats
+            this.#pending.get(message.id)?.(stats)
+            break
+          }
+        }
+      })
+      worker.on('error', (err: NodeJS.ErrnoException) => {
+        // EPIPE and friends while a worker goes away: its exit is what matters.
+        this.log.debug({ worker_pid: worker.process.pid, error: err.message }, 'worker channel error')
       })
       worker.on('exit', (code, signal) => {
         this.#tracked.delete(worker.id)
@@ -76,45 +117,55 @@ export class WorkerPool {
   }
 
   #send(worker: Worker, message: ToWorker): void {
-    if (worker.isConnected()) worker.send(message)
+    this.#sendRaw(worker, message)
   }
 
-  /** Sends a new live config to every worker. */
-  broadcast(live: LiveConfig): void {
-    for (const { worker, listening } of this.#tracked.values()) {
-      if (listening) this.#send(worker, { type: 'config', version: live.version, snapshot: live.snapshot })
+  #sendRaw(worker: Worker, message: unknown): void {
+    if (!worker.isConnected()) return
+    try {
+      worker.send(message as object)
+    } catch (err) {
+      this.log.debug({ worker_pid: worker.process.pid, error: (err as Error).message }, 'could not message a worker')
     }
   }
 
-  /** How many workers serve `version` (or a later one), and how many there are. */
+  /** Tells every listening worker about a new live config. */
+  broadcast(live: LiveFile): void {
+    for (const { worker, listening } of this.#tracked.values()) {
+      if (listening) this.#send(worker, { type: 'config', ...live })
+    }
+  }
+
   applied(version: number): { ready: number; total: number } {
     let ready = 0
     for (const t of this.#tracked.values()) if (t.applied >= version) ready++
-    return { ready, total: this.count }
+    return { ready, total: this.conf.nginx_worker_processes }
   }
 
-  /** Worker pids, sorted. */
   pids(): number[] {
     return [...this.#tracked.values()].map((t) => t.worker.process.pid ?? 0).sort((a, b) => a - b)
   }
 
-  /** Asks every worker for its heap and connection counters; a silent worker reports an error. */
-  stats(timeoutMs = 1000): Promise<WorkerStats[]> {
-    const id = this.#nextId++
+  /**
+   * Asks every worker for its heap and connection counters. A worker busy taking in a big
+   * config answers late: its last numbers stand in, so `/status` never waits long.
+   */
+  stats(): Promise<WorkerStats[]> {
     return Promise.all(
       [...this.#tracked.values()].map(
-        ({ worker }) =>
+        (tracked) =>
           new Promise<WorkerStats>((resolve) => {
-            const key = id * 1000 + worker.id
+            const { worker } = tracked
+            const id = this.#nextId++
             const pid = worker.process.pid ?? 0
             const timer = setTimeout(() => {
-              this.#pending.delete(key)
-              resolve({ pid, error: 'timeout' })
-            }, timeoutMs)
-            this.#pending.set(key, (stats) => {
+              this.#pending.delete(id)
+              resolve(tracked.last ? { pid, ...tracked.last } : { pid, error: 'timeout' })
+            }, STATS_WAIT_MS)
+            this.#pending.set(id, (stats) => {
               clearTimeout(timer)
-              this.#pending.delete(key)
-              resolve(stats)
+              this.#pending.delete(id)
+              resolve({ pid, ...stats })
             })
             this.#send(worker, { type: 'stats', id })
           }),
@@ -122,8 +173,8 @@ export class WorkerPool {
     )
   }
 
-  /** Stops every worker (gracefully: in-flight requests finish), bounded by `timeoutMs`. */
-  async stop(graceful: boolean, timeoutMs = 10_000): Promise<void> {
+  /** Stops every worker: gracefully (in-flight requests finish) or not, within `deadlineMs`. */
+  async stop(graceful: boolean, deadlineMs: number): Promise<void> {
     this.#stopping = true
     const workers = [...this.#tracked.values()].map((t) => t.worker)
     await Promise.all(
@@ -131,15 +182,16 @@ export class WorkerPool {
         (worker) =>
           new Promise<void>((resolve) => {
             if (worker.isDead()) return resolve()
+            // The worker keeps the same deadline; this one only catches a worker that does not.
             const timer = setTimeout(() => {
               worker.process.kill('SIGKILL')
               resolve()
-            }, timeoutMs)
+            }, deadlineMs + 1000)
             worker.once('exit', () => {
               clearTimeout(timer)
               resolve()
             })
-            this.#send(worker, { type: 'stop', graceful })
+            this.#send(worker, { type: 'stop', graceful, deadlineMs })
           }),
       ),
     )

@@ -1,90 +1,170 @@
 /**
- * A worker process: serves the proxy listeners with the snapshot the primary sends, counts its
- * connections, and answers the primary's stats requests. Signals are the primary's business:
- * a worker stops when told to, or when the primary goes away.
+ * A worker process: takes its settings from the primary, serves the proxy listeners with the
+ * current runtime, builds a new runtime whenever the primary announces a config (acknowledging
+ * it only once built and swapped in), and answers the primary's stats requests. Signals are the
+ * primary's business: a worker stops when told to, or when the primary goes away.
  */
-import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { loadConf } from '../conf/settings.js'
-import { deepFreeze, type Snapshot } from '../declarative/snapshot.js'
-import { ConnectionCounters } from '../server/connection-counters.js'
-import { createLogger } from '../server/logger.js'
+import { readFile } from 'node:fs/promises'
+import type { Server, ServerResponse } from 'node:http'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import type { NodeConf } from '../conf/settings.js'
+import { decodeSnapshot } from '../declarative/snapshot-file.js'
+import { SnapshotIndex } from '../declarative/snapshot-index.js'
+import { ConnectionCounters } from '../http/connection-counters.js'
+import { listenAll } from '../http/listen.js'
+import { createLogger, type NodeLogger } from '../log.js'
+import { createProxyHandler, proxyHeaders } from '../proxy/handler.js'
+import { buildRuntime, type Runtime } from '../runtime/runtime.js'
+import { DictChannel } from '../stores/remote-dict.js'
 import { PRODUCT, VERSION } from '../version.js'
-import { isToWorker, type FromWorker } from './messages.js'
+import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
 
 function send(message: FromWorker): void {
-  process.send?.(message)
+  if (process.connected) process.send?.(message)
+}
+
+/**
+ * Asks the primary for the node's settings and waits for them. The primary sends nothing
+ * before it hears from the worker: a message that arrives while an ES module worker is still
+ * loading finds no listener and is lost.
+ */
+function waitForInit(): Promise<NodeConf> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: unknown): void => {
+      const message = parseToWorker(raw)
+      if (message?.type !== 'init') return
+      process.off('message', onMessage)
+      resolve(message.conf)
+    }
+    process.on('message', onMessage)
+    send({ type: 'hello' })
+  })
+}
+
+/** Applies announced configs one at a time; when several arrive meanwhile, only the newest. */
+class ConfigApplier {
+  #current: Runtime | undefined
+  #next: { version: number; path: string } | undefined
+  #busy = false
+
+  constructor(private readonly log: NodeLogger) {}
+
+  get current(): Runtime | undefined {
+    return this.#current
+  }
+
+  announce(version: number, path: string): void {
+    if (this.#current && version <= this.#current.version) return
+    if (!this.#next || version > this.#next.version) this.#next = { version, path }
+    if (!this.#busy) void this.#drain()
+  }
+
+  async #drain(): Promise<void> {
+    this.#busy = true
+    while (this.#next) {
+      const { version, path } = this.#next
+      this.#next = undefined
+      try {
+        const index = new SnapshotIndex()
+        // Sections are read between requests: a big config does not stall the ones in flight.
+        const snapshot = await decodeSnapshot(await readFile(path), async (collection, entities) => {
+          index.add(collection, entities)
+          await yieldToEventLoop()
+        })
+        if (this.#next && (this.#next as { version: number }).version > version) continue
+        this.#current = buildRuntime(snapshot, version, index)
+        this.log.debug({ configuration_hash: snapshot.hash, version }, 'configuration applied')
+        send({ type: 'applied', version, hash: snapshot.hash })
+      } catch (err) {
+        // A file replaced by a newer config before it was read: the newer one is on its way.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.#next) continue
+        send({ type: 'apply-failed', version, error: (err as Error).message })
+      }
+    }
+    this.#busy = false
+  }
 }
 
 /** Runs this process as a worker until the primary stops it. */
 export async function runWorker(): Promise<void> {
-  const conf = loadConf({ env: process.env, cwd: process.cwd(), ...(process.env.KONG_DBLESS_CONF_PATH ? { confPath: process.env.KONG_DBLESS_CONF_PATH } : {}) })
+  // Terminal signals reach the whole process group; the primary decides what they mean.
+  for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGTERM'] as const) process.on(signal, () => undefined)
+  const conf = await waitForInit()
   const log = createLogger(conf.log_level, 'worker')
   const counters = new ConnectionCounters()
-  let live: Snapshot | undefined
+  const applier = new ConfigApplier(log)
+  const dicts = new DictChannel((message) => (process.connected ? (process.send?.(message) ?? false) : false))
+  const handler = createProxyHandler(() => applier.current, proxyHeaders(conf.headers, `${PRODUCT}/${VERSION}`))
 
-  const proxy = (_req: IncomingMessage, res: ServerResponse): void => {
-    // Routing arrives with the proxy; until then every request is Kong's "no route" answer.
-    const requestId = randomBytes(16).toString('hex')
-    const body = `{\n  "message":"no Route matched with those values",\n  "request_id":"${requestId}"\n}`
-    res.writeHead(404, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      Server: `${PRODUCT}/${VERSION}`,
-      'X-Kong-Response-Latency': '0',
-      'X-Kong-Request-Id': requestId,
-    })
-    res.end(body)
+  let servers: Server[]
+  try {
+    servers = await listenAll(handler, 'proxy_listen', conf.proxy_listen, counters, log)
+  } catch (err) {
+    log.error({ error: (err as Error).message }, 'could not listen')
+    process.exit(1)
   }
 
-  const servers: Server[] = []
-  for (const spec of conf.proxy_listen) {
-    if (spec.ssl) {
-      log.warn({ listener: spec.text }, 'ssl proxy listeners are not served yet; skipping')
-      continue
-    }
-    const server = createServer({ keepAliveTimeout: 60_000 }, proxy)
-    counters.track(server)
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host: spec.host, port: spec.port, ...(spec.backlog ? { backlog: spec.backlog } : {}) }, resolve)
+  // Responses in flight, so that a graceful stop can close each connection as soon as it idles.
+  const inFlight = new Set<ServerResponse>()
+  for (const s of servers) {
+    s.on('request', (_req, res) => {
+      inFlight.add(res)
+      res.once('close', () => inFlight.delete(res))
     })
-    servers.push(server)
   }
 
-  const stop = (graceful: boolean): void => {
+  let stopping = false
+  const stop = (graceful: boolean, deadlineMs: number): void => {
+    if (stopping) return
+    stopping = true
     let open = servers.length
     const done = (): void => process.exit(0)
     if (open === 0) done()
+    const closeIdle = (): void => {
+      for (const s of servers) s.closeIdleConnections()
+    }
     for (const s of servers) {
       s.close(() => {
         if (--open === 0) done()
       })
-      if (graceful) s.closeIdleConnections()
-      else s.closeAllConnections()
+      if (graceful) {
+        // A keep-alive connection may still send a request before it sees the close.
+        s.on('request', (_req, res) => res.once('finish', () => setImmediate(closeIdle)))
+      } else {
+        s.closeAllConnections()
+      }
     }
-    setTimeout(done, 10_000).unref()
+    if (graceful) for (const res of inFlight) res.once('finish', () => setImmediate(closeIdle))
+    setTimeout(() => {
+      for (const s of servers) s.closeAllConnections()
+      done()
+    }, deadlineMs).unref()
   }
 
-  process.on('message', (message: unknown) => {
-    if (!isToWorker(message)) return
+  process.on('message', (raw: unknown) => {
+    if (dicts.receive(raw)) return
+    const message: ToWorker | undefined = parseToWorker(raw)
+    if (!message) {
+      log.warn('dropped a malformed message from the primary')
+      return
+    }
     switch (message.type) {
       case 'config':
-        live = deepFreeze(message.snapshot)
-        log.debug({ configuration_hash: live.hash, version: message.version }, 'configuration applied')
-        send({ type: 'applied', version: message.version, hash: live.hash })
+        applier.announce(message.version, message.path)
         break
       case 'stats':
         send({ type: 'stats', id: message.id, heapUsed: process.memoryUsage().heapUsed, connections: counters.snapshot() })
         break
       case 'stop':
-        stop(message.graceful)
+        stop(message.graceful, message.deadlineMs)
+        break
+      case 'init':
         break
     }
   })
-  // Terminal signals reach the whole process group; the primary decides what they mean.
-  for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT'] as const) process.on(signal, () => undefined)
-  process.on('SIGTERM', () => stop(true))
-  process.on('disconnect', () => stop(false))
+  process.on('disconnect', () => {
+    dicts.close('the primary process went away')
+    stop(false, 0)
+  })
   send({ type: 'listening' })
 }

@@ -2,7 +2,7 @@
 import { DeclarativeConfigError } from '../../src/declarative/errors.js'
 import { loadDeclarative } from '../../src/declarative/load.js'
 import type { Snapshot } from '../../src/declarative/snapshot.js'
-import { bundledPluginSchema } from '../../src/plugins/schemas.js'
+import { bundledPluginSchema } from '../../src/plugins/registry.js'
 
 /** Loads YAML (or JSON) text as a file named kong.yml would be. */
 export function load(text: string, source = 'kong.yml'): Promise<Snapshot> {

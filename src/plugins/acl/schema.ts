@@ -5,6 +5,9 @@ import type { PluginSchema } from '../../declarative/schema/types.js'
 const groups = (description: string) =>
   ({ type: 'array', description, elements: { type: 'string', description: 'A group name.' } }) as const
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 950
+
 export const schema: PluginSchema = {
   name: 'acl',
   noConsumer: true,

@@ -1,6 +1,9 @@
 /** basic-auth: authenticate consumers by user name and password. */
 import type { PluginSchema } from '../../declarative/schema/types.js'
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 1100
+
 export const schema: PluginSchema = {
   name: 'basic-auth',
   noConsumer: true,

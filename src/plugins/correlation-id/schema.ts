@@ -2,6 +2,9 @@
 import * as t from '../../declarative/schema/typedefs.js'
 import type { PluginSchema } from '../../declarative/schema/types.js'
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 100001
+
 export const schema: PluginSchema = {
   name: 'correlation-id',
   config: {

@@ -18,6 +18,9 @@ const originCheck = (v: string): string | undefined => {
   }
 }
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 2000
+
 export const schema: PluginSchema = {
   name: 'cors',
   noConsumer: true,

@@ -1,6 +1,9 @@
 /** file-log: append one JSON line per request to a file. */
 import type { PluginSchema } from '../../declarative/schema/types.js'
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 9
+
 export const schema: PluginSchema = {
   name: 'file-log',
   config: {

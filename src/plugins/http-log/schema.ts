@@ -13,6 +13,9 @@ const httpUrl = (v: string): string | undefined => {
 
 const FORBIDDEN = ['host', 'content-length', 'content-type']
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 12
+
 export const schema: PluginSchema = {
   name: 'http-log',
   config: {

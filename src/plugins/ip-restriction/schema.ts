@@ -18,6 +18,9 @@ const addresses = (description: string): Field => ({
   elements: { type: 'string', description: 'An IP or CIDR.', checks: [cidr] },
 })
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 990
+
 export const schema: PluginSchema = {
   name: 'ip-restriction',
   protocols: ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls'],

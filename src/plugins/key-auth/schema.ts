@@ -2,6 +2,9 @@
 import * as t from '../../declarative/schema/typedefs.js'
 import type { PluginSchema } from '../../declarative/schema/types.js'
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 1250
+
 export const schema: PluginSchema = {
   name: 'key-auth',
   noConsumer: true,

@@ -3,6 +3,9 @@ import type { Field, PluginSchema } from '../../declarative/schema/types.js'
 
 const flag = (description: string): Field => ({ type: 'boolean', required: true, default: false, description })
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 13
+
 export const schema: PluginSchema = {
   name: 'prometheus',
   config: {

@@ -29,6 +29,9 @@ const byNeeds: EntityCheck = (r): CheckResult | undefined => {
   return undefined
 }
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 910
+
 export const schema: PluginSchema = {
   name: 'rate-limiting',
   config: {

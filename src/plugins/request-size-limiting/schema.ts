@@ -1,6 +1,9 @@
 /** request-size-limiting: refuse request bodies over a size. */
 import type { PluginSchema } from '../../declarative/schema/types.js'
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 951
+
 export const schema: PluginSchema = {
   name: 'request-size-limiting',
   config: {

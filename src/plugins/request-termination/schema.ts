@@ -4,6 +4,9 @@ import type { EntityCheck, PluginSchema } from '../../declarative/schema/types.j
 const messageOrBody: EntityCheck = (r) =>
   r.message !== null && r.body !== null ? { entity: ['message cannot be used with content_type or body'] } : undefined
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 2
+
 export const schema: PluginSchema = {
   name: 'request-termination',
   config: {

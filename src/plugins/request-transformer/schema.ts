@@ -23,6 +23,9 @@ const section = (description: string, kind: 'names' | 'pairs', extra: Record<str
   }
 }
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 801
+
 export const schema: PluginSchema = {
   name: 'request-transformer',
   config: {

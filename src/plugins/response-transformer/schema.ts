@@ -15,6 +15,9 @@ const section = (description: string, withTypes: boolean): RecordField => ({
   fields: { json: list('JSON keys.'), headers: list('Headers.'), ...(withTypes ? { json_types: types } : {}) },
 })
 
+/** Kong's execution priority: higher runs first. */
+export const priority = 800
+
 export const schema: PluginSchema = {
   name: 'response-transformer',
   config: {

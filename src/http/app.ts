@@ -1,16 +1,13 @@
 /**
  * What Kong's admin and status APIs share, on Koa: JSON 404 and 405 bodies, OPTIONS with a
  * sorted `Allow`, HEAD, trailing slashes, case-sensitive paths, CORS and `Server` headers, the
- * admin latency header, bounded bodies, and a generic 500 that never leaks internals.
+ * admin latency header, and a generic 500 that never leaks internals.
  */
-import type { Server } from 'node:http'
-import { createServer } from 'node:http'
-import Koa, { type Context } from 'koa'
+import Koa from 'koa'
 import { Router } from '@koa/router'
-import type { ListenSpec } from '../conf/listen.js'
 import { PRODUCT, VERSION } from '../version.js'
-import type { ConnectionCounters } from './connection-counters.js'
-import type { NodeLogger } from './logger.js'
+import type { NodeLogger } from '../log.js'
+import { KONG_BODIES } from './kong-errors.js'
 
 /** An error whose status and JSON body go to the client as they are. */
 export class HttpError extends Error {
@@ -56,7 +53,7 @@ export function createApp(router: Router, options: AppOptions): Koa {
       } else {
         options.log.error({ error: (err as Error).stack ?? String(err), path: ctx.path }, 'unexpected error in API handler')
         ctx.status = 500
-        ctx.body = { message: 'An unexpected error occurred' }
+        ctx.body = KONG_BODIES.unexpected
       }
     }
     if (latencyTokens) ctx.set('X-Kong-Admin-Latency', String(Math.round(performance.now() - started)))
@@ -72,7 +69,7 @@ export function createApp(router: Router, options: AppOptions): Koa {
     if (match.pathAndMethod.length > 0) return
     if (match.path.length === 0) {
       ctx.status = 404
-      if (ctx.method !== 'HEAD') ctx.body = { message: 'Not found' }
+      if (ctx.method !== 'HEAD') ctx.body = KONG_BODIES.notFound
       return
     }
     const methods = new Set<string>(['OPTIONS'])
@@ -86,40 +83,7 @@ export function createApp(router: Router, options: AppOptions): Koa {
       return
     }
     ctx.status = 405
-    ctx.body = { message: 'Method not allowed' }
+    ctx.body = KONG_BODIES.methodNotAllowed
   })
   return app
-}
-
-/** Reads the request body, refusing more than `limit` bytes with Kong's 413. */
-export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  const declared = Number(ctx.get('Content-Length') || '0')
-  if (declared > limit) throw new HttpError(413, { message: 'Request Entity Too Large' })
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw new HttpError(413, { message: 'Request Entity Too Large' })
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
-}
-
-/** Serves a Koa app on each listener, counting connections; resolves to the bound servers. */
-export async function listenAll(app: Koa, specs: readonly ListenSpec[], counters: ConnectionCounters, log: NodeLogger, name: string): Promise<Server[]> {
-  const servers: Server[] = []
-  for (const spec of specs) {
-    if (spec.ssl) {
-      log.warn({ listener: spec.text }, `ssl ${name} listeners are not served yet; skipping`)
-      continue
-    }
-    const server = createServer({ keepAliveTimeout: 60_000 }, app.callback())
-    counters.track(server)
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host: spec.host, port: spec.port, ...(spec.backlog ? { backlog: spec.backlog } : {}) }, resolve)
-    })
-    servers.push(server)
-  }
-  return servers
 }

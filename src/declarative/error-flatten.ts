@@ -1,0 +1,66 @@
+/**
+ * Kong's flattened shape of config errors (`flatten_errors`): one entry per entity with its type,
+ * id, name, tags, the entity as written and each of its problems; we add paths and lines.
+ */
+import { byLine, pathString, sortByPath } from './error-paths.js'
+import type { ConfigIssue, EntityOrigin } from './errors.js'
+import type { PositionIndex } from './positions.js'
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Kong numbers array elements from 1 in flattened field paths (`tags.3`). */
+function kongFieldPath(field: string): string {
+  return field
+    .split('.')
+    .map((p) => (/^\d+$/.test(p) ? String(Number(p) + 1) : p))
+    .join('.')
+}
+
+/** The entity as written, without its nested collections, with its parent's reference. */
+function echo(origin: EntityOrigin): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(origin.input)) {
+    if (origin.nested.includes(k)) continue
+    out[k] = v
+  }
+  if (origin.parent && typeof origin.parent.id === 'string' && UUID_RE.test(origin.parent.id)) {
+    out[origin.parent.field] = { id: origin.parent.id }
+  }
+  return out
+}
+
+/** The `flattened_errors` list for the problems that concern an entity, in document order. */
+export function flattenIssues(issues: readonly ConfigIssue[], index: PositionIndex | undefined): unknown[] {
+  const groups = new Map<EntityOrigin, ConfigIssue[]>()
+  for (const issue of issues) {
+    if (!issue.entity) continue
+    const list = groups.get(issue.entity) ?? []
+    list.push(issue)
+    groups.set(issue.entity, list)
+  }
+  const origins = sortByPath([...groups.keys()], (o) => o.at)
+  const lineOf = (o: EntityOrigin): { line?: number; column?: number } => index?.find(o.at) ?? {}
+  origins.sort((a, b) => byLine(lineOf(a), lineOf(b)))
+  return origins.map((origin) => {
+    const input = origin.input
+    const entry: Record<string, unknown> = { entity_type: origin.singular }
+    if (typeof input.id === 'string' && UUID_RE.test(input.id)) entry.entity_id = input.id
+    if (typeof input.name === 'string' && input.name !== '') entry.entity_name = input.name
+    if (Array.isArray(input.tags) && input.tags.every((t) => typeof t === 'string')) entry.entity_tags = input.tags
+    entry.entity = echo(origin)
+    const pos = index?.find(origin.at)
+    entry.entity_path = pathString(origin.at)
+    if (pos) Object.assign(entry, { line: pos.line, column: pos.column })
+    entry.errors = (groups.get(origin) ?? []).map((issue) => {
+      const at = index?.find(issue.at)
+      return {
+        type: issue.field === undefined ? 'entity' : 'field',
+        ...(issue.field === undefined ? {} : { field: kongFieldPath(issue.field) }),
+        message: issue.message,
+        path: pathString(issue.at),
+        ...(at ? { line: at.line, column: at.column } : {}),
+      }
+    })
+    return entry
+  })
+}

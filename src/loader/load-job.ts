@@ -1,0 +1,227 @@
+/**
+ * One config load, start to finish, as the loader thread runs it: read the input (a request
+ * body, a string, a file, the saved config), parse, validate and hash it, then write the
+ * snapshot file the processes read and the copy kept for restarts. Nothing here touches the
+ * live configuration: the primary commits the result, or drops it.
+ */
+import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs'
+import { ConfigParseError, DeclarativeConfigError, type LocatedIssue } from '../declarative/errors.js'
+import { loadDeclarative, loadDeclarativeObject } from '../declarative/load.js'
+import { DEFAULT_LIMITS, decodeText, formatOfFile, type ParseLimits, type TextFormat } from '../declarative/parse.js'
+import type { Snapshot } from '../declarative/snapshot.js'
+import { encodeSnapshot } from '../declarative/snapshot-file.js'
+import { loadErrorBody } from '../http/kong-errors.js'
+import { bundledPluginSchema } from '../plugins/registry.js'
+import { FileReadError, readRegularFile } from '../util/files.js'
+import { isRecord } from '../util/json.js'
+import { decodeConfigRequest, RequestError } from './config-request.js'
+
+/** Where a config comes from. */
+export type JobInput =
+  | { readonly kind: 'request'; readonly raw: Uint8Array; readonly contentType: string; readonly query: Readonly<Record<string, string>> }
+  | { readonly kind: 'text'; readonly text: string; readonly source: string; readonly format: TextFormat }
+  | { readonly kind: 'file'; readonly path: string; readonly source: string }
+  | { readonly kind: 'saved'; readonly path: string }
+
+/** One load to run. */
+export interface LoadJob {
+  readonly input: JobInput
+  /** The live configuration's hash, for `check_hash`. */
+  readonly liveHash: string | undefined
+  /** Where to write the snapshot the processes read. */
+  readonly snapshotPath: string
+  /** Where to write the copy kept for restarts (renamed into place on commit); absent for a restore. */
+  readonly savePath?: string
+  /** Build Kong's 201 body. */
+  readonly respond: boolean
+  /** Largest accepted request body, in bytes. */
+  readonly bodyLimit: number
+}
+
+/** Why a load did not produce a config. */
+export interface RejectionData {
+  readonly source: string
+  readonly message: string
+  readonly errors: readonly LocatedIssue[]
+  readonly errorsTotal: number
+}
+
+/** What a load produced. */
+export type JobResult =
+  | { readonly type: 'invalid'; readonly status: number; readonly body: unknown; readonly rejection: RejectionData; readonly corrupt?: string }
+  | { readonly type: 'absent' }
+  | { readonly type: 'unchanged' }
+  | {
+      readonly type: 'loaded'
+      readonly hash: string
+      /** Serialized bytes of each collection's entities. */
+      readonly bytes: Readonly<Record<string, number>>
+      /** Kong's 201 body, as JSON bytes. */
+      readonly body?: Uint8Array
+    }
+  | { readonly type: 'failed'; readonly message: string }
+
+/** What the prefix keeps so a restart without a file serves the last good config. */
+interface Saved {
+  readonly source: string
+  readonly format: TextFormat
+  readonly text: string
+}
+
+const LIMITS: ParseLimits = DEFAULT_LIMITS
+
+function rejected(err: ConfigParseError | DeclarativeConfigError, flatten: boolean, source: string): JobResult {
+  const errors = err.located()
+  const errorsTotal = err instanceof DeclarativeConfigError ? err.issues.length : 1
+  return { type: 'invalid', status: 400, body: loadErrorBody(err, flatten), rejection: { source, message: err.message, errors, errorsTotal } }
+}
+
+function unreadable(source: string, message: string): JobResult {
+  const err = new ConfigParseError(message, source)
+  return rejected(err, false, source)
+}
+
+/** Runs one load. Never throws for bad input or a failed write: those are results. */
+export async function runLoadJob(job: LoadJob): Promise<JobResult> {
+  const { input } = job
+  let snapshot: Snapshot
+  let saved: Saved | undefined
+  let flatten = false
+  let source: string
+  try {
+    switch (input.kind) {
+      case 'request': {
+        source = 'POST /config'
+        let decoded
+        try {
+          decoded = await decodeConfigRequest({ raw: Buffer.from(input.raw), contentType: input.contentType, query: input.query }, job.bodyLimit, LIMITS)
+        } catch (err) {
+          if (!(err instanceof RequestError)) throw err
+          const message = isRecord(err.body) && typeof err.body.message === 'string' ? err.body.message : `HTTP ${err.status}`
+          return { type: 'invalid', status: err.status, body: err.body, rejection: { source, message, errors: [], errorsTotal: 1 } }
+        }
+        flatten = decoded.flatten
+        const { config } = decoded
+        if (config.kind === 'object') {
+          snapshot = await loadDeclarativeObject(config.value, { source, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+          saved = { source, format: 'json', text: config.text }
+        } else {
+          snapshot = await loadDeclarative(config.text, { source, format: 'auto', pluginSchemas: bundledPluginSchema, limits: LIMITS })
+          saved = { source, format: 'auto', text: config.text }
+        }
+        if (decoded.checkHash && snapshot.hash === job.liveHash) return { type: 'unchanged' }
+        break
+      }
+      case 'text':
+        source = input.source
+        snapshot = await loadDeclarative(input.text, { source, format: input.format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+        saved = { source, format: input.format, text: input.text }
+        break
+      case 'file': {
+        source = input.source
+        const format = formatOfFile(input.path)
+        let bytes: Buffer
+        try {
+          bytes = await readRegularFile(input.path, LIMITS.maxBytes)
+        } catch (err) {
+          if (err instanceof FileReadError) return unreadable(source, `cannot read ${source}: ${err.reason}`)
+          throw err
+        }
+        const text = decodeText(bytes, source, LIMITS)
+        snapshot = await loadDeclarative(text, { source, format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+        saved = { source, format, text }
+        break
+      }
+      case 'saved': {
+        source = 'prefix'
+        const restored = await readSaved(input.path)
+        if (restored.type !== 'ok') return restored.result
+        source = restored.saved.source
+        snapshot = await loadDeclarative(restored.saved.text, { source, format: restored.saved.format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+        break
+      }
+    }
+  } catch (err) {
+    if (err instanceof ConfigParseError || err instanceof DeclarativeConfigError) return rejected(err, flatten, err.source)
+    throw err
+  }
+  const written = writeFiles(snapshot, job, saved)
+  if (written.type === 'failed') return written
+  const body = job.respond ? new TextEncoder().encode(JSON.stringify(entityMap(snapshot))) : undefined
+  return { type: 'loaded', hash: snapshot.hash, bytes: written.bytes, ...(body ? { body } : {}) }
+}
+
+/** The saved config, or why there is none to load. */
+async function readSaved(path: string): Promise<{ type: 'ok'; saved: Saved } | { type: 'none'; result: JobResult }> {
+  let bytes: Buffer
+  try {
+    bytes = await readRegularFile(path, LIMITS.maxBytes + 1024 * 1024)
+  } catch (err) {
+    if (err instanceof FileReadError && err.code === 'ENOENT') return { type: 'none', result: { type: 'absent' } }
+    return { type: 'none', result: corrupt(path, err instanceof FileReadError ? err.reason : (err as Error).message) }
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    return { type: 'none', result: corrupt(path, bytes.length === 0 ? 'it is empty' : `it is not JSON (${(err as Error).message})`) }
+  }
+  if (!isRecord(value) || typeof value.source !== 'string' || typeof value.text !== 'string' || !['json', 'yaml', 'auto'].includes(value.format as string)) {
+    return { type: 'none', result: corrupt(path, 'it does not hold a saved configuration') }
+  }
+  return { type: 'ok', saved: { source: value.source, format: value.format as TextFormat, text: value.text } }
+}
+
+function corrupt(path: string, reason: string): JobResult {
+  const message = `the saved configuration ${path} is corrupt: ${reason}`
+  return { type: 'invalid', status: 400, body: { message }, rejection: { source: 'prefix', message, errors: [], errorsTotal: 1 }, corrupt: reason }
+}
+
+/** Writes the snapshot file and the restart copy (0600: they hold credentials); on any failure, neither. */
+function writeFiles(snapshot: Snapshot, job: LoadJob, saved: Saved | undefined): { type: 'ok'; bytes: Record<string, number> } | { type: 'failed'; message: string } {
+  const { chunks, bytes } = encodeSnapshot(snapshot)
+  const written: string[] = []
+  try {
+    writeAll(job.snapshotPath, chunks)
+    written.push(job.snapshotPath)
+    if (saved && job.savePath) {
+      writeAll(job.savePath, [Buffer.from(JSON.stringify(saved))])
+      written.push(job.savePath)
+    }
+    return { type: 'ok', bytes: { ...bytes } }
+  } catch (err) {
+    for (const path of [...written, job.snapshotPath, ...(job.savePath ? [job.savePath] : [])]) {
+      try {
+        unlinkSync(path)
+      } catch {
+        // already gone, or never written
+      }
+    }
+    return { type: 'failed', message: `could not write the configuration: ${(err as Error).message}` }
+  }
+}
+
+function writeAll(path: string, chunks: readonly Buffer[]): void {
+  const fd = openSync(path, 'w', 0o600)
+  try {
+    for (const chunk of chunks) {
+      let at = 0
+      while (at < chunk.length) at += writeSync(fd, chunk, at)
+    }
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Kong's 201 body: `{collection: {id: entity}}`. */
+function entityMap(snapshot: Snapshot): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {}
+  for (const [collection, list] of Object.entries(snapshot.entities)) {
+    if (list.length === 0) continue
+    const byId: Record<string, unknown> = {}
+    for (const entity of list) byId[entity.id] = entity
+    out[collection] = byId
+  }
+  return out
+}

@@ -1,0 +1,100 @@
+/**
+ * What the admin and status APIs read about the running node and ask of it: the live
+ * configuration, the workers, the stores and the node's own counters. Interfaces only: the
+ * composition root (`server/`) implements them, so the APIs never import it.
+ */
+import type { NodeConf } from '../conf/settings.js'
+import type { LocatedIssue } from '../declarative/errors.js'
+import type { Snapshot } from '../declarative/snapshot.js'
+import type { SnapshotIndex } from '../declarative/snapshot-index.js'
+import type { ConnectionCounters, ConnectionStats } from '../http/connection-counters.js'
+import type { NodeLogger } from '../log.js'
+import type { SharedDict } from '../stores/shared-dict.js'
+
+/** The configuration being served, with its lookups and the version workers acknowledge. */
+export interface LiveConfig {
+  readonly snapshot: Snapshot
+  readonly index: SnapshotIndex
+  /** Increases with every swap. */
+  readonly version: number
+  /** Serialized bytes of the entities each worker holds, by collection. */
+  readonly bytes: Readonly<Record<string, number>>
+}
+
+/** The last load that did not become live, and why. */
+export interface Rejection {
+  /** Milliseconds since the epoch. */
+  readonly at: number
+  readonly source: string
+  readonly message: string
+  /** The reported problems (at most MAX_REPORTED_ERRORS). */
+  readonly errors: readonly LocatedIssue[]
+  /** How many problems there were in all. */
+  readonly errorsTotal: number
+}
+
+/** What a POST /config (or a reload) ended in. */
+export type LoadOutcome =
+  /** The new config is live everywhere it can be: `body` is Kong's 201 body (JSON bytes) when asked for. */
+  | { readonly kind: 'loaded'; readonly live: LiveConfig; readonly body?: Buffer }
+  /** `check_hash` and the same content: nothing reloaded. */
+  | { readonly kind: 'unchanged'; readonly live: LiveConfig }
+  /** Not a valid config: `body` is Kong's 400 body. */
+  | { readonly kind: 'invalid'; readonly status: 400 | 415; readonly body: unknown; readonly rejection: Rejection }
+  /** Another load is running (Kong's 429). */
+  | { readonly kind: 'busy' }
+  /** A configuration accepted after this one became live first; this one was not applied. */
+  | { readonly kind: 'superseded'; readonly live: LiveConfig | undefined }
+  /** Valid, but it could not be saved or handed to the workers; nothing changed. */
+  | { readonly kind: 'failed'; readonly message: string }
+
+/** A POST /config request as received: the body is decoded off the event loop with the config. */
+export interface ConfigRequest {
+  readonly raw: Buffer
+  readonly contentType: string
+  /** Query arguments (the last value of repeated ones). */
+  readonly query: Readonly<Record<string, string>>
+}
+
+/** The live configuration and how to change it. */
+export interface ConfigState {
+  readonly live: LiveConfig | undefined
+  readonly rejected: Rejection | undefined
+  /** Why no configuration is available beyond the usual (e.g. the saved one was corrupt). */
+  readonly problem: string | undefined
+  /** A number taken when a request arrives, so that a later request always wins over an earlier one. */
+  ticket(): number
+  /** Loads a POST /config body; a `loaded` outcome carries Kong's 201 body. */
+  loadRequest(request: ConfigRequest, ticket: number): Promise<LoadOutcome>
+}
+
+/** One worker's answer to a stats request. */
+export type WorkerStats =
+  | { readonly pid: number; readonly heapUsed: number; readonly connections: ConnectionStats }
+  | { readonly pid: number; readonly error: string }
+
+/** The worker processes, as the APIs see them. */
+export interface WorkerFleet {
+  /** Heap and connection counters of every worker. */
+  stats(): Promise<WorkerStats[]>
+  /** How many workers serve `version` (or later), of how many. */
+  applied(version: number): { ready: number; total: number }
+  /** Worker pids, sorted. */
+  pids(): number[]
+}
+
+/** Everything the admin and status APIs read. */
+export interface NodeState {
+  readonly conf: NodeConf
+  readonly config: ConfigState
+  readonly workers: WorkerFleet
+  /** The runtime stores (rate-limiting counters, health, locks ...), by Kong's dict names. */
+  readonly dicts: ReadonlyMap<string, SharedDict>
+  /** The primary's own connections (admin and status listeners). */
+  readonly counters: ConnectionCounters
+  readonly log: NodeLogger
+  /** Stable id of this node, kept in the prefix; set once the prefix is claimed. */
+  nodeId: string
+  /** Set by `POST /status/ready` with status=draining, or SIGQUIT; cleared by a restart. */
+  draining: boolean
+}
