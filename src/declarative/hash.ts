@@ -1,15 +1,15 @@
 /**
- * configuration_hash: 32 lowercase hex over the canonical form of the normalized entities, so
- * formatting, comments, key order and entity order do not change it and every meaningful change
- * does. Each entity's row gets an xxHash64 digest, each collection combines its rows' digests
- * whatever their order, and the group and config hashes are 128 bits (two seeded xxHash64
- * digests) over those. Group hashes tell which part changed.
+ * configuration_hash: 32 lowercase hex over the canonical form of the normalized entities
+ * (`canonical-form.ts`), so formatting, comments, key order, entity order, spelled-out defaults
+ * and a new release do not change it and every meaningful change does. Each entity's row gets
+ * an xxHash64 digest, each collection combines its rows' digests whatever their order, and the
+ * group and config hashes are 128 bits (two seeded xxHash64 digests) over those. Group hashes
+ * tell which part changed. The README ("The configuration hash") defines it in full.
  */
 import xxhash from 'xxhash-wasm'
 import type { Entity } from './normalize.js'
+import { entityWriter, type SchemaLookups } from './canonical-form.js'
 import { RowBytes } from './row-bytes.js'
-import { ENTITY_BY_NAME } from './schema/entities/index.js'
-import { sharedDefault } from './schema/validate.js'
 
 /** Reported while no valid configuration is loaded, and only then. */
 export const EMPTY_CONFIG_HASH = '00000000000000000000000000000000'
@@ -50,93 +50,31 @@ function hex64(value: bigint): string {
   return value.toString(16).padStart(16, '0')
 }
 
-/** Which fields a collection has, in schema order, their defaults, and which are references. */
-interface RowPlan {
-  readonly keys: readonly string[]
-  /** The shared copies validation fills in, so a defaulted field is skipped on identity. */
-  readonly defaults: readonly unknown[]
-  readonly defaultJson: readonly (string | undefined)[]
-  readonly foreign: readonly boolean[]
-}
-const ROW_PLANS = new Map<string, RowPlan>()
 const ROW = new RowBytes()
 
-function rowPlan(collection: string, sample: Entity): RowPlan {
-  let plan = ROW_PLANS.get(collection)
-  if (!plan) {
-    const fields = ENTITY_BY_NAME.get(collection)?.fields
-    // Time stamps say when, not what: an exported and re-imported config keeps its hash.
-    const keys = (fields ? Object.keys(fields) : Object.keys(sample)).filter((k) => k !== 'created_at' && k !== 'updated_at')
-    const defaults = keys.map((k) => {
-      const field = fields?.[k]
-      return field ? sharedDefault(field) : undefined
-    })
-    plan = {
-      keys,
-      defaults,
-      defaultJson: defaults.map((d) => (typeof d === 'object' && d !== null ? JSON.stringify(d) : undefined)),
-      foreign: keys.map((k) => fields?.[k]?.type === 'foreign'),
-    }
-    ROW_PLANS.set(collection, plan)
-  }
-  return plan
-}
+/** The schemas the node ships; hashing with others is for tests that reorder or extend them. */
+export type HashSchemas = SchemaLookups
 
 /**
- * The canonical form of one entity: field index and value for every field that is set and
- * differs from its default, a reference by its id alone. Leaving out nulls and defaults makes
- * an explicit default and an omitted one hash alike, and keeps the bytes few; the field list
- * heads each collection, so the form stays unambiguous.
+ * One collection's digest. Each entity's canonical row is hashed on its own, and the row
+ * digests are summed (mod 2^64) and xor-ed, so the digest does not depend on the order of the
+ * list: the hash can walk entities in the order they were built, which is the order they lie
+ * in memory. Walking them sorted by id took twice as long, nearly all of it waiting on memory.
+ * Rows carry the entity's id, unique in its collection, so no two rows are equal.
  */
-function row(record: Entity, plan: RowPlan, out: RowBytes): Uint8Array {
-  out.reset()
-  const { keys, defaults, defaultJson, foreign } = plan
-  for (let i = 0; i < keys.length; i++) {
-    const v = record[keys[i] as string]
-    if (v === null || v === undefined || v === defaults[i]) continue
-    if (foreign[i]) {
-      out.count(i)
-      out.string((v as { id: string }).id)
-      continue
-    }
-    const dj = defaultJson[i]
-    if (dj !== undefined && typeof v === 'object' && sameAsDefault(v, defaults[i], dj)) continue
-    out.count(i)
-    out.value(v)
-  }
-  return out.bytes()
-}
-
-function sameAsDefault(value: object, def: unknown, defJson: string): boolean {
-  if (Array.isArray(value) && Array.isArray(def)) {
-    if (value.length !== def.length) return false
-    for (let i = 0; i < value.length; i++) {
-      const a: unknown = value[i]
-      if (typeof a === 'object' && a !== null) return JSON.stringify(value) === defJson
-      if (a !== def[i]) return false
-    }
-    return true
-  }
-  return JSON.stringify(value) === defJson
-}
-
-/**
- * One collection's digest. Each entity's row is hashed on its own, and the row digests are
- * summed (mod 2^64) and xor-ed, so the digest does not depend on the order of the list: the
- * hash can walk entities in the order they were built, which is the order they lie in memory.
- * Walking them sorted by id took twice as long, nearly all of it waiting on memory. Rows carry
- * the entity's id, unique in its collection, so no two rows are equal.
- */
-function collectionDigest(collection: string, list: readonly Entity[], h: Hasher): string {
-  const plan = rowPlan(collection, list[0] as Entity)
+function collectionDigest(collection: string, list: readonly Entity[], h: Hasher, schemas: SchemaLookups): string {
+  const schema = schemas.entitySchema(collection)
+  const write = schema ? entityWriter(schema, 'hash') : (record: Entity, out: RowBytes) => out.value(record)
   let sum = 0n
   let xor = 0n
   for (let i = 0; i < list.length; i++) {
-    const digest = h.h64Raw(row(list[i] as Entity, plan, ROW), SEED_A)
+    ROW.reset()
+    write(list[i] as Entity, ROW, schemas)
+    const digest = h.h64Raw(ROW.bytes(), SEED_A)
     sum += digest
     xor ^= digest
   }
-  return hash128(`${JSON.stringify([collection, plan.keys, list.length])}${hex64(BigInt.asUintN(64, sum))}${hex64(xor)}`)
+  return hash128(`${JSON.stringify([collection, list.length])}${hex64(BigInt.asUintN(64, sum))}${hex64(xor)}`)
 }
 
 /**
@@ -147,17 +85,18 @@ function collectionDigest(collection: string, list: readonly Entity[], h: Hasher
 export function hashConfig(
   entities: Readonly<Record<string, readonly Entity[]>>,
   meta: Readonly<Record<string, unknown>>,
+  schemas: SchemaLookups,
 ): ConfigHashes {
   if (!hasher) throw new Error('initHasher() must be awaited before hashing')
   const h = hasher
   const group = (name: (typeof HASH_GROUPS)[number]): string => {
     const list = entities[name]
-    return list && list.length > 0 ? collectionDigest(name, list, h) : EMPTY_CONFIG_HASH
+    return list && list.length > 0 ? collectionDigest(name, list, h, schemas) : EMPTY_CONFIG_HASH
   }
   let rest = JSON.stringify(Object.keys(meta).sort().map((k) => [k, meta[k]]))
   for (const name of Object.keys(entities).sort()) {
     const list = entities[name] as readonly Entity[]
-    if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest += `\n${name}:${collectionDigest(name, list, h)}`
+    if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest += `\n${name}:${collectionDigest(name, list, h, schemas)}`
   }
   const routes = group('routes')
   const services = group('services')

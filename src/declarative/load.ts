@@ -65,7 +65,7 @@ async function build(
   const validated = performance.now()
   await initHasher()
   // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
-  const hashes = hashConfig(normalized.entities, { _format_version: '3.0' })
+  const hashes = hashConfig(normalized.entities, { _format_version: '3.0' }, { entitySchema: (c) => ENTITY_BY_NAME.get(c), pluginSchema: options.pluginSchemas })
   const hashed = performance.now()
   const loadedAt = (options.now ?? Date.now)()
   // Filled and frozen in document order, the order the records lie in memory; sorted last.

@@ -1,9 +1,9 @@
 /**
- * The bytes the config hash reads for one entity: a compact encoding of plain data in which
- * equal data gives equal bytes and different data different bytes. Every string and list says
- * its length up front, so nothing needs escaping; JSON.stringify per entity cost about half as
- * much again at tens of thousands of entities. Object keys are written in the order the object holds
- * them: validated records hold schema order and sorted maps, which is what makes it canonical.
+ * The bytes the config hash reads: a compact encoding of plain data in which equal data gives
+ * equal bytes and different data different bytes. Every string and list says its length up
+ * front, so nothing needs escaping; JSON.stringify per entity cost about half as much again at
+ * tens of thousands of entities. An object is its keys and values, keys sorted, then an end
+ * byte. The encoding is part of the hash's definition (README, "The configuration hash").
  */
 
 const STRING = 0x73
@@ -13,6 +13,7 @@ const FALSE = 0x66
 const NULL = 0x7a
 const ARRAY = 0x61
 const OBJECT = 0x6f
+const END = 0x65
 /** Precedes a UTF-16 code unit of 0x80 or more, as two bytes; ASCII is one byte as is. */
 const WIDE = 0xff
 
@@ -69,19 +70,53 @@ export class RowBytes {
           for (let i = 0; i < v.length; i++) this.value(v[i])
         } else {
           const record = v as Record<string, unknown>
-          const keys = Object.keys(record)
-          this.#room(1)
-          this.#buf[this.#at++] = OBJECT
-          this.count(keys.length)
-          for (const key of keys) {
+          this.open()
+          for (const key of Object.keys(record).sort()) {
             this.string(key)
             this.value(record[key])
           }
+          this.close()
         }
         return
     }
     this.#room(1)
     this.#buf[this.#at++] = NULL
+  }
+
+  /** Starts a list of `length` values, which follow. */
+  list(length: number): void {
+    this.#room(1)
+    this.#buf[this.#at++] = ARRAY
+    this.count(length)
+  }
+
+  /** Starts an object: its keys and values follow, then close(). */
+  open(): void {
+    this.#room(1)
+    this.#buf[this.#at++] = OBJECT
+  }
+
+  /** Ends an object. */
+  close(): void {
+    this.#room(1)
+    this.#buf[this.#at++] = END
+  }
+
+  /** Where the next byte goes, to come back to with truncate(). */
+  get position(): number {
+    return this.#at
+  }
+
+  /** Drops everything written after `position`. */
+  truncate(position: number): void {
+    this.#at = position
+  }
+
+  /** Bytes as they are (a key encoded once with string()). */
+  raw(bytes: Uint8Array): void {
+    this.#room(bytes.length)
+    this.#buf.set(bytes, this.#at)
+    this.#at += bytes.length
   }
 
   /** A string: its length in UTF-16 code units, then each unit. */

@@ -1,0 +1,186 @@
+/**
+ * Builds entity nodes from a parsed document: each entity's own fields validated against its
+ * schema (plugins' configs against the plugin's), shorthands expanded, nested collections
+ * and embedded records followed, every problem recorded with where it is.
+ */
+import type { ConfigIssue, EntityOrigin } from './errors.js'
+import { Node, PARENT_REF, factsOf, pathOf } from './entity-node.js'
+import type { NormalizeOptions } from './normalize.js'
+import { DEFAULT_PLUGIN_PROTOCOLS, ENTITY_BY_NAME, nestingsOf, type Nesting } from './schema/entities/index.js'
+import type { EntitySchema, PluginSchema, RecordField, Shorthand } from './schema/types.js'
+import { IssueSink, child, validateField, validateRecord, type Path } from './schema/validate.js'
+import { defineKey, isRecord } from '../util/json.js'
+
+export function checkCommentAndIgnore(value: Record<string, unknown>, at: Path, issues: ConfigIssue[], entity?: EntityOrigin): void {
+  const add = (field: string, message: string): void => {
+    issues.push({ kind: 'field', key: [...at, field], at: [...at, field], message, ...(entity ? { entity, field } : {}) })
+  }
+  if (value._comment !== undefined && typeof value._comment !== 'string') add('_comment', 'expected a string')
+  if (value._ignore !== undefined && !Array.isArray(value._ignore)) add('_ignore', 'expected an array')
+}
+
+export class NodeBuilder {
+  constructor(
+    private readonly options: NormalizeOptions,
+    private readonly issues: ConfigIssue[],
+  ) {}
+
+  /** Validates one entity (and, recursively, its nested children) into a Node. */
+  build(schema: EntitySchema, input: unknown, owner: Node | undefined, key: string, index: number, parentField?: string): Node | undefined {
+    if (!isRecord(input)) {
+      const at = pathOf(owner, key, index)
+      this.issues.push({ kind: 'field', key: at, at, message: 'expected a record' })
+      return undefined
+    }
+    const node = new Node(schema, input, owner, key, index, parentField)
+    const parent = node.parent
+    const plan = planOf(schema)
+    if (input._comment !== undefined || input._ignore !== undefined) checkCommentAndIgnore(input, node.at, this.issues, node.origin)
+
+    const work: Record<string, unknown> = {}
+    for (const k in input) {
+      if (!Object.hasOwn(input, k) || plan.skip.has(k)) continue
+      defineKey(work, k, input[k])
+    }
+    const sink = new IssueSink()
+    let embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] | undefined
+    for (const { name: field, reference } of plan.foreign) {
+      const value = work[field]
+      if (parent && field === parentField) {
+        if (value !== undefined && value !== null && !refersTo(value, parent)) sink.field([field], 'value must be null')
+        // A placeholder until ids exist; assignIds writes the parent's real id.
+        work[field] = PARENT_REF
+      } else if (value === undefined || value === null) {
+        continue
+      } else if (parent) {
+        sink.field([field], 'value must be null')
+        work[field] = undefined
+      } else if (isRecord(value) && Object.keys(value).some((k) => k !== 'id')) {
+        const target = ENTITY_BY_NAME.get(reference)
+        if (target) {
+          ;(embedded ??= []).push({ field, input: value, schema: target })
+          work[field] = undefined
+        }
+      }
+    }
+    schema.prepare?.(work)
+    for (const [name, expand] of plan.shorthands) {
+      const value = work[name]
+      if (value === undefined) continue
+      work[name] = undefined
+      const result = expand(value, work)
+      if (result.error !== undefined) sink.field([name], result.error)
+      else Object.assign(work, result.fields)
+    }
+    const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
+    if (sink.empty) schema.finish?.(record)
+    node.record = record
+    node.id = typeof record.id === 'string' ? record.id : ''
+    if (!sink.empty) {
+      const at = node.at
+      for (const issue of sink.issues) {
+        const where = [...at, ...issue.path]
+        this.issues.push({
+          kind: issue.entity ? 'entity' : 'field',
+          key: where,
+          at: where,
+          message: issue.message,
+          entity: node.origin,
+          ...(issue.entity ? {} : { field: issue.path.join('.') }),
+        })
+      }
+    }
+
+    if (embedded) {
+      for (const e of embedded) {
+        const child = this.build(e.schema, e.input, node, e.field, -1)
+        if (child) (node.embedded ??= []).push({ field: e.field, node: child })
+      }
+    }
+    for (const { child, field } of plan.nestings) {
+      const value = input[child.name]
+      if (value === undefined || value === null) continue
+      if (!Array.isArray(value)) {
+        if (isRecord(value) && Object.keys(value).length === 0) continue
+        const at = [...node.at, child.name]
+        this.issues.push({ kind: 'field', key: at, at, message: 'expected an array', entity: node.origin, field: child.name })
+        continue
+      }
+      for (let j = 0; j < value.length; j++) {
+        const built = this.build(child, value[j], node, child.name, j, field)
+        if (built) (node.children ??= []).push(built)
+      }
+    }
+    return node
+  }
+
+  /** Plugins validate their `config` against the named plugin's own schema. */
+  #plugin(work: Record<string, unknown>, sink: IssueSink, plan: Plan): Record<string, unknown> {
+    const name = work.name
+    const plugin = typeof name === 'string' ? this.options.pluginSchemas(name) : undefined
+    if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
+    const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
+    const record = validateRecord(schema, work, undefined, sink, plan.allowed)
+    if (typeof name === 'string' && !plugin) {
+      sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
+      return record
+    }
+    if (!plugin) return record
+    record.config = validateField(requiredConfig(plugin), work.config, child(undefined, 'config'), sink)
+    if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
+    if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
+    if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
+    return record
+  }
+}
+
+const CONFIG_FIELDS = new WeakMap<PluginSchema, RecordField>()
+
+/** A plugin's `config` record as a required field (absent means all defaults); one per plugin. */
+function requiredConfig(plugin: PluginSchema): RecordField {
+  let field = CONFIG_FIELDS.get(plugin)
+  if (!field) {
+    field = { ...plugin.config, required: true }
+    CONFIG_FIELDS.set(plugin, field)
+  }
+  return field
+}
+
+/** Whether a nested child's parent reference names its own parent (tolerated, as in Kong). */
+function refersTo(value: unknown, parent: Node): boolean {
+  const input = parent.input
+  const key = parent.schema.endpointKey
+  if (typeof value === 'string') return value === input.id || (key !== undefined && value === input[key])
+  return isRecord(value) && value.id !== undefined && value.id === input.id
+}
+
+/** How an entity type is read, worked out once per schema instead of per entity. */
+interface Plan {
+  readonly nestings: readonly Nesting[]
+  readonly nestedNames: readonly string[]
+  /** Input keys that are not fields: nested collections, `_comment`, `_ignore`, transient ones. */
+  readonly skip: ReadonlySet<string>
+  /** Shorthand names, which stay in the work record (as undefined) once expanded. */
+  readonly allowed: ReadonlySet<string>
+  readonly shorthands: readonly (readonly [string, Shorthand])[]
+  readonly foreign: readonly { name: string; reference: string }[]
+}
+const PLANS = new Map<EntitySchema, Plan>()
+function planOf(schema: EntitySchema): Plan {
+  let plan = PLANS.get(schema)
+  if (!plan) {
+    const nestings = nestingsOf(schema)
+    const nestedNames = nestings.map((n) => n.child.name)
+    const shorthands = Object.entries(schema.shorthands ?? {})
+    plan = {
+      nestings,
+      nestedNames,
+      skip: new Set(['_comment', '_ignore', ...nestedNames, ...(schema.transient ?? [])]),
+      allowed: new Set(shorthands.map(([name]) => name)),
+      shorthands,
+      foreign: factsOf(schema).foreign,
+    }
+    PLANS.set(schema, plan)
+  }
+  return plan
+}

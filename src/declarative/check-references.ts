@@ -1,0 +1,95 @@
+/**
+ * The checks that need the whole config: unique ids, endpoint keys and unique fields, and
+ * references (by name or id) that resolve, written back as `{id}`.
+ */
+import type { ConfigIssue } from './errors.js'
+import { endpointKeyOf, factsOf, type Node } from './entity-node.js'
+
+/** How Kong keys reference and unique-field errors: the endpoint key's value, else the id. */
+function nameOf(node: Node): string {
+  return endpointKeyOf(node) ?? node.id
+}
+
+/** A two-level index: collection, then key. */
+class Index<V> {
+  readonly #maps = new Map<string, Map<string, V>>()
+  get(collection: string, key: string): V | undefined {
+    return this.#maps.get(collection)?.get(key)
+  }
+  /** Stores the value unless the key is taken; returns whether it was stored. */
+  add(collection: string, key: string, value: V): boolean {
+    let map = this.#maps.get(collection)
+    if (!map) this.#maps.set(collection, (map = new Map()))
+    if (map.has(key)) return false
+    map.set(key, value)
+    return true
+  }
+}
+
+/** Entities by id and by endpoint key, per collection: built while checking uniqueness. */
+interface EntityIndex {
+  readonly byId: Index<Node>
+  readonly byName: Index<Node>
+}
+
+export function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): EntityIndex {
+  const violation = (node: Node, what: string, value: string): string =>
+    `uniqueness violation: '${node.schema.name}' entity with ${what} set to '${value}' already declared`
+  const byKey = new Index<Node>()
+  const byId = new Index<Node>()
+  const byField = new Index<Node>()
+  for (const node of all) {
+    const collection = node.schema.name
+    const ek = node.schema.endpointKey
+    const value = endpointKeyOf(node)
+    let flagged = false
+    if (ek !== undefined && value !== undefined && !byKey.add(collection, value, node)) {
+      flagged = true
+      issues.push({ kind: 'field', key: node.at, at: [...node.at, ek], message: violation(node, ek, value), entity: node.origin })
+    }
+    if (!byId.add(collection, node.id, node) && !flagged) {
+      issues.push({ kind: 'field', key: node.at, at: node.at, message: violation(node, 'primary key', node.id), entity: node.origin })
+    }
+    for (const { field, index } of factsOf(node.schema).unique) {
+      const v = node.record[field]
+      if (v === null || v === undefined) continue
+      if (!byField.add(index, String(v), node)) {
+        issues.push({
+          kind: 'field',
+          key: [collection, nameOf(node)],
+          at: [...node.at, field],
+          message: violation(node, field, String(v)),
+          entity: node.origin,
+        })
+      }
+    }
+  }
+  return { byId, byName: byKey }
+}
+
+export function resolveReferences(all: readonly Node[], { byId, byName }: EntityIndex, issues: ConfigIssue[]): void {
+  for (const node of all) {
+    for (const { name: field, reference } of factsOf(node.schema).foreign) {
+      if (field === node.parentField) continue
+      const value = node.record[field]
+      if (value === null || value === undefined || node.embedded?.some((e) => e.field === field)) continue
+      const target =
+        typeof value === 'string'
+          ? (byName.get(reference, value) ?? byId.get(reference, value))
+          : byId.get(reference, (value as { id: string }).id)
+      if (target) {
+        node.record[field] = { id: target.id }
+        continue
+      }
+      const shown = typeof value === 'string' ? value : JSON.stringify(value)
+      issues.push({
+        kind: 'list',
+        key: [node.schema.name, nameOf(node)],
+        at: [...node.at, field],
+        message: `invalid reference '${field}: ${shown}' (no such entry in '${reference}')`,
+        entity: node.origin,
+        field,
+      })
+    }
+  }
+}
