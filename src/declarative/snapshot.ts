@@ -1,6 +1,10 @@
 /** The Snapshot: one validated, normalized, hashed and frozen configuration. Pure data. */
 import type { ConfigHashes } from './hash.js'
 import type { Entity } from './normalize.js'
+import type { EntityTypes } from './schema/entities/index.js'
+
+/** Entities by collection: typed for the collections the node declares, each list sorted by id. */
+export type SnapshotEntities = { readonly [K in keyof EntityTypes]?: readonly EntityTypes[K][] } & Readonly<Record<string, readonly Entity[]>>
 
 export interface Snapshot {
   /** Always "3.0": older formats are migrated on load. */
@@ -8,7 +12,7 @@ export interface Snapshot {
   /** Whether load-time transformations (password hashing) were applied. */
   readonly transform: boolean
   /** Entities by collection, each list sorted by id. */
-  readonly entities: Readonly<Record<string, readonly Entity[]>>
+  readonly entities: SnapshotEntities
   /** configuration_hash: 32 lowercase hex, never all zeros. */
   readonly hash: string
   /** The config hash and the per-group hashes. */

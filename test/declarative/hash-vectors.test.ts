@@ -27,7 +27,8 @@ const ADDED = 'zz_added_in_a_later_release'
 
 /** A field list as a later release might declare it: reordered, and a new field with a default in every record. */
 function extendFields(fields: Readonly<Record<string, Field>>): Record<string, Field> {
-  const out: Record<string, Field> = { [ADDED]: { type: 'string', default: 'on', description: 'A new setting.' } }
+  const out: Record<string, Field> = {}
+  out[ADDED] = { type: 'string', default: 'on', description: 'A new setting.' }
   for (const name of Object.keys(fields).reverse()) {
     const field = fields[name] as Field
     out[name] = field.type === 'record' ? { ...field, fields: extendFields(field.fields) } : field
@@ -37,7 +38,7 @@ function extendFields(fields: Readonly<Record<string, Field>>): Record<string, F
 
 /** A record as that release would store it: the new field holds its default at every record level. */
 function fill(value: unknown, fields: Readonly<Record<string, Field>>): Record<string, unknown> {
-  const record = { ...(value as Record<string, unknown>), [ADDED]: 'on' }
+  const record: Record<string, unknown> = { ...(value as Record<string, unknown>), [ADDED]: 'on' }
   for (const [name, field] of Object.entries(fields)) {
     if (field.type === 'record' && record[name] !== null && typeof record[name] === 'object') record[name] = fill(record[name], field.fields)
   }

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { loadDeclarative, loadDeclarativeObject } from '../../src/declarative/load.js'
-import { ConfigParseError, DeclarativeConfigError } from '../../src/declarative/errors.js'
+import { loadDeclarativeObject } from '../../src/declarative/load.js'
+import { ConfigParseError } from '../../src/declarative/errors.js'
 import { decodeText, formatOfFile, parseConfigText, type ParseLimits } from '../../src/declarative/parse.js'
 import { bundledPluginSchema } from '../../src/plugins/registry.js'
 
@@ -70,7 +70,7 @@ t.test('a __proto__ key is refused in every text form, with where it is', async 
   t.match(aliased.reason, "the key '__proto__' is not allowed", 'and behind an alias')
   await t.rejects(
     loadDeclarativeObject(JSON.parse('{"_format_version": "3.0", "__proto__": {"services": [{"host": "x"}]}}'), { source: 'POST /config', pluginSchemas: bundledPluginSchema }),
-    { reason: "the key '__proto__' is not allowed (at __proto__)" },
+    /the key '__proto__' is not allowed \(at __proto__\)/,
     'an already-parsed body is checked the same way',
   )
 })

@@ -16,7 +16,7 @@ import type {
 type Opts = Partial<Omit<FieldBase, 'description'>> & { readonly description: string }
 
 /** Entity primary key: a UUID the node generates when absent. */
-export const id = (o: Partial<Opts> = {}): StringField => ({
+export const id = <const O extends Partial<Opts> = Record<never, never>>(o: O = {} as O): StringField & { readonly auto: true } & O => ({
   type: 'string',
   format: 'uuid',
   auto: true,
@@ -25,12 +25,12 @@ export const id = (o: Partial<Opts> = {}): StringField => ({
 })
 
 /** Creation and update time stamps, in seconds since the epoch. */
-export const timestamp = (description: string): NumberField => ({ type: 'integer', auto: true, description })
+export const timestamp = (description: string): NumberField & { readonly auto: true } => ({ type: 'integer', auto: true, description })
 
 const TAG = /^[\x21-\x2b\x2d\x2e\x30-\x7e\u0080-\u{10ffff}]+$/u
 
 /** A set of free-form tags for grouping and filtering. */
-export const tags = (): ArrayField => ({
+export const tags = (): ArrayField & { readonly elements: StringField } => ({
   type: 'set',
   description: 'Tags for grouping and filtering.',
   elements: {
@@ -46,7 +46,7 @@ export const tags = (): ArrayField => ({
 const NAME = /^[\p{L}\p{N}\p{M}.\-_~\u0080-\u{10ffff}]+$/u
 
 /** Kong's utf8_name: alphanumerics, `.`, `-`, `_`, `~`, or non-ASCII UTF-8. */
-export const name = (o: Opts): StringField => ({
+export const name = <const O extends Opts>(o: O): StringField & O => ({
   type: 'string',
   unique: true,
   checks: [
@@ -59,10 +59,10 @@ export const name = (o: Opts): StringField => ({
 })
 
 /** A TCP/UDP port. */
-export const port = (o: Opts): NumberField => ({ type: 'integer', between: [0, 65535], ...o })
+export const port = <const O extends Opts>(o: O): NumberField & O => ({ type: 'integer', between: [0, 65535], ...o })
 
 /** A timeout in milliseconds, Kong's 1 to 2^31-2 range. */
-export const timeout = (o: Opts): NumberField => ({ type: 'integer', between: [1, 2 ** 31 - 2], ...o })
+export const timeout = <const O extends Opts>(o: O): NumberField & O => ({ type: 'integer', between: [1, 2 ** 31 - 2], ...o })
 
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$/
 
@@ -89,7 +89,7 @@ export function checkHost(value: string): string | undefined {
 }
 
 /** A host without a port (services' `host`). */
-export const host = (o: Opts): StringField => ({
+export const host = <const O extends Opts>(o: O): StringField & O => ({
   type: 'string',
   checks: [
     (v: string) => {
@@ -102,7 +102,7 @@ export const host = (o: Opts): StringField => ({
 })
 
 /** A host with an optional port (`example.com:8080`), for upstream Host headers. */
-export const hostWithOptionalPort = (o: Opts): StringField => ({
+export const hostWithOptionalPort = <const O extends Opts>(o: O): StringField & O => ({
   type: 'string',
   checks: [
     (v: string) => {
@@ -127,24 +127,24 @@ export function checkUrlPath(v: string): string | undefined {
 }
 
 /** A URL path field. */
-export const urlPath = (o: Opts): StringField => ({ type: 'string', checks: [checkUrlPath], ...o })
+export const urlPath = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkUrlPath], ...o })
 
 /** A reference to another collection's entity. */
-export const foreign = (reference: string, o: Opts & { mustBeNull?: boolean }): ForeignField => ({
+export const foreign = <const O extends Opts & { mustBeNull?: boolean }>(reference: string, o: O): ForeignField & O => ({
   type: 'foreign',
   reference,
   ...o,
 })
 
 /** An HTTP header name. */
-export const headerName = (o: Opts): StringField => ({
+export const headerName = <const O extends Opts>(o: O): StringField & O => ({
   type: 'string',
   match: /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/,
   ...o,
 })
 
 /** HTTP status codes Kong accepts in health checks and plugin configs. */
-export const httpStatus = (o: Opts): NumberField => ({ type: 'integer', between: [100, 999], ...o })
+export const httpStatus = <const O extends Opts>(o: O): NumberField & O => ({ type: 'integer', between: [100, 999], ...o })
 
 const isSet = (v: unknown): boolean =>
   v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && v !== ''

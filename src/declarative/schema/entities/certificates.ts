@@ -2,7 +2,7 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 import * as t from '../typedefs.js'
-import type { EntityCheck, EntitySchema } from '../types.js'
+import { defineEntity, type EntityOf, type EntityCheck } from '../types.js'
 import { checkRouteHost } from './routes.js'
 
 function parseCert(pem: string): X509Certificate | string {
@@ -54,7 +54,7 @@ const altKeyType: EntityCheck = (r) => {
 const pem = (required: boolean, description: string, check: (v: string) => string | undefined) =>
   ({ type: 'string', required, description, checks: [check] }) as const
 
-export const certificates: EntitySchema = {
+export const certificates = defineEntity({
   name: 'certificates',
   singular: 'certificate',
   fields: {
@@ -69,7 +69,9 @@ export const certificates: EntitySchema = {
   },
   transient: ['snis'],
   entityChecks: [t.allOrNone(['cert_alt', 'key_alt']), pairMatches('cert', 'key'), pairMatches('cert_alt', 'key_alt'), altKeyType],
-}
+})
+/** A stored certificates entity. */
+export type Certificate = EntityOf<typeof certificates>
 
 const sniName = (v: string): string | undefined => {
   if (isIP(v) !== 0) return `must not be an IP`
@@ -78,7 +80,7 @@ const sniName = (v: string): string | undefined => {
   return checkRouteHost(v)
 }
 
-export const snis: EntitySchema = {
+export const snis = defineEntity({
   name: 'snis',
   singular: 'sni',
   endpointKey: 'name',
@@ -90,7 +92,9 @@ export const snis: EntitySchema = {
     tags: t.tags(),
     certificate: t.foreign('certificates', { required: true, description: 'The certificate served for this name.' }),
   },
-}
+})
+/** A stored snis entity. */
+export type Sni = EntityOf<typeof snis>
 
 const caCheck = (v: string): string | undefined => {
   const c = parseCert(v)
@@ -98,7 +102,7 @@ const caCheck = (v: string): string | undefined => {
   return c.ca ? undefined : 'certificate does not appear to be a CA because it is missing the "CA" basic constraint'
 }
 
-export const caCertificates: EntitySchema = {
+export const caCertificates = defineEntity({
   name: 'ca_certificates',
   singular: 'ca_certificate',
   fields: {
@@ -115,4 +119,6 @@ export const caCertificates: EntitySchema = {
       record.cert_digest = createHash('sha256').update(cert.raw).digest('hex')
     }
   },
-}
+})
+/** A stored caCertificates entity. */
+export type CaCertificate = EntityOf<typeof caCertificates>

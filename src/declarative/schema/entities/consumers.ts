@@ -1,8 +1,8 @@
 /** The `consumers` entity: an API client that credentials and plugins attach to. */
 import * as t from '../typedefs.js'
-import type { EntitySchema } from '../types.js'
+import { defineEntity, type EntityOf } from '../types.js'
 
-export const consumers: EntitySchema = {
+export const consumers = defineEntity({
   name: 'consumers',
   singular: 'consumer',
   endpointKey: 'username',
@@ -15,4 +15,6 @@ export const consumers: EntitySchema = {
     tags: t.tags(),
   },
   entityChecks: [t.atLeastOneOf(['custom_id', 'username'])],
-}
+})
+/** A stored consumers entity. */
+export type Consumer = EntityOf<typeof consumers>

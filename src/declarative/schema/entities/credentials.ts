@@ -1,11 +1,11 @@
 /** Credentials of the bundled auth plugins: key-auth keys, basic-auth passwords and acl groups. */
 import { createHash, randomBytes } from 'node:crypto'
 import * as t from '../typedefs.js'
-import type { EntitySchema } from '../types.js'
+import { defineEntity, type EntityOf } from '../types.js'
 
 const consumer = t.foreign('consumers', { required: true, description: 'The consumer owning this credential.' })
 
-export const keyauthCredentials: EntitySchema = {
+export const keyauthCredentials = defineEntity({
   name: 'keyauth_credentials',
   singular: 'keyauth_credential',
   endpointKey: 'key',
@@ -21,9 +21,11 @@ export const keyauthCredentials: EntitySchema = {
   fillAuto: (record) => {
     if (record.key === null) record.key = randomBytes(16).toString('hex')
   },
-}
+})
+/** A stored keyauthCredentials entity. */
+export type KeyauthCredential = EntityOf<typeof keyauthCredentials>
 
-export const basicauthCredentials: EntitySchema = {
+export const basicauthCredentials = defineEntity({
   name: 'basicauth_credentials',
   singular: 'basicauth_credential',
   endpointKey: 'username',
@@ -40,9 +42,11 @@ export const basicauthCredentials: EntitySchema = {
     const owner = (record.consumer as { id: string }).id
     record.password = createHash('sha1').update(`${record.password as string}${owner}`).digest('hex')
   },
-}
+})
+/** A stored basicauthCredentials entity. */
+export type BasicauthCredential = EntityOf<typeof basicauthCredentials>
 
-export const acls: EntitySchema = {
+export const acls = defineEntity({
   name: 'acls',
   singular: 'acl',
   cacheKey: ['consumer', 'group'],
@@ -53,4 +57,6 @@ export const acls: EntitySchema = {
     group: { type: 'string', required: true, description: 'The group name.' },
     tags: t.tags(),
   },
-}
+})
+/** A stored acls entity. */
+export type Acl = EntityOf<typeof acls>

@@ -1,5 +1,12 @@
 /** Every entity type of kong.yml, in dependency order (referenced before referencing). */
 import type { EntitySchema } from '../types.js'
+import type { CaCertificate, Certificate, Sni } from './certificates.js'
+import type { Consumer } from './consumers.js'
+import type { Acl, BasicauthCredential, KeyauthCredential } from './credentials.js'
+import type { Plugin } from './plugins.js'
+import type { Route } from './routes.js'
+import type { Service } from './services.js'
+import type { Target, Upstream } from './upstreams.js'
 import { caCertificates, certificates, snis } from './certificates.js'
 import { consumers } from './consumers.js'
 import { acls, basicauthCredentials, keyauthCredentials } from './credentials.js'
@@ -51,3 +58,20 @@ export function nestingsOf(parent: EntitySchema): readonly Nesting[] {
 const NESTINGS = new Map<EntitySchema, readonly Nesting[]>()
 
 export { DEFAULT_PLUGIN_PROTOCOLS } from './plugins.js'
+export type { Acl, BasicauthCredential, CaCertificate, Certificate, Consumer, KeyauthCredential, Plugin, Route, Service, Sni, Target, Upstream }
+
+/** Each collection's stored entity type. */
+export interface EntityTypes {
+  readonly certificates: Certificate
+  readonly ca_certificates: CaCertificate
+  readonly snis: Sni
+  readonly services: Service
+  readonly routes: Route
+  readonly consumers: Consumer
+  readonly upstreams: Upstream
+  readonly targets: Target
+  readonly plugins: Plugin
+  readonly keyauth_credentials: KeyauthCredential
+  readonly basicauth_credentials: BasicauthCredential
+  readonly acls: Acl
+}

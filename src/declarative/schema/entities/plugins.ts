@@ -1,12 +1,12 @@
 /** The `plugins` entity: a plugin instance, global or scoped to a route, service or consumer. */
 import * as t from '../typedefs.js'
-import type { EntitySchema } from '../types.js'
+import { defineEntity, type EntityOf } from '../types.js'
 import { PROTOCOLS } from './services.js'
 
 /** The default `protocols` of a plugin whose schema names none. */
 export const DEFAULT_PLUGIN_PROTOCOLS = ['grpc', 'grpcs', 'http', 'https'] as const
 
-export const plugins: EntitySchema = {
+export const plugins = defineEntity({
   name: 'plugins',
   singular: 'plugin',
   endpointKey: 'instance_name',
@@ -30,4 +30,6 @@ export const plugins: EntitySchema = {
     enabled: { type: 'boolean', required: true, default: true, description: 'Disabled plugins do not run.' },
     tags: t.tags(),
   },
-}
+})
+/** A stored plugins entity. */
+export type Plugin = EntityOf<typeof plugins>

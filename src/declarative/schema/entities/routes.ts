@@ -2,7 +2,7 @@
 import { isIP } from 'node:net'
 import { normalizePath } from '../../../util/uri.js'
 import * as t from '../typedefs.js'
-import type { EntityCheck, EntitySchema, Field, RecordField } from '../types.js'
+import { defineEntity, type EntityOf, type EntityCheck, type Field, type RecordField } from '../types.js'
 import { PROTOCOLS } from './services.js'
 
 const GROUPS = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']] as const
@@ -133,7 +133,7 @@ const noHostHeader: EntityCheck = (r) => {
   return undefined
 }
 
-export const routes: EntitySchema = {
+export const routes = defineEntity({
   name: 'routes',
   singular: 'route',
   endpointKey: 'name',
@@ -207,4 +207,6 @@ export const routes: EntitySchema = {
     const protocols = Array.isArray(input.protocols) ? input.protocols : []
     if (input.strip_path === undefined && protocols.some((p) => p === 'grpc' || p === 'grpcs')) input.strip_path = false
   },
-}
+})
+/** A stored routes entity. */
+export type Route = EntityOf<typeof routes>

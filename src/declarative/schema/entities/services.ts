@@ -1,6 +1,6 @@
 /** The `services` entity: an upstream API that routes forward to. */
 import * as t from '../typedefs.js'
-import type { EntitySchema, Shorthand } from '../types.js'
+import { defineEntity, type EntityOf, type Shorthand } from '../types.js'
 
 /** Every protocol a service or route may name, sorted as Kong lists them. */
 export const PROTOCOLS = ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp'] as const
@@ -30,7 +30,7 @@ const url: Shorthand = (value) => {
   }
 }
 
-export const services: EntitySchema = {
+export const services = defineEntity({
   name: 'services',
   singular: 'service',
   endpointKey: 'name',
@@ -66,4 +66,6 @@ export const services: EntitySchema = {
     t.conditional('protocol', (p) => ['tcp', 'tls', 'udp', 'grpc', 'grpcs', 'tls_passthrough'].includes(p as string), 'path', t.mustBeNull),
   ],
   shorthands: { url },
-}
+})
+/** A stored services entity. */
+export type Service = EntityOf<typeof services>

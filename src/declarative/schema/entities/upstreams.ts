@@ -1,7 +1,7 @@
 /** The `upstreams` entity (a load-balanced virtual host) and its `targets`. */
 import { isIP } from 'node:net'
 import * as t from '../typedefs.js'
-import type { EntityCheck, EntitySchema, Field, RecordField } from '../types.js'
+import { defineEntity, type EntityOf, type EntityCheck, type Field, type RecordField } from '../types.js'
 
 const HASH_ON = ['none', 'consumer', 'ip', 'header', 'cookie', 'path', 'query_arg', 'uri_capture'] as const
 
@@ -123,7 +123,7 @@ const hashRules: EntityCheck = (r) => {
   return Object.keys(fields).length > 0 ? { fields } : undefined
 }
 
-export const upstreams: EntitySchema = {
+export const upstreams = defineEntity({
   name: 'upstreams',
   singular: 'upstream',
   endpointKey: 'name',
@@ -165,7 +165,9 @@ export const upstreams: EntitySchema = {
       input.hash_on = 'none'
     }
   },
-}
+})
+/** A stored upstreams entity. */
+export type Upstream = EntityOf<typeof upstreams>
 
 /** Appends Kong's default target port (8000) and brackets IPv6 literals. */
 export function formatTarget(value: string): string {
@@ -182,7 +184,7 @@ const checkTarget = (v: string): string | undefined => {
   return t.checkHost(host) === undefined ? undefined : bad
 }
 
-export const targets: EntitySchema = {
+export const targets = defineEntity({
   name: 'targets',
   singular: 'target',
   cacheKey: ['upstream', 'target'],
@@ -198,4 +200,6 @@ export const targets: EntitySchema = {
   finish: (record) => {
     record.target = formatTarget(record.target as string)
   },
-}
+})
+/** A stored targets entity. */
+export type Target = EntityOf<typeof targets>
