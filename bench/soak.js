@@ -84,7 +84,9 @@ function clientPortsHeldBy(pid, proxyPort) {
       try {
         const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
         if (m) inodes.add(m[1])
-      } catch {} // fd closed meanwhile
+      } catch {
+        // not answering yet: poll again
+      } // fd closed meanwhile
     }
     const ports = new Set()
     for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -159,7 +161,9 @@ export async function run() {
     if (crashed) throw new Error(`node exited during start (code ${crashed.code}, signal ${crashed.signal}): ${node.errorLines.join('\n')}`)
     try {
       if ((await http(`${statusUrl}/status/ready`)).status === 200) break
-    } catch {}
+    } catch {
+        // not answering yet: poll again
+      }
     if (performance.now() - bootAt > 60_000) throw new Error('node not ready after 60 s')
     await sleep(50)
   }
@@ -321,7 +325,9 @@ export async function run() {
             k.replacedMs = performance.now() - s
             break
           }
-        } catch {}
+        } catch {
+        // not answering yet: poll again
+      }
         await sleep(20)
       }
       if (k.replacedMs === undefined) {

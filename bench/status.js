@@ -70,7 +70,9 @@ export async function run() {
     const poll = async () => {
       try {
         if ((await get(`http://127.0.0.1:${status}/status/ready`)).status === 200) return resolve()
-      } catch {}
+      } catch {
+        // not answering yet: poll again
+      }
       setTimeout(poll, 50)
     }
     poll()

@@ -55,10 +55,10 @@ export function createLogger(level: LogLevel, role: string): NodeLogger {
     },
     pino.multistream(
       [
-        { level: LEVELS.debug as number, stream: sinks.stdout },
-        { level: LEVELS.error as number, stream: sinks.stderr },
+        { level: LEVELS.debug, stream: sinks.stdout },
+        { level: LEVELS.error, stream: sinks.stderr },
       ],
       { dedupe: true, levels: LEVELS },
     ),
-  ) as NodeLogger
+  )
 }

@@ -41,6 +41,9 @@ const NESTED: readonly (readonly [string, string, string, string])[] = [
 
 const PARENT_OF: Readonly<Record<string, string>> = Object.fromEntries(COLLECTIONS)
 
+/** A path parameter of the matched route. */
+const param = (ctx: Context, name: string): string => (ctx.params as Record<string, string>)[name] ?? ''
+
 const MAX_PAGE = 1000
 const DEFAULT_PAGE = 100
 
@@ -100,24 +103,24 @@ function refuseWrites(router: Router, base: string, collection: string, state: N
     return new HttpError(405, kongError('OPERATION_UNSUPPORTED', `cannot ${verb} '${collection}' entities${by} when not using a database`))
   }
   const lookup = (ctx: Context): Entity | undefined => {
-    const key = ctx.params.id as string
+    const key = param(ctx, 'id')
     return scoped ? scoped(ctx).find((e) => e.id === key || e[endpointKey] === key) : find(state, collection, key)
   }
   router.post(base, () => {
     throw new HttpError(405, kongError('OPERATION_UNSUPPORTED', `cannot create '${collection}' entities when not using a database`))
   })
   router.put(`${base}/:id`, (ctx) => {
-    throw unsupported('create or update', ctx.params.id as string)
+    throw unsupported('create or update', ctx.params.id)
   })
   router.patch(`${base}/:id`, (ctx) => {
-    const key = ctx.params.id as string
+    const key = ctx.params.id
     if (lookup(ctx)) throw unsupported('update', key)
     const field = UUID.test(key) ? 'id' : endpointKey
     const what = field === 'id' ? 'primary key' : `'${field}'`
     throw new HttpError(404, kongError('NOT_FOUND', `could not find the entity with ${what} '{${field}="${key}"}'`, { [field]: key }))
   })
   router.delete(`${base}/:id`, (ctx) => {
-    if (lookup(ctx)) throw unsupported('remove', ctx.params.id as string)
+    if (lookup(ctx)) throw unsupported('remove', ctx.params.id)
     ctx.status = 204
   })
 }
@@ -127,24 +130,24 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
     const base = `/${segment}`
     router.get(base, (ctx) => page(ctx, list(state, collection)))
     router.get(`${base}/:id`, (ctx) => {
-      const entity = find(state, collection, ctx.params.id as string)
+      const entity = find(state, collection, ctx.params.id)
       if (!entity) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = entity
     })
     refuseWrites(router, base, collection, state)
   }
   for (const [parentSegment, childSegment, collection, field] of NESTED) {
-    const parentCollection = PARENT_OF[parentSegment] as string
+    const parentCollection = PARENT_OF[parentSegment]
     const base = `/${parentSegment}/:parent/${childSegment}`
     const children = (ctx: Context): readonly Entity[] => {
-      const parent = find(state, parentCollection, ctx.params.parent as string)
+      const parent = find(state, parentCollection, param(ctx, 'parent'))
       if (!parent) throw new HttpError(404, KONG_BODIES.notFound)
       return state.config.live?.index.children(collection, field, parent.id) ?? []
     }
     router.get(base, (ctx) => page(ctx, children(ctx)))
     router.get(`${base}/:id`, (ctx) => {
-      const parent = find(state, parentCollection, ctx.params.parent as string)
-      const key = ctx.params.id as string
+      const parent = find(state, parentCollection, ctx.params.parent)
+      const key = ctx.params.id
       const entity = parent && (find(state, collection, key) ?? state.config.live?.index.byId(collection, key))
       if (!entity || (entity[field] as { id: string } | null)?.id !== parent?.id) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = entity
@@ -152,7 +155,7 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
     refuseWrites(router, base, collection, state, children)
   }
   router.get('/routes/:id/service', (ctx) => {
-    const route = find(state, 'routes', ctx.params.id as string)
+    const route = find(state, 'routes', ctx.params.id)
     const ref = route?.service as { id: string } | null | undefined
     const service = ref ? find(state, 'services', ref.id) : undefined
     if (!service) throw new HttpError(404, KONG_BODIES.notFound)

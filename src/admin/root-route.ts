@@ -18,7 +18,7 @@ export function addRootRoute(router: Router, state: NodeState): void {
       timers: { running: 0, pending: 0 },
       plugins: {
         available_on_server: availablePlugins(KONG_COMPAT_VERSION),
-        enabled_in_cluster: [...new Set(plugins.map((p) => p.name as string))].sort(),
+        enabled_in_cluster: [...new Set(plugins.map((p) => p.name))].sort(),
       },
       lua_version: `Node.js ${process.version}`,
       configuration: { ...state.conf.public, log_level: state.conf.log_level },

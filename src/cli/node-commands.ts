@@ -81,7 +81,7 @@ export async function quitCommand(args: readonly string[], io: CliIo, env: NodeJ
 }
 
 /** `reload`: re-reads declarative_config (SIGHUP). */
-export async function reloadCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+export function reloadCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): number {
   const parsed = settings(args, io, env)
   if (typeof parsed === 'number') return parsed
   const pid = runningPid(parsed.conf, io)
@@ -92,7 +92,7 @@ export async function reloadCommand(args: readonly string[], io: CliIo, env: Nod
 }
 
 /** `health`: is the node in the prefix alive (a pid check, no HTTP). */
-export async function healthCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+export function healthCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): number {
   const parsed = settings(args, io, env)
   if (typeof parsed === 'number') return parsed
   const { prefix } = parsed.conf

@@ -40,7 +40,7 @@ export function parseListen(name: string, value: string): ListenSpec[] {
       else if (!/^(ipv6only=(on|off)|so_keepalive=(on|off|\w*:\w*:\d*))$/.test(flag)) throw new Error(`${name} ${FORM}`)
     }
     return {
-      host: (m[1] ?? m[2]) as string,
+      host: (m[1] ?? m[2]),
       port: Number(m[3]),
       ssl: seen.has('ssl'),
       http2: seen.has('http2'),

@@ -1,7 +1,7 @@
 /**
  * Static settings: Kong's names, read as `KONG_<NAME>` env (or `KONG_<NAME>_FILE`) over a
- * `kong.conf` file over defaults, checked once and frozen. Every problem is listed, not just
- * the first.
+ * `kong.conf` file over defaults, checked once and frozen. Each setting is one declaration
+ * (name, default, doc, how its text is read); every problem is listed, not just the first.
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -9,60 +9,131 @@ import { resolve } from 'node:path'
 import { LOG_LEVELS, type LogLevel } from '../log.js'
 import { parseListen, type ListenSpec } from './listen.js'
 
-/** The node's settings, validated. */
-export interface NodeConf {
-  /** Always "off": this node has no database. */
-  readonly database: 'off'
-  /** Path of the declarative config loaded at start and on SIGHUP. */
-  readonly declarative_config?: string
-  /** The declarative config itself, inline. */
-  readonly declarative_config_string?: string
-  readonly proxy_listen: readonly ListenSpec[]
-  readonly admin_listen: readonly ListenSpec[]
-  readonly status_listen: readonly ListenSpec[]
-  /** Worker processes serving the proxy; `auto` resolves to the CPU count. */
-  readonly nginx_worker_processes: number
-  /** Working directory: pid file, last good config, sockets. Absolute. */
-  readonly prefix: string
-  readonly log_level: LogLevel
-  /** Capacity of the entity cache (kong_db_cache), in bytes. */
-  readonly mem_cache_size: number
-  readonly role: 'traditional' | 'data_plane' | 'control_plane'
-  readonly cluster_control_plane: string
-  readonly cluster_listen: readonly ListenSpec[]
-  readonly cluster_cert?: string
-  readonly cluster_cert_key?: string
-  readonly cluster_mtls: 'shared' | 'pki'
-  /** Response headers the node adds (lower-cased names, or tokens such as server_tokens). */
-  readonly headers: readonly string[]
-  readonly trusted_ips: readonly string[]
-  readonly real_ip_header: string
+/** Why a setting's text is refused (the message names the setting). */
+class Problem {
+  constructor(readonly message: string) {}
+}
+
+/** One setting: its default as kong.conf would write it, a doc line, and how its text is read. */
+interface Setting<T> {
+  readonly default?: string
+  readonly doc: string
+  /** Masked as `******` where settings are shown. */
+  readonly sensitive?: boolean
+  /** The value of the text (absent when neither set nor defaulted), or a Problem. */
+  readonly read: (raw: string | undefined, name: string, cwd: string) => T | Problem
+}
+
+const setting = <T>(s: Setting<T>): Setting<T> => s
+
+const optionalText = (raw: string | undefined): string | undefined => (raw === undefined || raw === '' ? undefined : raw)
+const text = (raw: string | undefined): string => raw ?? ''
+const listen = (raw: string | undefined, name: string): ListenSpec[] | Problem => {
+  try {
+    return parseListen(name, raw ?? '')
+  } catch (err) {
+    return new Problem((err as Error).message)
+  }
+}
+const list = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+const oneOf =
+  <const V extends string>(values: readonly V[], message: (raw: string) => string) =>
+  (raw: string | undefined): V | Problem =>
+    (values as readonly string[]).includes(raw ?? '') ? (raw as V) : new Problem(message(raw ?? ''))
+
+/** Parses a size such as `128m`, `512k` or `1048576` into bytes. */
+export function parseSize(value: string): number | undefined {
+  const m = /^(\d+)([kmg]?)$/i.exec(value.trim())
+  if (!m) return undefined
+  const unit = (m[2] ?? '').toLowerCase()
+  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1)
+}
+
+/** Every setting this node reads, with Kong's defaults (listeners as DESIGN.md sets them). */
+export const SETTINGS = {
+  database: setting({
+    default: 'off',
+    doc: 'Always `off`: this node has no database.',
+    read: oneOf(['off'], (raw) => `database = ${raw} is not supported: this node runs without a database (set database = off)`),
+  }),
+  role: setting({
+    default: 'traditional',
+    doc: 'traditional, data_plane or control_plane.',
+    read: oneOf(['traditional', 'data_plane', 'control_plane'], (raw) => `role has an invalid value: '${raw}' (traditional, data_plane, control_plane)`),
+  }),
+  log_level: setting({
+    default: 'notice',
+    doc: 'Least severe level logged: debug, info, notice, warn, error, crit, alert, emerg.',
+    read: (raw) => {
+      const level = (raw ?? '').toLowerCase()
+      return (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : new Problem(`log_level must be one of: ${LOG_LEVELS.join(', ')}`)
+    },
+  }),
+  mem_cache_size: setting({
+    default: '128m',
+    doc: 'Capacity of the entity caches (kong_core_db_cache, kong_db_cache), e.g. 128m.',
+    read: (raw) => parseSize(raw ?? '') ?? new Problem(`mem_cache_size must be a size such as 128m or 512k, got '${raw}'`),
+  }),
+  nginx_worker_processes: setting({
+    default: 'auto',
+    doc: 'Worker processes serving the proxy; `auto` is the CPU count.',
+    read: (raw) => {
+      if (raw === 'auto') return availableParallelism()
+      return /^\d+$/.test(raw ?? '') && Number(raw) > 0 ? Number(raw) : new Problem(`nginx_worker_processes must be 'auto' or a positive number, got '${raw}'`)
+    },
+  }),
+  cluster_mtls: setting({ default: 'shared', doc: 'Cluster mTLS mode: shared or pki.', read: oneOf(['shared', 'pki'], () => 'cluster_mtls must be one of: shared, pki') }),
+  proxy_listen: setting({ default: '0.0.0.0:8000', doc: 'Proxy listeners, in Kong\'s listen format.', read: listen }),
+  admin_listen: setting({ default: '127.0.0.1:8001', doc: 'Admin API listeners; none on a data plane.', read: listen }),
+  status_listen: setting({ default: '127.0.0.1:8007', doc: 'Status API listeners.', read: listen }),
+  cluster_listen: setting({ default: '0.0.0.0:8005', doc: 'Where a control plane listens for data planes.', read: listen }),
+  trusted_ips: setting({
+    default: '',
+    doc: 'Addresses or CIDRs whose forwarding headers are trusted.',
+    read: (raw) => {
+      const ips = list(raw)
+      const bad = ips.find((ip) => !/^(unix:|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(ip))
+      return bad === undefined
+        ? ips
+        : new Problem(`trusted_ips must be a comma separated list in the form of IPv4 or IPv6 address or CIDR block or 'unix:', got '${bad}'`)
+    },
+  }),
+  declarative_config: setting({ doc: 'Path of the declarative config loaded at start and on SIGHUP.', read: optionalText }),
+  declarative_config_string: setting({ doc: 'The declarative config itself, inline (wins over declarative_config).', sensitive: true, read: optionalText }),
+  prefix: setting({
+    default: './.kong',
+    doc: 'Working directory: pid file, saved config, snapshots. Created 0700.',
+    read: (raw, _name, cwd) => resolve(cwd, raw || './.kong'),
+  }),
+  headers: setting({
+    default: 'server_tokens, latency_tokens, x-kong-request-id',
+    doc: 'Response headers the node adds (tokens such as server_tokens, or header names).',
+    read: (raw) => list(raw).map((s) => s.toLowerCase()),
+  }),
+  real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy.', read: text }),
+  cluster_control_plane: setting({ default: '127.0.0.1:8005', doc: 'host:port of the control plane a data plane connects to.', read: text }),
+  cluster_cert: setting({ doc: 'Certificate (path or PEM) for cluster mTLS.', read: optionalText }),
+  cluster_cert_key: setting({ doc: 'Private key (path or PEM) of cluster_cert.', sensitive: true, read: optionalText }),
+  node_id: setting({ doc: 'A fixed node id (Kong deprecated it); otherwise one is kept in the prefix.', read: optionalText }),
+} as const
+
+type Settings = typeof SETTINGS
+type ValueOfSetting<S> = S extends Setting<infer T> ? Exclude<T, Problem> : never
+
+/** The node's settings, validated: one value per declared setting. */
+export type NodeConf = {
+  readonly [K in keyof Settings]: ValueOfSetting<Settings[K]>
+} & {
   /** Every setting as resolved, sensitive values masked, for `GET /`. */
   readonly public: Readonly<Record<string, unknown>>
 }
 
-
-/** Kong's defaults for the settings this node reads (listeners as DESIGN.md sets them). */
-export const DEFAULTS: Readonly<Record<string, string>> = {
-  database: 'off',
-  proxy_listen: '0.0.0.0:8000',
-  admin_listen: '127.0.0.1:8001',
-  status_listen: '127.0.0.1:8007',
-  nginx_worker_processes: 'auto',
-  prefix: './.kong',
-  log_level: 'notice',
-  mem_cache_size: '128m',
-  role: 'traditional',
-  cluster_control_plane: '127.0.0.1:8005',
-  cluster_listen: '0.0.0.0:8005',
-  cluster_mtls: 'shared',
-  headers: 'server_tokens, latency_tokens, x-kong-request-id',
-  trusted_ips: '',
-  real_ip_header: 'X-Real-IP',
-}
-
-const KNOWN = new Set([...Object.keys(DEFAULTS), 'declarative_config', 'declarative_config_string', 'cluster_cert', 'cluster_cert_key', 'node_id'])
-const SENSITIVE = new Set(['declarative_config_string', 'cluster_cert_key'])
+const NAMES = Object.keys(SETTINGS) as (keyof Settings)[]
+const KNOWN: ReadonlySet<string> = new Set(NAMES)
 
 /** Invalid settings, each message naming the setting. */
 export class ConfError extends Error {
@@ -83,14 +154,6 @@ export function parseConfFile(text: string, path: string): Record<string, string
     out[line.slice(0, eq).trim().toLowerCase()] = line.slice(eq + 1).trim()
   })
   return out
-}
-
-/** Parses a size such as `128m`, `512k` or `1048576` into bytes. */
-export function parseSize(value: string): number | undefined {
-  const m = /^(\d+)([kmg]?)$/i.exec(value.trim())
-  if (!m) return undefined
-  const unit = (m[2] ?? '').toLowerCase()
-  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1)
 }
 
 /** Sources of settings, highest precedence first. */
@@ -114,86 +177,48 @@ export function loadConf({ env, confPath, cwd }: ConfSources): NodeConf {
     }
     for (const key of Object.keys(file)) if (!KNOWN.has(key)) problems.push(`${confPath}: unknown setting '${key}'`)
   }
-  const raw: Record<string, string> = { ...DEFAULTS }
-  for (const [k, v] of Object.entries(file)) raw[k] = v
-  for (const key of KNOWN) {
-    const name = `KONG_${key.toUpperCase()}`
-    const direct = env[name]
-    const viaFile = env[`${name}_FILE`]
+  const raw: Record<string, string | undefined> = {}
+  for (const name of NAMES) {
+    raw[name] = file[name] ?? SETTINGS[name].default
+    const envName = `KONG_${name.toUpperCase()}`
+    const direct = env[envName]
+    const viaFile = env[`${envName}_FILE`]
     if (direct !== undefined && viaFile !== undefined) {
-      problems.push(`both ${name} and ${name}_FILE are set (but are exclusive)`)
+      problems.push(`both ${envName} and ${envName}_FILE are set (but are exclusive)`)
       continue
     }
-    if (direct !== undefined) raw[key] = direct
+    if (direct !== undefined) raw[name] = direct
     else if (viaFile !== undefined) {
       try {
-        raw[key] = readFileSync(resolve(cwd, viaFile), 'utf8').replace(/\r?\n$/, '')
+        raw[name] = readFileSync(resolve(cwd, viaFile), 'utf8').replace(/\r?\n$/, '')
       } catch (err) {
-        problems.push(`${name}_FILE: cannot read ${viaFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+        problems.push(`${envName}_FILE: cannot read ${viaFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
       }
     }
   }
 
-  const listen = (key: string): ListenSpec[] => {
-    try {
-      return parseListen(key, raw[key] ?? '')
-    } catch (err) {
-      problems.push((err as Error).message)
-      return []
-    }
+  const values: Record<string, unknown> = {}
+  for (const name of NAMES) {
+    const value = (SETTINGS[name] as Setting<unknown>).read(raw[name], name, cwd)
+    if (value instanceof Problem) problems.push(value.message)
+    else values[name] = value
   }
-  if (raw.database !== 'off') problems.push(`database = ${raw.database} is not supported: this node runs without a database (set database = off)`)
-  const role = raw.role as NodeConf['role']
-  if (!['traditional', 'data_plane', 'control_plane'].includes(role)) problems.push(`role has an invalid value: '${role}' (traditional, data_plane, control_plane)`)
-  const logLevel = (raw.log_level ?? '').toLowerCase() as LogLevel
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`log_level must be one of: ${LOG_LEVELS.join(', ')}`)
-  const memCache = parseSize(raw.mem_cache_size ?? '')
-  if (memCache === undefined) problems.push(`mem_cache_size must be a size such as 128m or 512k, got '${raw.mem_cache_size}'`)
-  const wp = raw.nginx_worker_processes ?? 'auto'
-  const workers = wp === 'auto' ? availableParallelism() : /^\d+$/.test(wp) && Number(wp) > 0 ? Number(wp) : NaN
-  if (Number.isNaN(workers)) problems.push(`nginx_worker_processes must be 'auto' or a positive number, got '${wp}'`)
-  const mtls = raw.cluster_mtls as NodeConf['cluster_mtls']
-  if (mtls !== 'shared' && mtls !== 'pki') problems.push(`cluster_mtls must be one of: shared, pki`)
-  const proxy = listen('proxy_listen')
-  const admin = listen('admin_listen')
-  const status = listen('status_listen')
-  const cluster = listen('cluster_listen')
-  if (role === 'data_plane' && proxy.length === 0) problems.push('proxy_listen must be specified when role = "data_plane"')
-  const trusted = (raw.trusted_ips ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
-  for (const ip of trusted) {
-    if (!/^(unix:|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(ip)) {
-      problems.push(`trusted_ips must be a comma separated list in the form of IPv4 or IPv6 address or CIDR block or 'unix:', got '${ip}'`)
-    }
+  if (values.role === 'data_plane' && (values.proxy_listen as ListenSpec[] | undefined)?.length === 0) {
+    problems.push('proxy_listen must be specified when role = "data_plane"')
   }
   if (problems.length > 0) throw new ConfError(problems)
+  // A data plane serves no admin API, whatever admin_listen says (as Kong does).
+  if (values.role === 'data_plane') values.admin_listen = []
 
   const publicView: Record<string, unknown> = {}
-  for (const key of [...KNOWN].sort()) {
-    if (raw[key] === undefined) continue
-    publicView[key] = SENSITIVE.has(key) ? '******' : raw[key]
+  for (const name of [...NAMES].sort()) {
+    if (raw[name] === undefined) continue
+    publicView[name] = SETTINGS[name].sensitive === true ? '******' : raw[name]
   }
-  const optional = (key: string): string | undefined => (raw[key] === undefined || raw[key] === '' ? undefined : raw[key])
-  const conf: NodeConf = {
-    database: 'off',
-    ...(optional('declarative_config') ? { declarative_config: optional('declarative_config') } : {}),
-    ...(optional('declarative_config_string') ? { declarative_config_string: optional('declarative_config_string') } : {}),
-    proxy_listen: proxy,
-    admin_listen: role === 'data_plane' ? [] : admin,
-    status_listen: status,
-    nginx_worker_processes: workers,
-    prefix: resolve(cwd, raw.prefix ?? './.kong'),
-    log_level: logLevel,
-    mem_cache_size: memCache as number,
-    role,
-    cluster_control_plane: raw.cluster_control_plane as string,
-    cluster_listen: cluster,
-    ...(optional('cluster_cert') ? { cluster_cert: optional('cluster_cert') } : {}),
-    ...(optional('cluster_cert_key') ? { cluster_cert_key: optional('cluster_cert_key') } : {}),
-    cluster_mtls: mtls,
-    headers: (raw.headers ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''),
-    trusted_ips: trusted,
-    real_ip_header: raw.real_ip_header as string,
-    public: publicView,
-  }
-  return Object.freeze(conf)
+  return Object.freeze({ ...values, public: publicView }) as NodeConf
+}
+
+/** Each setting's name, default and doc line, for the README and `kong.conf` templates. */
+export function describeSettings(): { name: string; default: string | undefined; doc: string }[] {
+  return NAMES.map((name) => ({ name, default: SETTINGS[name].default, doc: SETTINGS[name].doc }))
 }

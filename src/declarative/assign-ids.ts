@@ -6,7 +6,7 @@
  */
 import { hash } from 'node:crypto'
 import { entityWriter, type SchemaLookups } from './canonical-form.js'
-import { endpointKeyOf, type Node } from './entity-node.js'
+import { endpointKeyOf, scalarText, type Node } from './entity-node.js'
 import { deterministicId } from './ids.js'
 import { RowBytes } from './row-bytes.js'
 
@@ -86,7 +86,7 @@ function cacheKeyOf(node: Node): string | undefined {
       if (def.required) return undefined
       parts.push('')
     } else {
-      parts.push(String(v))
+      parts.push(scalarText(v))
     }
   }
   return `${node.schema.name}:*:${parts.join(':')}`

@@ -55,7 +55,7 @@ function isDefault(value: unknown, plan: FieldPlan): boolean {
 function writeFields(plans: readonly FieldPlan[], record: Readonly<Record<string, unknown>>, out: RowBytes, lookups: SchemaLookups): boolean {
   let wrote = false
   for (let i = 0; i < plans.length; i++) {
-    const plan = plans[i] as FieldPlan
+    const plan = plans[i]
     const value = record[plan.name]
     if (value === null || value === undefined || isDefault(value, plan)) continue
     const mark = out.position
@@ -71,7 +71,7 @@ function planFields(fields: Readonly<Record<string, Field>>, exclude: ReadonlySe
     .filter((name) => !exclude.has(name))
     .sort()
     .map((name) => {
-      const field = fields[name] as Field
+      const field = fields[name]
       const def = sharedDefault(field)
       return {
         name,
@@ -163,7 +163,7 @@ const ENTITY_WRITERS = new WeakMap<EntitySchema, Map<string, EntityWriter>>()
  */
 export function entityWriter(schema: EntitySchema, mode: FormMode, parentField?: string): EntityWriter {
   let writers = ENTITY_WRITERS.get(schema)
-  if (!writers) ENTITY_WRITERS.set(schema, (writers = new Map()))
+  if (!writers) ENTITY_WRITERS.set(schema, (writers = new Map<string, EntityWriter>()))
   const key = `${mode}:${parentField ?? ''}`
   let writer = writers.get(key)
   if (!writer) {

@@ -3,7 +3,7 @@
  * references (by name or id) that resolve, written back as `{id}`.
  */
 import type { ConfigIssue } from './errors.js'
-import { endpointKeyOf, factsOf, type Node } from './entity-node.js'
+import { endpointKeyOf, scalarText, factsOf, type Node } from './entity-node.js'
 
 /** How Kong keys reference and unique-field errors: the endpoint key's value, else the id. */
 function nameOf(node: Node): string {
@@ -19,7 +19,7 @@ class Index<V> {
   /** Stores the value unless the key is taken; returns whether it was stored. */
   add(collection: string, key: string, value: V): boolean {
     let map = this.#maps.get(collection)
-    if (!map) this.#maps.set(collection, (map = new Map()))
+    if (!map) this.#maps.set(collection, (map = new Map<string, V>()))
     if (map.has(key)) return false
     map.set(key, value)
     return true
@@ -53,12 +53,12 @@ export function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): En
     for (const { field, index } of factsOf(node.schema).unique) {
       const v = node.record[field]
       if (v === null || v === undefined) continue
-      if (!byField.add(index, String(v), node)) {
+      if (!byField.add(index, scalarText(v), node)) {
         issues.push({
           kind: 'field',
           key: [collection, nameOf(node)],
           at: [...node.at, field],
-          message: violation(node, field, String(v)),
+          message: violation(node, field, scalarText(v)),
           entity: node.origin,
         })
       }

@@ -89,3 +89,8 @@ export function factsOf(schema: EntitySchema): SchemaFacts {
   }
   return facts
 }
+
+/** A field value as text in keys and messages: strings as they are, numbers and booleans as JSON writes them. */
+export function scalarText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v)
+}

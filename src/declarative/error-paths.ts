@@ -25,8 +25,8 @@ export function sortByPath<T>(items: readonly T[], pathOf: (t: T) => Path): T[] 
 
 function comparePaths(a: Path, b: Path): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i] as string | number
-    const y = b[i] as string | number
+    const x = a[i]
+    const y = b[i]
     if (x === y) continue
     if (typeof x === 'number' && typeof y === 'number') return x - y
     return String(x) < String(y) ? -1 : 1

@@ -26,7 +26,7 @@ export function buildTree(issues: readonly ConfigIssue[]): Map<string | number, 
       node = next
     }
     if (blocked) continue
-    const last = key[key.length - 1] as string | number
+    const last = key[key.length - 1]
     const existing = node.get(last)
     if (issue.kind === 'field') {
       if (existing === undefined) node.set(last, issue.message)
@@ -44,7 +44,7 @@ export function toJson(node: TreeNode): unknown {
   if (typeof node === 'string' || Array.isArray(node)) return node
   const keys = [...node.keys()]
   if (keys.length > 0 && keys.every((k) => typeof k === 'number')) {
-    const max = Math.max(...(keys as number[]))
+    const max = Math.max(...(keys))
     const out: unknown[] = new Array(max + 1).fill(null)
     for (const [k, v] of node) out[k as number] = toJson(v)
     return out

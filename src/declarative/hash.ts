@@ -69,7 +69,7 @@ function collectionDigest(collection: string, list: readonly Entity[], h: Hasher
   let xor = 0n
   for (let i = 0; i < list.length; i++) {
     ROW.reset()
-    write(list[i] as Entity, ROW, schemas)
+    write(list[i], ROW, schemas)
     const digest = h.h64Raw(ROW.bytes(), SEED_A)
     sum += digest
     xor ^= digest
@@ -95,7 +95,7 @@ export function hashConfig(
   }
   let rest = JSON.stringify(Object.keys(meta).sort().map((k) => [k, meta[k]]))
   for (const name of Object.keys(entities).sort()) {
-    const list = entities[name] as readonly Entity[]
+    const list = entities[name]
     if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest += `\n${name}:${collectionDigest(name, list, h, schemas)}`
   }
   const routes = group('routes')

@@ -9,7 +9,7 @@ import { hash } from 'node:crypto'
 export const ID_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5'
 
 /** The variant nibble (RFC 4122: binary 10xx) for each hex digit the hash put there. */
-const VARIANT: Readonly<Record<string, string>> = Object.fromEntries([...'0123456789abcdef'].map((c, i) => [c, '89ab'[i & 3] as string]))
+const VARIANT: Readonly<Record<string, string>> = Object.fromEntries([...'0123456789abcdef'].map((c, i) => [c, '89ab'[i & 3]]))
 
 /** Namespace bytes followed by the name: one buffer, so hashing is one call. */
 let input = Buffer.alloc(1024)
@@ -25,7 +25,7 @@ function uuidV5(name: string, namespace: Buffer): string {
   input.write(name, 16, 'utf8')
   const h = hash('sha1', input.subarray(0, size), 'hex')
   // Joined, not concatenated: a template literal leaves a rope that every Map lookup flattens.
-  return [h.slice(0, 8), h.slice(8, 12), `5${h.slice(13, 16)}`, (VARIANT[h[16] as string] as string) + h.slice(17, 20), h.slice(20, 32)].join('-')
+  return [h.slice(0, 8), h.slice(8, 12), `5${h.slice(13, 16)}`, (VARIANT[h[16]]) + h.slice(17, 20), h.slice(20, 32)].join('-')
 }
 
 const bytesOf = (uuid: string): Buffer => Buffer.from(uuid.replace(/-/g, ''), 'hex')

@@ -17,7 +17,7 @@ function migrateRoutes(routes: unknown): void {
   if (!Array.isArray(routes)) return
   for (const route of routes) {
     if (!isRecord(route) || !Array.isArray(route.paths)) continue
-    route.paths = route.paths.map((p) => (typeof p === 'string' ? migratePath(p) : p))
+    route.paths = (route.paths as unknown[]).map((p) => (typeof p === 'string' ? migratePath(p) : p))
   }
 }
 

@@ -69,7 +69,7 @@ export class PositionIndex {
         case EVENT_ID.SCALAR: {
           const where = childPath()
           if (where?.isKey) {
-            const top = stack[stack.length - 1] as Frame
+            const top = stack[stack.length - 1]
             top.pendingKey = getScalarValue(this.#text, event)
             this.#offsets.set(key([...top.path, top.pendingKey]), event.valueStart)
           } else if (where && !this.#offsets.has(key(where.path))) {

@@ -63,8 +63,8 @@ export function createApp(router: Router, options: AppOptions): Koa {
     await next()
   })
   app.use(router.routes())
-  app.use(async (ctx) => {
-    if (ctx.matched && ctx.matched.length > 0 && ctx.body !== undefined) return
+  app.use((ctx) => {
+    if ((ctx.matched as unknown[] | undefined)?.length && ctx.body !== undefined) return
     const match = router.match(ctx.path, ctx.method)
     if (match.pathAndMethod.length > 0) return
     if (match.path.length === 0) {

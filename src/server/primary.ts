@@ -5,7 +5,7 @@
  * `runNode` resolves with the exit status once the node has stopped.
  */
 import { createServer as createNetServer } from 'node:net'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { resolve } from 'node:path'
 import { createAdminApp } from '../admin/app.js'
 import { ADMIN_BODY_LIMIT } from '../admin/config-routes.js'
@@ -78,7 +78,8 @@ async function bindListeners(conf: NodeConf, state: NodeState, counters: Connect
     ['status_listen', conf.status_listen, () => createStatusApp(state)],
   ]
   for (const [setting, specs, app] of apps) {
-    const callback = app().callback()
+    const koa = app().callback()
+    const callback = (req: IncomingMessage, res: ServerResponse): void => void koa(req, res)
     for (const spec of specs) {
       try {
         servers.push(...(await listenAll(callback, setting, [spec], counters, log)))
@@ -103,15 +104,14 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   }
   const dicts = createSharedDicts()
   const loader = new ConfigLoader(log)
-  let pool: WorkerPool | undefined
   const store = new ConfigStore({
     prefix: conf.prefix,
     loader,
     log,
     bodyLimit: ADMIN_BODY_LIMIT,
-    onSwap: (live, path) => pool?.broadcast({ version: live.version, path }),
+    onSwap: (live, path) => pool.broadcast({ version: live.version, path }),
   })
-  pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
+  const pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
   const counters = new ConnectionCounters()
   const state: NodeState = { conf, config: store, workers: pool, dicts, counters, log, nodeId: '', draining: false }
 
@@ -125,7 +125,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   const servers = bound as Server[]
   try {
     claimPrefix(conf.prefix, conf.public)
-    state.nodeId = nodeId(conf.prefix)
+    state.nodeId = conf.node_id ?? nodeId(conf.prefix)
   } catch (err) {
     log.error({ prefix: conf.prefix }, (err as Error).message)
     for (const s of servers) s.close()
@@ -175,7 +175,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
         s.close()
         s.closeIdleConnections()
       }
-      await pool?.stop(graceful, deadlineMs)
+      await pool.stop(graceful, deadlineMs)
       for (const s of servers) s.closeAllConnections()
       await loader.close()
       releasePrefix(conf.prefix)

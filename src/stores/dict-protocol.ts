@@ -11,7 +11,7 @@ export type DictRequest =
 
 /** The primary's answer to one request. */
 export type DictReply =
-  | { readonly type: 'dict'; readonly id: number; readonly ok: true; readonly value: DictValue | boolean | null }
+  | { readonly type: 'dict'; readonly id: number; readonly ok: true; readonly value: DictValue | null }
   | { readonly type: 'dict'; readonly id: number; readonly ok: false; readonly error: string }
 
 const isValue = (v: unknown): v is DictValue => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))

@@ -11,7 +11,7 @@ export type Send = (message: DictRequest) => boolean
 /** A request without the fields the channel fills in. */
 type Call = DictRequest extends infer R ? (R extends unknown ? Omit<R, 'id' | 'type'> : never) : never
 
-type Pending = { resolve(value: DictValue | boolean | null): void; reject(err: Error): void }
+type Pending = { resolve(value: DictValue | null): void; reject(err: Error): void }
 
 /** The request/reply plumbing shared by every RemoteDict of a process. */
 export class DictChannel {
@@ -39,11 +39,11 @@ export class DictChannel {
   }
 
   /** Sends one request and waits for its reply. */
-  call(request: Call): Promise<DictValue | boolean | null> {
+  call(request: Call): Promise<DictValue | null> {
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
-      if (!this.send({ ...request, type: 'dict', id } as DictRequest)) {
+      if (!this.send({ ...request, type: 'dict', id })) {
         this.#pending.delete(id)
         reject(new Error('the primary process is not reachable'))
       }
@@ -61,7 +61,7 @@ export class RemoteDict {
   /** The value under `key`, or undefined. */
   async get(key: string): Promise<DictValue | undefined> {
     const value = await this.channel.call({ dict: this.name, op: 'get', key })
-    return value === null ? undefined : (value as DictValue)
+    return value === null ? undefined : (value)
   }
 
   /** Stores a value; false when it does not fit in the dict at all. */

@@ -1,5 +1,5 @@
 /** Reading files that may be hostile: only regular files, and never more than a bound. */
-import { constants } from 'node:fs'
+import { constants, type Stats } from 'node:fs'
 import { open } from 'node:fs/promises'
 
 /** A file that was not read, with why in words. */
@@ -14,7 +14,7 @@ export class FileReadError extends Error {
   }
 }
 
-const KINDS: readonly [string, (s: import('node:fs').Stats) => boolean][] = [
+const KINDS: readonly [string, (s: Stats) => boolean][] = [
   ['a directory', (s) => s.isDirectory()],
   ['a FIFO', (s) => s.isFIFO()],
   ['a character device', (s) => s.isCharacterDevice()],

@@ -92,7 +92,7 @@ export function decodeUnreserved(path: string): string {
       } else if (!isUpperHex(path, pct)) {
         // Reserved bytes keep their meaning only escaped; a JS string cannot hold the raw invalid
         // byte Kong would keep, so its escape is the faithful form. Either way, upper-case hex.
-        out += path.slice(copied, pct) + (ESCAPED[b] as string)
+        out += path.slice(copied, pct) + (ESCAPED[b])
         copied = next
       }
     }
@@ -143,7 +143,7 @@ export function removeDotSegments(path: string): string {
       p = stop
     }
   }
-  return out.length === 1 ? (out[0] as string) : out.join('')
+  return out.length === 1 ? (out[0]) : out.join('')
 }
 
 // Whether Kong's loop would return `path` unchanged: it only rewrites `/.`, `//` and a path

@@ -30,7 +30,7 @@ function extendFields(fields: Readonly<Record<string, Field>>): Record<string, F
   const out: Record<string, Field> = {}
   out[ADDED] = { type: 'string', default: 'on', description: 'A new setting.' }
   for (const name of Object.keys(fields).reverse()) {
-    const field = fields[name] as Field
+    const field = fields[name]
     out[name] = field.type === 'record' ? { ...field, fields: extendFields(field.fields) } : field
   }
   return out
@@ -100,7 +100,7 @@ t.test('content-derived ids read the same canonical form, so they too survive su
   for (const collection of ['services', 'routes', 'plugins', 'consumers']) {
     const list = snapshot.entities[collection] ?? []
     t.ok(list.length > 0, `${collection} present`)
-    list.forEach((entity, i) => t.equal(bytes(extended, collection, later[collection]?.[i] as Entity), bytes(now, collection, entity), `${collection}[${i}]`))
+    list.forEach((entity, i) => t.equal(bytes(extended, collection, later[collection]?.[i]), bytes(now, collection, entity), `${collection}[${i}]`))
   }
 })
 

@@ -25,8 +25,8 @@ t.test('ids of long and non-ASCII keys follow RFC 4122 version 5', async (t) => 
   const reference = (collection: string, key: string): string => {
     const ns = Buffer.from(collectionNamespace(collection).replace(/-/g, ''), 'hex')
     const h = createHash('sha1').update(ns).update(key, 'utf8').digest()
-    h[6] = ((h[6] as number) & 0x0f) | 0x50
-    h[8] = ((h[8] as number) & 0x3f) | 0x80
+    h[6] = ((h[6]) & 0x0f) | 0x50
+    h[8] = ((h[8]) & 0x3f) | 0x80
     const x = h.subarray(0, 16).toString('hex')
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
   }

@@ -84,7 +84,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   return {
     child,
     dir,
-    prefix: env.KONG_PREFIX as string,
+    prefix: env.KONG_PREFIX,
     proxy: `http://127.0.0.1:${proxyPort}`,
     admin: `http://127.0.0.1:${adminPort}`,
     status: `http://127.0.0.1:${statusPort}`,
@@ -98,6 +98,8 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
 }
 
 /** GET (or another method) returning status, headers and parsed JSON (or text). */
+// `any` so tests can read fields of a JSON body without casts at every step.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> {
   const res = await fetch(url, init)
   const text = await res.text()
@@ -107,8 +109,8 @@ export async function http(url: string, init: RequestInit = {}): Promise<{ statu
   } catch {
     // not JSON: keep the text
   }
-  // `any` so tests can read fields of a JSON body without casts at every step.
-  return { status: res.status, headers: res.headers, body: body as any } // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+  return { status: res.status, headers: res.headers, body: body as any }
 }
 
 /** Polls `check` until it returns true or `ms` pass. */

@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http'
 import t from 'tap'
 import { runBin } from '../helpers/cli.js'
-import { http, startNode } from '../helpers/node.js'
+import { eventually, http, startNode } from '../helpers/node.js'
 
 const CONFIG = '_format_version: "3.0"\nservices:\n- name: s\n  url: http://127.0.0.1:9\n  routes:\n  - name: r\n    paths: [/]\n'
 
@@ -69,17 +69,22 @@ t.test('keep-alive connections show up as active and waiting, summed over every 
         }),
     ),
   )
-  await new Promise((r) => setTimeout(r, 100))
-  const after = (await http(`${node.status}/status`)).body.server
+  // The counters move when the workers see the responses finish: wait for that, not for a time.
+  let after = (await http(`${node.status}/status`)).body.server
+  await eventually(async () => {
+    after = (await http(`${node.status}/status`)).body.server
+    return after.connections_waiting - before.connections_waiting >= N
+  })
   t.ok(after.connections_waiting - before.connections_waiting >= N, `waiting grew by ${N}: ${before.connections_waiting} -> ${after.connections_waiting}`)
   t.ok(after.connections_active - before.connections_active >= N, 'active grew by N')
   t.ok(after.connections_accepted - before.connections_accepted >= N, 'accepted counts them')
   t.equal(after.connections_accepted, after.connections_handled)
   t.ok(after.total_requests - before.total_requests >= N + 1, 'requests counted')
   agent.destroy()
-  await new Promise((r) => setTimeout(r, 200))
-  const closed = (await http(`${node.status}/status`)).body.server
-  t.ok(closed.connections_waiting <= after.connections_waiting - N, 'closed connections leave the waiting count')
+  t.ok(
+    await eventually(async () => (await http(`${node.status}/status`)).body.server.connections_waiting <= after.connections_waiting - N),
+    'closed connections leave the waiting count',
+  )
 })
 
 t.test('the proxy answers Kong\'s no-route 404 until routing exists', async (t) => {

@@ -51,6 +51,7 @@ export const name = <const O extends Opts>(o: O): StringField & O => ({
   unique: true,
   checks: [
     (v: string) =>
+      // eslint-disable-next-line no-control-regex -- Kong's name rule refuses control bytes, which this class spells out
       NAME.test(v) && /^[^\x00-\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7d\x7f]*$/.test(v)
         ? undefined
         : `invalid value '${v}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`,

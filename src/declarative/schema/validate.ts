@@ -38,7 +38,7 @@ interface Cursor {
 }
 
 function toPath(where: Loc | Path | undefined): Path {
-  if (Array.isArray(where)) return where
+  if (Array.isArray(where)) return where as Path
   const out: (string | number)[] = []
   for (let l = where as Loc | undefined; l; l = l.up) out.push(l.key)
   return out.reverse()
@@ -89,7 +89,7 @@ function compile(field: Field): Validator {
     const checked = present(value, at, sink)
     if (checked === INVALID) return null
     for (let i = 0; i < checks.length; i++) {
-      const message = (checks[i] as (v: unknown) => string | undefined)(checked)
+      const message = (checks[i])(checked)
       if (message !== undefined) {
         sink.field(at, message)
         return null
@@ -190,7 +190,7 @@ function stepped<T>(typeCheck: (v: unknown) => v is T, typeMessage: string, step
   return (value, at, sink) => {
     if (!typeCheck(value)) return fail(sink, at, typeMessage)
     for (let i = 0; i < steps.length; i++) {
-      const message = (steps[i] as Step<T>)(value)
+      const message = (steps[i])(value)
       if (message !== undefined) return fail(sink, at, message)
     }
     return value
@@ -332,7 +332,7 @@ const NO_KEYS: ReadonlySet<string> = new Set()
  */
 function compileRecord(field: Pick<RecordField, 'fields' | 'entityChecks'>): RecordValidator {
   const names = Object.keys(field.fields)
-  const validators = names.map((name) => compile(field.fields[name] as Field))
+  const validators = names.map((name) => compile(field.fields[name]))
   const keys = names.map((n) => JSON.stringify(n))
   const body = `
     return function validateRecord(value, path, sink, allowed) {
@@ -346,6 +346,7 @@ function compileRecord(field: Pick<RecordField, 'fields' | 'entityChecks'>): Rec
       if (checks !== undefined && sink.issues.length === before) runEntityChecks(checks, out, path, sink)
       return out
     }`
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the generated source holds only our own schema's field names, quoted by JSON.stringify
   const make = new Function('V', 'hasOwn', 'known', 'child', 'checks', 'runEntityChecks', body) as (...args: unknown[]) => RecordValidator
   return make(validators, Object.hasOwn, new Set(names), child, field.entityChecks, runEntityChecks)
 }

@@ -5,7 +5,7 @@ import type { Field, PluginSchema } from '../../declarative/schema/types.js'
 
 const cidr = (v: string): string | undefined => {
   const [ip, bits] = v.split('/')
-  const family = isIP(ip as string)
+  const family = isIP(ip)
   if (family === 0) return `invalid ip or cidr range: '${v}'`
   if (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))) {
     return `invalid ip or cidr range: '${v}'`

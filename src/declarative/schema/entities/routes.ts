@@ -52,7 +52,7 @@ const endpoint: RecordField = {
     ip: {
       type: 'string',
       description: 'IP address or CIDR block.',
-      checks: [(v: string) => (isIP(v.split('/')[0] as string) !== 0 ? undefined : `invalid ip or cidr range: '${v}'`)],
+      checks: [(v: string) => (isIP(v.split('/')[0]) !== 0 ? undefined : `invalid ip or cidr range: '${v}'`)],
     },
     port: t.port({ description: 'Port number.' }),
   },
@@ -62,7 +62,7 @@ const endpoint: RecordField = {
 const endpoints = (description: string): Field => ({ type: 'set', elements: endpoint, description })
 
 const protocolsOf = (r: Readonly<Record<string, unknown>>): string[] => (r.protocols as string[] | null) ?? []
-const isSet = (v: unknown): boolean => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && Object.keys(v as object).length === 0)
+const isSet = (v: unknown): boolean => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && Object.keys(v).length === 0)
 const list = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
 
 const GROUP_OF: ReadonlyMap<string, number> = new Map(GROUPS.flatMap((g, i) => g.map((p) => [p, i] as const)))
