@@ -34,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**/*.js', 'eslint.config.js'],
+    files: ['bench/**/*.js', 'test/**/*.mjs', 'eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { console: 'readonly', process: 'readonly', performance: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', Buffer: 'readonly', URL: 'readonly', AbortSignal: 'readonly', fetch: 'readonly' } },
   },

@@ -120,13 +120,16 @@ export class NodeBuilder {
     const plugin = typeof name === 'string' ? this.options.pluginSchemas(name) : undefined
     if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
     const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
+    // A known plugin's config is validated once, by the plugin's own schema below.
+    const config = work.config
+    if (plugin) work.config = undefined
     const record = validateRecord(schema, work, undefined, sink, plan.allowed)
     if (typeof name === 'string' && !plugin) {
       sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
       return record
     }
     if (!plugin) return record
-    record.config = validateField(requiredConfig(plugin), work.config, child(undefined, 'config'), sink)
+    record.config = validateField(requiredConfig(plugin), config, child(undefined, 'config'), sink)
     if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
     if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
     if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   INVALID_UNIQUE_GLOBAL: { code: 18, name: 'invalid global query' },
   REFERENCED_BY_OTHERS: { code: 19, name: 'referenced by others' },
   INVALID_SEARCH_QUERY: { code: 20, name: 'invalid search query' },
+  SYNC_DELTAS: { code: 21, name: 'invalid sync deltas' },
 } as const
 
 export type ErrorCodeName = keyof typeof ERROR_CODES

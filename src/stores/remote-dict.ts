@@ -5,7 +5,10 @@
 import { parseDictReply, type DictReply, type DictRequest } from './dict-protocol.js'
 import type { DictValue } from './shared-dict.js'
 
-/** Sends a message to the primary; false when the channel is closed. */
+/**
+ * Queues a message to the primary; false only when the channel is closed. (`process.send`'s own
+ * false means a backlog, and the message is still sent.)
+ */
 export type Send = (message: DictRequest) => boolean
 
 /** A request without the fields the channel fills in. */

@@ -25,10 +25,13 @@ export class SharedDict {
     readonly name: string,
     /** Capacity in bytes, as `lua_shared_dict` sizes it. */
     readonly capacity: number,
+    /** The clock time-to-live is measured with, in milliseconds; injected by tests. */
+    clock?: { now(): number },
   ) {
     this.#cache = new LRUCache<string, DictValue>({
       maxSize: Math.max(1, capacity - BASE_BYTES),
       sizeCalculation: (value, key) => entrySize(key, value),
+      ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
     })
   }
 

@@ -93,7 +93,7 @@ export async function runWorker(): Promise<void> {
   const log = createLogger(conf.log_level, 'worker')
   const counters = new ConnectionCounters()
   const applier = new ConfigApplier(log)
-  const dicts = new DictChannel((message) => (process.connected ? (process.send?.(message) ?? false) : false))
+  const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const handler = createProxyHandler(() => applier.current, proxyHeaders(conf.headers, `${PRODUCT}/${VERSION}`))
 
   let servers: Server[]

@@ -26,6 +26,7 @@ export interface StringField extends FieldBase {
   readonly type: 'string'
   readonly oneOf?: readonly string[]
   readonly lenMin?: number
+  /** Longest accepted value, in UTF-16 units; MAX_STRING_LENGTH when not declared. */
   readonly lenMax?: number
   /** A JS regex the whole value must match; failure reads "invalid value: <v>". */
   readonly match?: RegExp

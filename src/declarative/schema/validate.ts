@@ -153,8 +153,28 @@ function compilePresent(field: Field): Present {
         return fail(sink, at, 'expected a string')
       }
     case 'any':
-      return (value) => copyJson(value)
+      return (value, at, sink) => {
+        const long = longString(value)
+        return long ? fail(sink, long.length === 0 ? at : extend(at, long), `length must be at most ${MAX_STRING_LENGTH}`) : copyJson(value)
+      }
   }
+}
+
+/** The path (relative to `value`) of a string longer than MAX_STRING_LENGTH in free-form data, if any. */
+function longString(value: unknown): (string | number)[] | undefined {
+  if (typeof value === 'string') return value.length > MAX_STRING_LENGTH ? [] : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, child] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const below = longString(child)
+    if (below) return [key, ...below]
+  }
+  return undefined
+}
+
+function extend(at: Loc | undefined, path: readonly (string | number)[]): Loc | undefined {
+  let loc = at
+  for (const key of path) loc = child(loc, key)
+  return loc
 }
 
 const DEFAULTS = new WeakMap<Field, unknown>()
@@ -199,11 +219,18 @@ function stepped<T>(typeCheck: (v: unknown) => v is T, typeMessage: string, step
 
 const isString = (v: unknown): v is string => typeof v === 'string'
 
+/**
+ * The longest string a field takes unless it declares its own `lenMax`. Kong sets no bound; an
+ * 8 MiB service name is not a name, and every string of a config is held by every worker.
+ */
+export const MAX_STRING_LENGTH = 65_536
+
 function compileString(field: StringField): Present {
   const steps: Step<string>[] = []
-  const { lenMin, lenMax, oneOf, startsWith, match } = field
+  const { lenMin, oneOf, startsWith, match } = field
+  const lenMax = field.lenMax ?? MAX_STRING_LENGTH
   if (lenMin !== undefined) steps.push((v) => (v.length < lenMin ? `length must be at least ${lenMin}` : undefined))
-  if (lenMax !== undefined) steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
+  steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
   if (oneOf) {
     const allowed = new Set(oneOf)
     const message = `expected one of: ${oneOf.join(', ')}`

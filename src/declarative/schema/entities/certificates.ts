@@ -51,8 +51,11 @@ const altKeyType: EntityCheck = (r) => {
     : undefined
 }
 
+/** A PEM certificate chain or key: long chains exceed the default string bound. */
+const PEM_MAX_LENGTH = 1024 * 1024
+
 const pem = (required: boolean, description: string, check: (v: string) => string | undefined) =>
-  ({ type: 'string', required, description, checks: [check] }) as const
+  ({ type: 'string', required, lenMax: PEM_MAX_LENGTH, description, checks: [check] }) as const
 
 export const certificates = defineEntity({
   name: 'certificates',
