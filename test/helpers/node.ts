@@ -23,6 +23,7 @@ export interface RunningNode {
   readonly child: ChildProcess
   readonly dir: string
   readonly prefix: string
+  readonly ports: { readonly proxy: number; readonly admin: number; readonly status: number }
   readonly proxy: string
   readonly admin: string
   readonly status: string
@@ -41,12 +42,20 @@ export interface NodeOptions {
   readonly dir?: string
   readonly workers?: number
   readonly args?: readonly string[]
+  /** Where the node's stderr goes: read into `logs` (default), a pipe closed at once, or a file descriptor. */
+  readonly stderr?: 'read' | 'closed' | number
+  /** Where the node's stdout goes: read into `logs` (default), or a pipe closed at once (the node is then awaited by polling). */
+  readonly stdout?: 'read' | 'closed'
+  /** Listen on these ports instead of free ones. */
+  readonly ports?: { readonly proxy: number; readonly admin: number; readonly status: number }
 }
 
 /** Starts a node and resolves once it logged that it started. */
 export async function startNode(options: NodeOptions = {}): Promise<RunningNode> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kong-dbless-node-'))
-  const [proxyPort, adminPort, statusPort] = [await freePort(), await freePort(), await freePort()]
+  const [proxyPort, adminPort, statusPort] = options.ports
+    ? [options.ports.proxy, options.ports.admin, options.ports.status]
+    : [await freePort(), await freePort(), await freePort()]
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     KONG_PREFIX: join(dir, 'prefix'),
@@ -61,7 +70,15 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     writeFileSync(join(dir, 'kong.yml'), options.config)
     env.KONG_DECLARATIVE_CONFIG = 'kong.yml'
   }
-  const child = spawn(process.execPath, [CLI, 'start', ...(options.args ?? [])], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const stderr = options.stderr ?? 'read'
+  const stdout = options.stdout ?? 'read'
+  const child = spawn(process.execPath, [CLI, 'start', ...(options.args ?? [])], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', typeof stderr === 'number' ? stderr : 'pipe'],
+  })
+  if (stderr === 'closed') child.stderr?.destroy()
+  if (stdout === 'closed') child.stdout?.destroy()
   const logs: Record<string, unknown>[] = []
   let exited: number | null | undefined
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exited = code))))
@@ -76,8 +93,17 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       logs.push(entry)
       if (entry.msg === 'kong-dbless started') resolve()
     }
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine)
-    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine)
+    if (stdout === 'read') createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine)
+    else {
+      // Started once every worker reports: the first config is loaded before they are forked.
+      const workers = Number(env.KONG_NGINX_WORKER_PROCESSES)
+      const up = async (): Promise<boolean> => {
+        const res = await fetch(`http://127.0.0.1:${statusPort}/status`).catch(() => undefined)
+        return res?.status === 200 && ((await res.json()) as { memory: { workers_lua_vms: unknown[] } }).memory.workers_lua_vms.length === workers
+      }
+      void eventually(up, 20_000).then((ok) => ok && resolve())
+    }
+    if (stderr === 'read') createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine)
     void exit.then((code) => reject(new Error(`node exited with ${code} before starting: ${JSON.stringify(logs)}`)))
   })
   await started
@@ -85,6 +111,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     child,
     dir,
     prefix: env.KONG_PREFIX,
+    ports: { proxy: proxyPort, admin: adminPort, status: statusPort },
     proxy: `http://127.0.0.1:${proxyPort}`,
     admin: `http://127.0.0.1:${adminPort}`,
     status: `http://127.0.0.1:${statusPort}`,

@@ -1,0 +1,36 @@
+import t from 'tap'
+import { parseFromWorker, parseToWorker } from '../../src/workers/messages.js'
+
+const stats = { accepted: 1, handled: 1, active: 1, reading: 0, writing: 1, waiting: 0, requests: 3 }
+
+t.test('worker messages are checked by shape, not only by type', async (t) => {
+  const good = [
+    { type: 'hello' },
+    { type: 'listening' },
+    { type: 'applied', version: 3, hash: 'abc' },
+    { type: 'apply-failed', version: 3, error: 'ENOENT' },
+    { type: 'stats', id: 9, heapUsed: 1024, connections: stats },
+  ]
+  for (const m of good) t.same(parseFromWorker(m), m, `${m.type} passes`)
+  const bad = [
+    { desc: 'not an object', m: 'applied' },
+    { desc: 'unknown type', m: { type: 'config' } },
+    { desc: 'applied without a hash', m: { type: 'applied', version: 3 } },
+    { desc: 'a negative version', m: { type: 'applied', version: -1, hash: 'x' } },
+    { desc: 'stats without counters', m: { type: 'stats', id: 1, heapUsed: 1 } },
+    { desc: 'stats with a counter that is text', m: { type: 'stats', id: 1, heapUsed: 1, connections: { ...stats, active: '1' } } },
+    { desc: 'a fractional stats id', m: { type: 'stats', id: 1.5, heapUsed: 1, connections: stats } },
+  ]
+  for (const { desc, m } of bad) t.equal(parseFromWorker(m), undefined, desc)
+})
+
+t.test('primary messages are checked by shape too', async (t) => {
+  const conf = { proxy_listen: [{ host: '127.0.0.1', port: 8000, ssl: false, text: '127.0.0.1:8000' }], log_level: 'info', headers: ['server_tokens'], prefix: '/p' }
+  t.ok(parseToWorker({ type: 'init', conf }), 'init with settings')
+  t.ok(parseToWorker({ type: 'config', version: 2, path: '/p/snapshots/snapshot-2.bin' }))
+  t.ok(parseToWorker({ type: 'stop', graceful: true, deadlineMs: 30000 }))
+  t.equal(parseToWorker({ type: 'init', conf: { ...conf, proxy_listen: [{ host: 1 }] } }), undefined, 'init with a broken listener')
+  t.equal(parseToWorker({ type: 'config', version: 2 }), undefined, 'config without its file')
+  t.equal(parseToWorker({ type: 'stop', graceful: 'yes', deadlineMs: 1 }), undefined, 'stop with a non-boolean')
+  t.equal(parseToWorker({ type: 'stats' }), undefined, 'stats without an id')
+})
