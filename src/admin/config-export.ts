@@ -1,6 +1,6 @@
 /**
  * `GET /config`'s export: Kong's YAML (flat lists, references as plain ids, `_transform: false`)
- * inside `{"config": "..."}`, produced a few hundred entities at a time with the event loop
+ * inside `{"config": "..."}`, produced a few milliseconds of work at a time with the event loop
  * free between them, so exporting a big config never stalls the primary.
  */
 import { Readable } from 'node:stream'
@@ -10,8 +10,11 @@ import { ENTITIES } from '../declarative/schema/entities/index.js'
 import type { Entity } from '../declarative/normalize.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 
-/** Entities dumped per step. */
-const STEP = 500
+/** Entities dumped per YAML piece. */
+const STEP = 50
+
+/** How long the export may hold the event loop before it yields, in ms. */
+const SLICE_MS = 4
 
 const DUMP_OPTIONS = { noRefs: true, lineWidth: -1 } as const
 
@@ -29,6 +32,7 @@ function exported(entity: Entity, foreign: readonly string[]): Record<string, un
 /** The export's YAML text, piece by piece. */
 export async function* exportYamlPieces(snapshot: Snapshot | undefined): AsyncGenerator<string> {
   yield dump({ _format_version: '3.0', _transform: false }, DUMP_OPTIONS)
+  let sliceStart = performance.now()
   for (const { name, fields } of ENTITIES) {
     const list = snapshot?.entities[name]
     if (!list || list.length === 0) continue
@@ -37,7 +41,11 @@ export async function* exportYamlPieces(snapshot: Snapshot | undefined): AsyncGe
       const piece = dump({ [name]: list.slice(i, i + STEP).map((e) => exported(e, foreign)) }, DUMP_OPTIONS)
       // Every piece is dumped under its collection's key; later pieces drop that key's line.
       yield i === 0 ? piece : piece.slice(piece.indexOf('\n') + 1)
-      await yieldToEventLoop()
+      // Time-sliced rather than count-sliced: entities differ in size by orders of magnitude.
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await yieldToEventLoop()
+        sliceStart = performance.now()
+      }
     }
   }
 }
