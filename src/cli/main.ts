@@ -1,7 +1,7 @@
 /** Argument dispatch for the `kong-dbless` verbs. */
 import { PRODUCT, VERSION } from '../version.js'
 import { configCommand } from './config-commands.js'
-import { printError, type CliIo } from './io.js'
+import { printError, type CliIo, type NodeRunner } from './io.js'
 import { drainCommand, healthCommand, quitCommand, reloadCommand, startCommand } from './node-commands.js'
 
 const USAGE = `Usage: ${PRODUCT} COMMAND [OPTIONS]
@@ -20,13 +20,13 @@ Commands:
 `
 
 /** Runs one CLI invocation; resolves to the process exit status. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, runNode: NodeRunner): Promise<number> {
   const [verb, ...rest] = argv
   switch (verb) {
     case 'config':
       return configCommand(rest, io)
     case 'start':
-      return startCommand(rest, io, process.env)
+      return startCommand(rest, io, process.env, runNode)
     case 'quit':
       return quitCommand(rest, io, process.env)
     case 'reload':

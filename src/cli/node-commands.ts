@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { ConfError, loadConf, type NodeConf } from '../conf/settings.js'
 import { envPath, isAlive, readPid } from '../node/prefix.js'
 import { existsSync } from 'node:fs'
-import { printError, type CliIo } from './io.js'
+import { printError, type CliIo, type NodeRunner } from './io.js'
 
 const OPTIONS = {
   conf: { type: 'string', short: 'c' },
@@ -40,10 +40,9 @@ function settings(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): P
 }
 
 /** `start`: runs the node in the foreground until it is stopped. */
-export async function startCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+export async function startCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv, runNode: NodeRunner): Promise<number> {
   const parsed = settings(args, io, env)
   if (typeof parsed === 'number') return parsed
-  const { runNode } = await import('../server/primary.js')
   return runNode(parsed.conf, { cwd: io.cwd })
 }
 
