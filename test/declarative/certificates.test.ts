@@ -8,9 +8,9 @@ import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:cry
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DeclarativeConfigError } from '../../src/declarative/errors.js'
+import { type DeclarativeConfigError } from '../../src/declarative/errors.js'
 import { certificates } from '../../src/declarative/schema/entities/certificates.js'
-import { load } from '../helpers/load.js'
+import { load, loadError } from '../helpers/load.js'
 
 interface Pair {
   cert: string
@@ -69,15 +69,7 @@ const doc = (body: Record<string, unknown>): string => JSON.stringify({ _format_
 
 const loadDoc = (body: Record<string, unknown>) => load(doc(body), 'kong.json')
 
-async function loadDocError(body: Record<string, unknown>): Promise<DeclarativeConfigError> {
-  try {
-    await loadDoc(body)
-  } catch (err) {
-    if (err instanceof DeclarativeConfigError) return err
-    throw err
-  }
-  throw new Error('expected the config to be invalid')
-}
+const loadDocError = (body: Record<string, unknown>): Promise<DeclarativeConfigError> => loadError(doc(body), 'kong.json')
 
 /** The message a parser throws for `input`, as the field checks quote it after their prefix. */
 const thrown = (parse: () => unknown): string => {

@@ -10,9 +10,9 @@ export function load(text: string, source = 'kong.yml'): Promise<Snapshot> {
 }
 
 /** Loads text that must be invalid and returns its error. */
-export async function loadError(text: string): Promise<DeclarativeConfigError> {
+export async function loadError(text: string, source = 'kong.yml'): Promise<DeclarativeConfigError> {
   try {
-    await load(text)
+    await load(text, source)
   } catch (err) {
     if (err instanceof DeclarativeConfigError) return err
     throw err
