@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:cry
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type DeclarativeConfigError } from '../../src/declarative/errors.js'
+import type { DeclarativeConfigError } from '../../src/declarative/errors.js'
 import { certificates } from '../../src/declarative/schema/entities/certificates.js'
 import { load, loadError } from '../helpers/load.js'
 
