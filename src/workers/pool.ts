@@ -23,6 +23,8 @@ interface Tracked {
   applied: number
   /** The last stats the worker sent, for when it is too busy to answer in time. */
   last?: { readonly heapUsed: number; readonly connections: ConnectionStats }
+  /** Stats requests still waiting on this worker, settled at once when it exits. */
+  readonly waiting: Set<() => void>
 }
 
 /** The config workers should serve: its version and snapshot file. */
@@ -60,7 +62,7 @@ export class WorkerPool implements WorkerFleet {
 
   #fork(): Promise<void> {
     const worker = cluster.fork()
-    const tracked: Tracked = { worker, listening: false, applied: 0 }
+    const tracked: Tracked = { worker, listening: false, applied: 0, waiting: new Set() }
     this.#tracked.set(worker.id, tracked)
     return new Promise((resolve, reject) => {
       worker.on('message', (raw: unknown) => {
@@ -105,6 +107,8 @@ export class WorkerPool implements WorkerFleet {
       })
       worker.on('exit', (code, signal) => {
         this.#tracked.delete(worker.id)
+        // A dead worker will not answer: /status need not wait out STATS_WAIT_MS for it.
+        for (const exited of [...tracked.waiting]) exited()
         if (!tracked.listening) reject(new Error(`worker ${worker.process.pid} exited before listening (code ${code}, signal ${signal})`))
         if (this.#stopping) return
         this.log.error({ worker_pid: worker.process.pid, code, signal }, 'worker process exited unexpectedly; starting a new one')
@@ -151,26 +155,30 @@ export class WorkerPool implements WorkerFleet {
    * config answers late: its last numbers stand in, so `/status` never waits long.
    */
   stats(): Promise<WorkerStats[]> {
-    return Promise.all(
-      [...this.#tracked.values()].map(
-        (tracked) =>
-          new Promise<WorkerStats>((resolve) => {
-            const { worker } = tracked
-            const id = this.#nextId++
-            const pid = worker.process.pid ?? 0
-            const timer = setTimeout(() => {
-              this.#pending.delete(id)
-              resolve(tracked.last ? { pid, ...tracked.last } : { pid, error: 'timeout' })
-            }, STATS_WAIT_MS)
-            this.#pending.set(id, (stats) => {
-              clearTimeout(timer)
-              this.#pending.delete(id)
-              resolve({ pid, ...stats })
-            })
-            this.#send(worker, { type: 'stats', id })
-          }),
-      ),
+    const asked = [...this.#tracked.values()].map(
+      (tracked) =>
+        new Promise<WorkerStats | undefined>((resolve) => {
+          const { worker } = tracked
+          const id = this.#nextId++
+          const pid = worker.process.pid ?? 0
+          const settle = (stats: WorkerStats | undefined): void => {
+            clearTimeout(timer)
+            this.#pending.delete(id)
+            tracked.waiting.delete(exited)
+            resolve(stats)
+          }
+          // A worker that exits meanwhile is no longer one of the node's: it is left out.
+          const exited = (): void => settle(undefined)
+          const timer = setTimeout(() => settle(tracked.last ? { pid, ...tracked.last } : { pid, error: 'timeout' }), STATS_WAIT_MS)
+          tracked.waiting.add(exited)
+          this.#pending.set(id, (stats) => settle({ pid, ...stats }))
+          if (!worker.isConnected()) exited()
+          // A worker still starting cannot answer until it listens; /status does not wait for it.
+          else if (!tracked.listening) settle(tracked.last ? { pid, ...tracked.last } : { pid, error: 'starting' })
+          else this.#send(worker, { type: 'stats', id })
+        }),
     )
+    return Promise.all(asked).then((all) => all.filter((s): s is WorkerStats => s !== undefined))
   }
 
   /** Stops every worker: gracefully (in-flight requests finish) or not, within `deadlineMs`. */
