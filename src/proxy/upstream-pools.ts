@@ -1,0 +1,112 @@
+/**
+ * Keep-alive connection pools to upstream addresses, one undici Pool per Kong pool key: the
+ * address for http, and the address with every TLS parameter for https, so that connections
+ * made with one certificate or verification setting are never reused for another. Pools outlive
+ * runtimes: a swap keeps the pools the new config still uses and closes the others once their
+ * requests are done.
+ */
+import { Pool } from 'undici'
+
+/** Kong's `upstream_keepalive_*` settings. */
+export interface KeepaliveSettings {
+  /** Idle connections kept per pool (0 disables keep-alive). */
+  readonly poolSize: number
+  /** Requests sent over one connection before it is closed (0 = no limit). */
+  readonly maxRequests: number
+  /** How long an idle connection is kept, in ms (0 = as long as the upstream allows). */
+  readonly idleTimeoutMs: number
+}
+
+/** TLS parameters of an https upstream, part of its pool key. */
+export interface UpstreamTls {
+  readonly servername: string | undefined
+  readonly verify: boolean
+  readonly verifyDepth: number | undefined
+  /** PEM bundle of the service's `ca_certificates`, or undefined for the system store. */
+  readonly ca: string | undefined
+  readonly caIds: string
+  readonly clientCert: { readonly id: string; readonly cert: string; readonly key: string } | undefined
+}
+
+/** Where a try connects: scheme, address, port, connect timeout and, for https, TLS. */
+export interface UpstreamAddress {
+  readonly scheme: 'http' | 'https'
+  readonly ip: string
+  readonly port: number
+  readonly connectTimeoutMs: number
+  readonly tls?: UpstreamTls
+}
+
+/** The pool key of an address, as Kong composes it (plus the connect timeout, a pool option here). */
+export function poolKey(a: UpstreamAddress): string {
+  const base = `${a.ip}|${a.port}|${a.connectTimeoutMs}`
+  if (a.scheme === 'http' || !a.tls) return base
+  const t = a.tls
+  return `${base}|${t.servername ?? ''}|${t.verify ? 1 : 0}|${t.verifyDepth ?? ''}|${t.caIds}|${t.clientCert?.id ?? ''}`
+}
+
+function originOf(a: UpstreamAddress): string {
+  const host = a.ip.includes(':') ? `[${a.ip}]` : a.ip
+  return `${a.scheme}://${host}:${a.port}`
+}
+
+/** The pools of one worker. */
+export class UpstreamPools {
+  readonly #pools = new Map<string, Pool>()
+
+  constructor(private readonly keepalive: KeepaliveSettings) {}
+
+  /** The pool for an address, created on first use. */
+  get(address: UpstreamAddress, key: string = poolKey(address)): Pool {
+    let pool = this.#pools.get(key)
+    if (pool === undefined) {
+      pool = this.#create(address)
+      this.#pools.set(key, pool)
+    }
+    return pool
+  }
+
+  /** How many pools are open. */
+  get size(): number {
+    return this.#pools.size
+  }
+
+  /** Closes, once their requests are done, the pools whose key `keep` rejects. */
+  retain(keep: (key: string) => boolean): Promise<void> {
+    const closing: Promise<void>[] = []
+    for (const [key, pool] of this.#pools) {
+      if (keep(key)) continue
+      this.#pools.delete(key)
+      closing.push(pool.close())
+    }
+    return Promise.all(closing).then(() => undefined)
+  }
+
+  /** Closes every pool once its requests are done. */
+  close(): Promise<void> {
+    return this.retain(() => false)
+  }
+
+  #create(a: UpstreamAddress): Pool {
+    const { poolSize, maxRequests, idleTimeoutMs } = this.keepalive
+    const tls = a.scheme === 'https' ? a.tls : undefined
+    return new Pool(originOf(a), {
+      // undici caps connections per pool rather than idle ones; no cap, as nginx has none.
+      connections: null,
+      pipelining: poolSize === 0 ? 0 : 1,
+      ...(maxRequests > 0 ? { maxRequestsPerClient: maxRequests } : {}),
+      ...(idleTimeoutMs > 0 ? { keepAliveTimeout: idleTimeoutMs, keepAliveMaxTimeout: idleTimeoutMs } : {}),
+      connect: {
+        timeout: a.connectTimeoutMs,
+        ...(tls
+          ? {
+              rejectUnauthorized: tls.verify,
+              ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+              ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+              ...(tls.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
+            }
+          : {}),
+      },
+    })
+  }
+}
