@@ -45,6 +45,23 @@ const oneOf =
   (raw: string | undefined): V | Problem =>
     (values as readonly string[]).includes(raw ?? '') ? (raw as V) : new Problem(message(raw ?? ''))
 
+const count =
+  (name: string) =>
+  (raw: string | undefined): number | Problem =>
+    /^\d+$/.test(raw ?? '') ? Number(raw) : new Problem(`${name} must be a whole number, got '${raw}'`)
+const flag =
+  (name: string) =>
+  (raw: string | undefined): boolean | Problem => {
+    const v = (raw ?? '').toLowerCase()
+    if (v === 'on' || v === 'true') return true
+    if (v === 'off' || v === 'false') return false
+    return new Problem(`${name} must be on or off, got '${raw}'`)
+  }
+const size =
+  (name: string) =>
+  (raw: string | undefined): number | Problem =>
+    parseSize(raw ?? '') ?? new Problem(`${name} must be a size such as 8k or 10m, got '${raw}'`)
+
 /** Parses a size such as `128m`, `512k` or `1048576` into bytes. */
 export function parseSize(value: string): number | undefined {
   const m = /^(\d+)([kmg]?)$/i.exec(value.trim())
@@ -119,6 +136,40 @@ export const SETTINGS = {
   cluster_cert: setting({ doc: 'Certificate (path or PEM) for cluster mTLS.', read: optionalText }),
   cluster_cert_key: setting({ doc: 'Private key (path or PEM) of cluster_cert.', sensitive: true, read: optionalText }),
   node_id: setting({ doc: 'A fixed node id (Kong deprecated it); otherwise one is kept in the prefix.', read: optionalText }),
+  router_flavor: setting({
+    default: 'traditional_compatible',
+    doc: 'How routes match; only `traditional_compatible` (Kong\'s default) is served.',
+    read: oneOf(['traditional_compatible'], (raw) => `router_flavor = ${raw} is not supported (traditional_compatible only)`),
+  }),
+  upstream_keepalive_pool_size: setting({ default: '512', doc: 'Idle connections kept per upstream pool; 0 disables keep-alive.', read: count('upstream_keepalive_pool_size') }),
+  upstream_keepalive_max_requests: setting({ default: '10000', doc: 'Requests sent over one upstream connection before it is closed; 0 is no limit.', read: count('upstream_keepalive_max_requests') }),
+  upstream_keepalive_idle_timeout: setting({ default: '60', doc: 'Seconds an idle upstream connection is kept; 0 is as long as the upstream allows.', read: count('upstream_keepalive_idle_timeout') }),
+  proxy_access_log: setting({
+    default: 'logs/access.log',
+    doc: 'Where the proxy writes one JSON line per request (relative to the prefix), or `off`.',
+    read: (raw) => (raw === undefined || raw === '' || raw === 'off' ? undefined : raw),
+  }),
+  headers_upstream: setting({ default: 'x-kong-request-id', doc: 'Headers the node adds towards the upstream: `X-Kong-Request-Id` or `off`.', read: (raw) => list(raw).map((s) => s.toLowerCase()) }),
+  real_ip_recursive: setting({ default: 'off', doc: 'With a trusted peer, take the last untrusted address of real_ip_header (nginx realip).', read: flag('real_ip_recursive') }),
+  error_default_type: setting({
+    default: 'text/plain',
+    doc: 'Media type of error bodies when neither Accept nor Content-Type chooses one.',
+    read: oneOf(['text/plain', 'text/html', 'application/json', 'application/xml'], (raw) => `error_default_type must be one of: text/plain, text/html, application/json, application/xml, got '${raw}'`),
+  }),
+  allow_debug_header: setting({ default: 'off', doc: 'Answer a request carrying `Kong-Debug` with the matched route and service.', read: flag('allow_debug_header') }),
+  nginx_http_client_max_body_size: setting({ default: '0', doc: 'Largest request body the proxy takes (413 beyond); 0 is no limit.', read: size('nginx_http_client_max_body_size') }),
+  nginx_http_client_body_buffer_size: setting({ default: '8k', doc: 'Request bodies up to this size are buffered, so a failed try can be sent again.', read: size('nginx_http_client_body_buffer_size') }),
+  nginx_http_large_client_header_buffers: setting({
+    default: '4 8k',
+    doc: 'Bound of a request line (414 beyond) and of one header (400 beyond), and count of such buffers.',
+    read: (raw) => {
+      const m = /^\s*(\d+)\s+(\S+)\s*$/.exec(raw ?? '')
+      const bytes = m ? parseSize(m[2] ?? '') : undefined
+      return m && bytes !== undefined && Number(m[1]) > 0 && bytes > 0
+        ? { count: Number(m[1]), size: bytes }
+        : new Problem(`nginx_http_large_client_header_buffers must be a count and a size such as '4 8k', got '${raw}'`)
+    },
+  }),
 } as const
 
 type Settings = typeof SETTINGS

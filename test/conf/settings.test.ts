@@ -56,3 +56,49 @@ t.test('every problem is listed', async (t) => {
     ])
   }
 })
+
+t.test('proxy settings: defaults, values, and every bad one listed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-conf-'))
+  const conf = loadConf({ env: {}, cwd: dir })
+  t.equal(conf.upstream_keepalive_pool_size, 512)
+  t.equal(conf.upstream_keepalive_max_requests, 10000)
+  t.equal(conf.upstream_keepalive_idle_timeout, 60)
+  t.equal(conf.proxy_access_log, 'logs/access.log')
+  t.same(conf.headers_upstream, ['x-kong-request-id'])
+  t.equal(conf.real_ip_recursive, false)
+  t.equal(conf.error_default_type, 'text/plain')
+  t.equal(conf.allow_debug_header, false)
+  t.equal(conf.nginx_http_client_max_body_size, 0)
+  t.equal(conf.nginx_http_client_body_buffer_size, 8192)
+  t.same(conf.nginx_http_large_client_header_buffers, { count: 4, size: 8192 })
+  t.equal(conf.router_flavor, 'traditional_compatible')
+  const set = loadConf({
+    env: { KONG_PROXY_ACCESS_LOG: 'off', KONG_REAL_IP_RECURSIVE: 'on', KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE: '10m', KONG_NGINX_HTTP_LARGE_CLIENT_HEADER_BUFFERS: '8 24k', KONG_HEADERS_UPSTREAM: 'off' },
+    cwd: dir,
+  })
+  t.equal(set.proxy_access_log, undefined, 'off disables the access log')
+  t.equal(set.real_ip_recursive, true)
+  t.equal(set.nginx_http_client_max_body_size, 10 * 1024 * 1024)
+  t.same(set.nginx_http_large_client_header_buffers, { count: 8, size: 24 * 1024 })
+  t.same(set.headers_upstream, ['off'])
+  const err = t.throws(() =>
+    loadConf({
+      env: {
+        KONG_UPSTREAM_KEEPALIVE_POOL_SIZE: '-1',
+        KONG_REAL_IP_RECURSIVE: 'maybe',
+        KONG_ERROR_DEFAULT_TYPE: 'text/csv',
+        KONG_NGINX_HTTP_LARGE_CLIENT_HEADER_BUFFERS: '8k',
+        KONG_ROUTER_FLAVOR: 'expressions',
+      },
+      cwd: dir,
+    }),
+  ) as ConfError
+  t.ok(err instanceof ConfError)
+  t.same(err.problems, [
+    'router_flavor = expressions is not supported (traditional_compatible only)',
+    "upstream_keepalive_pool_size must be a whole number, got '-1'",
+    "real_ip_recursive must be on or off, got 'maybe'",
+    "error_default_type must be one of: text/plain, text/html, application/json, application/xml, got 'text/csv'",
+    "nginx_http_large_client_header_buffers must be a count and a size such as '4 8k', got '8k'",
+  ])
+})
