@@ -32,10 +32,15 @@ export class ConfigLoader {
     })
   }
 
-  /** Stops the thread. */
+  /** Stops the thread; a job in progress fails with the reason that the node is stopping. */
   async close(): Promise<void> {
     const thread = this.#thread
     this.#thread = undefined
+    const pending = this.#pending
+    if (pending !== undefined && pending.thread === thread) {
+      this.#pending = undefined
+      pending.resolve({ type: 'failed', message: 'the node is stopping' })
+    }
     await thread?.terminate()
   }
 

@@ -4,6 +4,7 @@
  * listeners, supervises the worker processes, and maps signals to stop, drain and reload.
  * `runNode` resolves with the exit status once the node has stopped.
  */
+import { existsSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { resolve } from 'node:path'
@@ -22,15 +23,15 @@ import { createSharedDicts } from '../stores/shared-dict.js'
 import { PRODUCT, VERSION } from '../version.js'
 import { WorkerPool } from '../workers/pool.js'
 import { ConfigStore } from './config-store.js'
-import { claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../node/prefix.js'
+import { cachePath, claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../node/prefix.js'
 
 /** How long in-flight requests may take to finish on SIGTERM/SIGINT, in the primary and every worker. */
 const STOP_GRACE_MS = 10_000
 /** How long a SIGQUIT drain may take, in the primary and every worker. */
 const DRAIN_GRACE_MS = 30_000
 
-/** Logs what a load ended in. */
-function report(log: NodeLogger, outcome: LoadOutcome, source: string): void {
+/** Logs what a load ended in; `liveHash` is the hash live after it. */
+function report(log: NodeLogger, outcome: LoadOutcome, source: string, liveHash: string | undefined): void {
   switch (outcome.kind) {
     case 'loaded':
       log.notice({ source, configuration_hash: outcome.live.snapshot.hash, entities: countEntities(outcome.live.snapshot) }, 'configuration loaded')
@@ -38,7 +39,7 @@ function report(log: NodeLogger, outcome: LoadOutcome, source: string): void {
     case 'invalid':
       log.error(
         { source, errors: outcome.rejection.errors, errors_total: outcome.rejection.errorsTotal },
-        `configuration from ${source} rejected; the node keeps its current configuration`,
+        `configuration from ${source} rejected; ${liveHash !== undefined ? `the node keeps its current configuration (${liveHash})` : 'the node has no configuration'}`,
       )
       break
     case 'superseded':
@@ -132,28 +133,90 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     return 1
   }
 
-  if (conf.declarative_config_string !== undefined) {
-    report(log, await store.loadText(conf.declarative_config_string, 'declarative_config_string'), 'declarative_config_string')
-  } else if (conf.declarative_config !== undefined) {
-    report(log, await store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config), conf.declarative_config)
-  } else {
-    const restored = await store.restore()
-    if (restored !== 'absent') {
-      if (restored.kind === 'loaded') log.notice('found persisted config in the prefix, loading...')
-      report(log, restored, 'prefix')
+  // Signals are handled from here on, so a stop during startup ends it cleanly: the load in
+  // progress is abandoned, the workers started so far are stopped, the prefix is released.
+  let phase: 'starting' | 'running' | 'stopping' = 'starting'
+  // Read through a call: the signal handlers change the phase while startup awaits.
+  const stopRequested = (): boolean => phase === 'stopping'
+  let escalated = false
+  let finish!: (code: number) => void
+  const finished = new Promise<number>((resolve) => (finish = resolve))
+  const shutdown = async (code: number): Promise<void> => {
+    for (const s of servers) s.closeAllConnections()
+    await loader.close()
+    releasePrefix(conf.prefix)
+    log.notice('stopped')
+    finish(code)
+  }
+  const stop = (signal: string, graceful: boolean, deadlineMs: number): void => {
+    if (phase === 'stopping') {
+      // A second signal while stopping: stop now (what `quit` sends once its timeout is up).
+      if (escalated) return
+      escalated = true
+      log.notice({ signal }, 'stopping now: in-flight requests are cut off')
+      for (const s of servers) s.closeAllConnections()
+      void pool.stop(false, 0)
+      return
     }
+    const starting = phase === 'starting'
+    phase = 'stopping'
+    log.notice({ signal, deadline_ms: deadlineMs }, 'stopping: no new connections, finishing in-flight requests')
+    for (const s of servers) {
+      s.close()
+      s.closeIdleConnections()
+    }
+    if (starting) {
+      void loader.close()
+      return // the startup sees the phase and finishes the stop
+    }
+    void pool.stop(graceful, deadlineMs).then(() => shutdown(0))
+  }
+  process.on('SIGTERM', () => stop('SIGTERM', true, STOP_GRACE_MS))
+  process.on('SIGINT', () => stop('SIGINT', true, STOP_GRACE_MS))
+  process.on('SIGQUIT', () => {
+    state.draining = true
+    stop('SIGQUIT', true, DRAIN_GRACE_MS)
+  })
+  process.on('SIGHUP', () => {
+    if (phase === 'stopping') return
+    if (conf.declarative_config === undefined) {
+      log.warn('SIGHUP: no declarative_config file to reload')
+      return
+    }
+    log.notice({ source: conf.declarative_config }, 'SIGHUP: reloading declarative_config')
+    void store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config).then((o) => report(log, o, conf.declarative_config as string, store.live?.snapshot.hash))
+  })
+
+  if (conf.declarative_config_string !== undefined) {
+    report(log, await store.loadText(conf.declarative_config_string, 'declarative_config_string'), 'declarative_config_string', store.live?.snapshot.hash)
+  } else if (conf.declarative_config !== undefined) {
+    report(log, await store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config), conf.declarative_config, store.live?.snapshot.hash)
+  } else {
+    if (existsSync(cachePath(conf.prefix))) log.notice('found persisted config in the prefix, loading...')
+    const restored = await store.restore()
+    // A corrupt saved config has been logged, and set aside, by the store.
+    if (restored !== 'absent' && store.problem === undefined) report(log, restored, 'the config saved in the prefix', store.live?.snapshot.hash)
+  }
+  if (stopRequested()) {
+    await shutdown(0)
+    return finished
   }
 
   try {
     await pool.start()
   } catch (err) {
-    log.error({ error: (err as Error).message }, 'could not start')
+    if (!stopRequested()) log.error({ error: (err as Error).message }, 'could not start')
     await pool.stop(false, 2000)
     for (const s of servers) s.close()
-    await loader.close()
-    releasePrefix(conf.prefix)
-    return 1
+    await shutdown(stopRequested() ? 0 : 1)
+    return finished
   }
+  if (stopRequested()) {
+    await pool.stop(true, STOP_GRACE_MS)
+    await shutdown(0)
+    return finished
+  }
+  phase = 'running'
   log.notice(
     {
       version: VERSION,
@@ -164,37 +227,5 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     },
     `${PRODUCT} started`,
   )
-
-  return new Promise((done) => {
-    let stopping = false
-    const stop = async (signal: string, graceful: boolean, deadlineMs: number): Promise<void> => {
-      if (stopping) return
-      stopping = true
-      log.notice({ signal, deadline_ms: deadlineMs }, 'stopping: no new connections, finishing in-flight requests')
-      for (const s of servers) {
-        s.close()
-        s.closeIdleConnections()
-      }
-      await pool.stop(graceful, deadlineMs)
-      for (const s of servers) s.closeAllConnections()
-      await loader.close()
-      releasePrefix(conf.prefix)
-      log.notice('stopped')
-      done(0)
-    }
-    process.once('SIGTERM', () => void stop('SIGTERM', true, STOP_GRACE_MS))
-    process.once('SIGINT', () => void stop('SIGINT', true, STOP_GRACE_MS))
-    process.once('SIGQUIT', () => {
-      state.draining = true
-      void stop('SIGQUIT', true, DRAIN_GRACE_MS)
-    })
-    process.on('SIGHUP', () => {
-      if (conf.declarative_config === undefined) {
-        log.warn('SIGHUP: no declarative_config file to reload')
-        return
-      }
-      log.notice({ source: conf.declarative_config }, 'SIGHUP: reloading declarative_config')
-      void store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config).then((o) => report(log, o, conf.declarative_config as string))
-    })
-  })
+  return finished
 }

@@ -96,36 +96,31 @@ export async function runWorker(): Promise<void> {
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const handler = createProxyHandler(() => applier.current, proxyHeaders(conf.headers, `${PRODUCT}/${VERSION}`))
 
-  let servers: Server[]
-  try {
-    servers = await listenAll(handler, 'proxy_listen', conf.proxy_listen, counters, log)
-  } catch (err) {
-    log.error({ error: (err as Error).message }, 'could not listen')
-    process.exit(1)
-  }
-
+  let servers: Server[] = []
+  let listening = false
   // Responses in flight, so that a graceful stop can close each connection as soon as it idles.
   const inFlight = new Set<ServerResponse>()
-  for (const s of servers) {
-    s.on('request', (_req, res) => {
-      inFlight.add(res)
-      res.once('close', () => inFlight.delete(res))
-    })
-  }
-
   let stopping = false
+  const exit = (): void => process.exit(0)
   const stop = (graceful: boolean, deadlineMs: number): void => {
-    if (stopping) return
+    if (stopping) {
+      // A stop without grace after a graceful one: cut off what is still in flight.
+      if (!graceful) {
+        for (const s of servers) s.closeAllConnections()
+        exit()
+      }
+      return
+    }
     stopping = true
+    if (!listening) exit() // nothing to finish; listenAll may still be binding
     let open = servers.length
-    const done = (): void => process.exit(0)
-    if (open === 0) done()
+    if (open === 0) exit()
     const closeIdle = (): void => {
       for (const s of servers) s.closeIdleConnections()
     }
     for (const s of servers) {
       s.close(() => {
-        if (--open === 0) done()
+        if (--open === 0) exit()
       })
       if (graceful) {
         // A keep-alive connection may still send a request before it sees the close.
@@ -137,10 +132,11 @@ export async function runWorker(): Promise<void> {
     if (graceful) for (const res of inFlight) res.once('finish', () => setImmediate(closeIdle))
     setTimeout(() => {
       for (const s of servers) s.closeAllConnections()
-      done()
+      exit()
     }, deadlineMs).unref()
   }
 
+  // Listening for the primary before binding: a stop it sends meanwhile is not lost.
   process.on('message', (raw: unknown) => {
     if (dicts.receive(raw)) return
     const message: ToWorker | undefined = parseToWorker(raw)
@@ -162,6 +158,25 @@ export async function runWorker(): Promise<void> {
         break
     }
   })
+
+  try {
+    servers = await listenAll(handler, 'proxy_listen', conf.proxy_listen, counters, log)
+  } catch (err) {
+    log.error({ error: (err as Error).message }, 'could not listen')
+    process.exit(1)
+  }
+  listening = true
+  if (stopping) {
+    exit()
+    return
+  }
+  for (const s of servers) {
+    s.on('request', (_req, res) => {
+      inFlight.add(res)
+      res.once('close', () => inFlight.delete(res))
+    })
+  }
+
   process.on('disconnect', () => {
     dicts.close('the primary process went away')
     stop(false, 0)

@@ -1,8 +1,11 @@
-import { writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { runBin } from '../helpers/cli.js'
-import { eventually, http, startNode } from '../helpers/node.js'
+import { CLI, runBin } from '../helpers/cli.js'
+import { eventually, freePort, http, startNode } from '../helpers/node.js'
 
 const A = '_format_version: "3.0"\nservices:\n- name: a\n  host: a.example\n'
 const B = '_format_version: "3.0"\nservices:\n- name: b\n  host: b.example\n'
@@ -96,4 +99,54 @@ t.test('settings: env over kong.conf over defaults; bad settings are all listed'
   t.match(bad.stderr, 'database = postgres is not supported')
   t.match(bad.stderr, 'proxy_listen must be of form: [off] | <ip>:<port>')
   t.match(bad.stderr, "mem_cache_size must be a size such as 128m or 512k, got 'lots'")
+})
+
+t.test('a stop during the first load ends the startup cleanly and releases the prefix', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-node-'))
+  // Big enough that its load is still running when the signal arrives.
+  const services = Array.from({ length: 20_000 }, (_, i) => `- name: s${i}\n  host: h${i}.example\n  routes: [{paths: [/p${i}]}]\n`).join('')
+  writeFileSync(join(dir, 'kong.yml'), `_format_version: "3.0"\nservices:\n${services}`)
+  const prefix = join(dir, 'prefix')
+  const child = spawn(process.execPath, [CLI, 'start'], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      KONG_PREFIX: prefix,
+      KONG_DECLARATIVE_CONFIG: 'kong.yml',
+      KONG_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+      KONG_ADMIN_LISTEN: 'off',
+      KONG_STATUS_LISTEN: 'off',
+      KONG_NGINX_WORKER_PROCESSES: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  t.ok(await eventually(async () => existsSync(join(prefix, 'pids', 'nginx.pid')), 10_000), 'the prefix is claimed')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exit status 0')
+  t.notOk(out.includes('kong-dbless started'), 'the startup was cut short')
+  t.match(out, /stopping: no new connections/)
+  t.match(out, /"msg":"stopped"/)
+  t.notOk(existsSync(join(prefix, 'pids', 'nginx.pid')), 'no stale pid file')
+  t.notOk(existsSync(join(prefix, '.kong_env')), 'no stale marker')
+})
+
+t.test('a second stop signal during a drain stops at once', async (t) => {
+  const node = await startNode({ config: 'services: []\n', workers: 1 })
+  // A request head that never ends keeps the drain waiting for its whole bound.
+  const socket = connect(node.ports.proxy, '127.0.0.1')
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n')
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.on('error', () => undefined)
+  node.child.kill('SIGQUIT')
+  t.ok(await eventually(async () => node.logs.some((l) => l.signal === 'SIGQUIT')), 'the drain began')
+  const code = node.stop('SIGTERM')
+  const outcome = await Promise.race([code.then((c) => `exit ${c}`), new Promise<string>((resolve) => setTimeout(() => resolve('still draining after 15 s'), 15_000))])
+  t.equal(outcome, 'exit 0')
+  await closed
+  t.ok(await eventually(async () => node.logs.some((l) => l.msg === 'stopping now: in-flight requests are cut off')), 'and says so')
 })
