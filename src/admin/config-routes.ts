@@ -21,7 +21,8 @@ export const ADMIN_BODY_LIMIT = 10 * 1024 * 1024
 export const HASH_HEADER = 'X-Kong-Configuration-Hash'
 
 function queryOf(ctx: Context): Record<string, string> {
-  const out: Record<string, string> = {}
+  // No prototype: a `__proto__` parameter stays a key, for the decoder to refuse.
+  const out = Object.create(null) as Record<string, string>
   for (const [k, v] of Object.entries(ctx.query)) {
     const value = Array.isArray(v) ? v[v.length - 1] : v
     if (value !== undefined) out[k] = value

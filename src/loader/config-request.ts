@@ -119,32 +119,26 @@ function percentBytes(token: string): Buffer {
   return Buffer.from(out)
 }
 
-/** Multipart fields and files; bytes are read as latin1 first so that invalid UTF-8 is caught with its offset. */
+/**
+ * Multipart fields and files. The whole body is checked as UTF-8 first, so that a bad byte is
+ * reported with its offset; parts are then decoded as UTF-8, or with the charset a part names.
+ */
 function decodeMultipart(raw: Buffer, contentType: string, limit: number, limits: ParseLimits): Promise<Record<string, unknown>> {
+  utf8(raw, 'the multipart body', limits)
   return new Promise((resolve, reject) => {
     const fields: Record<string, unknown> = {}
-    // Parts that name their own charset are decoded with it by busboy (bad bytes become U+FFFD).
-    // Without any, parts arrive as latin1, that is as the bytes themselves, and are read as
-    // UTF-8 here so that a bad byte is found with its offset.
-    const ownCharsets = /charset\s*=/i.test(raw.toString('latin1'))
     let parser: busboy.Busboy
     try {
-      const defCharset = ownCharsets ? 'utf8' : 'latin1'
-      parser = busboy({ headers: { 'content-type': contentType }, defCharset, limits: { fileSize: limit, fieldSize: limit } })
+      // The body is already bounded by `limit`, so no field or file can be cut short.
+      parser = busboy({ headers: { 'content-type': contentType }, defCharset: 'utf8', limits: { fileSize: limit, fieldSize: limit } })
     } catch {
       reject(new RequestError(400, KONG_BODIES.cannotParseMultipart))
       return
     }
     const fail = (err: unknown): void => reject(err instanceof RequestError ? err : new RequestError(400, KONG_BODIES.cannotParseMultipart))
-    parser.on('field', (name, value, info) => {
+    parser.on('field', (name, value) => {
       try {
-        if (info.valueTruncated) throw new RequestError(413, KONG_BODIES.tooLarge)
-        if (ownCharsets) {
-          if (value.includes('\uFFFD')) throw unreadable(`form field '${name}' is not UTF-8 text`)
-          setParam(fields, name, decodeFormValue(value))
-        } else {
-          setParam(fields, name, decodeFormValue(utf8(Buffer.from(value, 'latin1'), `form field '${name}'`, limits)))
-        }
+        setParam(fields, name, decodeFormValue(value))
       } catch (err) {
         fail(err)
       }

@@ -151,14 +151,24 @@ export async function runLoadJob(job: LoadJob): Promise<JobResult> {
   return { type: 'loaded', hash: snapshot.hash, bytes: written.bytes, ...(body ? { body } : {}) }
 }
 
+/**
+ * The largest saved config read back: the saved file holds the config text as a JSON string,
+ * in which escaping can make each byte up to six.
+ */
+const SAVED_MAX_BYTES = 6 * LIMITS.maxBytes + 1024 * 1024
+
 /** The saved config, or why there is none to load. */
 async function readSaved(path: string): Promise<{ type: 'ok'; saved: Saved } | { type: 'none'; result: JobResult }> {
   let bytes: Buffer
   try {
-    bytes = await readRegularFile(path, LIMITS.maxBytes + 1024 * 1024)
+    bytes = await readRegularFile(path, SAVED_MAX_BYTES)
   } catch (err) {
     if (err instanceof FileReadError && err.code === 'ENOENT') return { type: 'none', result: { type: 'absent' } }
-    return { type: 'none', result: corrupt(path, err instanceof FileReadError ? err.reason : (err as Error).message) }
+    // A file that cannot be read now (permissions, too many open files) is not corrupt: it stays.
+    if (!(err instanceof FileReadError) || err.code !== undefined) {
+      return { type: 'none', result: { type: 'failed', message: `cannot read ${path}: ${err instanceof FileReadError ? err.reason : (err as Error).message}` } }
+    }
+    return { type: 'none', result: corrupt(path, err.reason) }
   }
   let value: unknown
   try {

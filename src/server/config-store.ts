@@ -83,11 +83,6 @@ export class ConfigStore implements ConfigState {
     return outcome.kind === 'absent' ? 'absent' : outcome
   }
 
-  /** Records a config that was refused before it reached the loader. */
-  reject(source: string, message: string): void {
-    this.#rejected = { at: Date.now(), source, message, errors: [], errorsTotal: 1 }
-  }
-
   async #load(input: JobInput, ticket: number, opts: { wait: boolean; respond: boolean }): Promise<Outcome> {
     while (this.#running) {
       if (!opts.wait) return { kind: 'busy' }
@@ -123,6 +118,8 @@ export class ConfigStore implements ConfigState {
       case 'unchanged':
         return { kind: 'unchanged', live: this.#live as LiveConfig }
       case 'failed':
+        // The loader may have died between writing the snapshot or the save and answering.
+        await Promise.all([rm(snapshotPath, { force: true }), savePath ? rm(savePath, { force: true }) : undefined])
         return this.#failed(sourceOf(input), result.message)
       case 'invalid': {
         const rejection: Rejection = { at: Date.now(), ...result.rejection }

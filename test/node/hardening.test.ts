@@ -141,6 +141,9 @@ t.test('__proto__ cannot smuggle entities past the saved copy, in any body form'
     t.equal(res.status, 400)
     t.match(res.body.fields.error, "the key '__proto__' is not allowed")
   }
+  const query = await http(`${node.admin}/config?__proto__=x`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"_format_version":"3.0"}' })
+  t.equal(query.status, 400, 'nor as a query parameter')
+  t.match(query.body.fields.error, "the parameter '__proto__' is not allowed")
   t.equal(await hashOf(node.status), before, 'nothing went live')
   t.equal(readFileSync(join(node.prefix, 'dbless.config.json'), 'utf8'), saved, 'nothing was saved')
   t.equal((await http(`${node.admin}/services/evil`)).status, 404)
@@ -152,6 +155,7 @@ t.test('the prefix the node creates is 0700 and the saved config, which holds cr
   t.equal(statSync(node.prefix).mode & 0o777, 0o700)
   t.equal(statSync(join(node.prefix, 'dbless.config.json')).mode & 0o777, 0o600)
   t.equal(statSync(join(node.prefix, 'snapshots')).mode & 0o777, 0o700)
+  for (const f of ['node_id', 'pids/nginx.pid', '.kong_env']) t.equal(statSync(join(node.prefix, f)).mode & 0o777, 0o600, f)
   for (const f of readdirSync(join(node.prefix, 'snapshots'))) t.equal(statSync(join(node.prefix, 'snapshots', f)).mode & 0o777, 0o600, f)
 })
 
