@@ -25,6 +25,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'proxy': ['http', 'runtime'],
   'status': ['declarative', 'http', 'node', 'stores'],
   'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'version.ts'],
+  'runloop': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'proxy', 'router', 'runtime', 'util', 'version.ts'],
   'workers': ['conf', 'declarative', 'http', 'log.ts', 'node', 'proxy', 'runtime', 'stores', 'util', 'version.ts'],
   'cli': ['conf', 'declarative', 'node', 'plugins', 'util', 'version.ts'],
   'server': ['admin', 'conf', 'declarative', 'http', 'loader', 'log.ts', 'node', 'plugins', 'runtime', 'status', 'stores', 'util', 'version.ts', 'workers'],

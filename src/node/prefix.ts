@@ -54,8 +54,10 @@ export function claimPrefix(prefix: string, settings: Readonly<Record<string, un
   if (held) throw new Error(held)
   if (!existsSync(prefix)) mkdirSync(prefix, { recursive: true, mode: 0o700 })
   mkdirSync(join(prefix, 'pids'), { recursive: true, mode: 0o700 })
-  writeFileSync(pidPath(prefix), `${process.pid}\n`)
+  writeFileSync(pidPath(prefix), `${process.pid}\n`, { mode: 0o600 })
   writeFileSync(envPath(prefix), `${Object.entries(settings).map(([k, v]) => `${k} = ${String(v)}`).join('\n')}\n`, { mode: 0o600 })
+  // A mode given to writeFileSync applies only to a file it creates; one left by an older run keeps its own.
+  for (const path of [pidPath(prefix), envPath(prefix)]) chmodSync(path, 0o600)
   // Snapshots from an earlier run are never read again.
   rmSync(snapshotDir(prefix), { recursive: true, force: true })
   mkdirSync(snapshotDir(prefix), { mode: 0o700 })
@@ -80,6 +82,6 @@ export function nodeId(prefix: string): string {
     if (id !== '') return id
   }
   const id = randomUUID()
-  writeFileSync(path, `${id}\n`)
+  writeFileSync(path, `${id}\n`, { mode: 0o600 })
   return id
 }

@@ -35,6 +35,15 @@ export function parseDictRequest(m: unknown): DictRequest | undefined {
   }
 }
 
+/**
+ * The error reply to a message that claims to be a dict request (it has `type: 'dict'` and an
+ * id to answer) but is not a well-formed one, so that its caller is not left waiting.
+ */
+export function malformedDictRequest(m: unknown): DictReply | undefined {
+  if (!isRecord(m) || m.type !== 'dict' || !Number.isSafeInteger(m.id) || 'ok' in m) return undefined
+  return { type: 'dict', id: m.id as number, ok: false, error: 'malformed dict request (unknown op, or a value that is not a finite number, string or boolean)' }
+}
+
 /** Checks an IPC message is a well-formed dict reply. */
 export function parseDictReply(m: unknown): DictReply | undefined {
   if (!isRecord(m) || m.type !== 'dict' || !Number.isSafeInteger(m.id)) return undefined

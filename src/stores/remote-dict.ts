@@ -14,14 +14,22 @@ export type Send = (message: DictRequest) => boolean
 /** A request without the fields the channel fills in. */
 type Call = DictRequest extends infer R ? (R extends unknown ? Omit<R, 'id' | 'type'> : never) : never
 
-type Pending = { resolve(value: DictValue | null): void; reject(err: Error): void }
+type Pending = { resolve(value: DictValue | null): void; reject(err: Error): void; readonly deadline: number }
+
+/** How long a call waits for the primary's answer before it fails. */
+const CALL_TIMEOUT_MS = 5_000
 
 /** The request/reply plumbing shared by every RemoteDict of a process. */
 export class DictChannel {
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
+  /** One timer for every waiting call, rather than one per call. */
+  #sweep: NodeJS.Timeout | undefined
 
-  constructor(private readonly send: Send) {}
+  constructor(
+    private readonly send: Send,
+    private readonly timeoutMs = CALL_TIMEOUT_MS,
+  ) {}
 
   /** Routes a reply to its caller; returns false for messages that are not dict replies. */
   receive(message: unknown): boolean {
@@ -39,18 +47,35 @@ export class DictChannel {
   close(reason: string): void {
     for (const p of this.#pending.values()) p.reject(new Error(reason))
     this.#pending.clear()
+    clearInterval(this.#sweep)
+    this.#sweep = undefined
   }
 
-  /** Sends one request and waits for its reply. */
+  /** Sends one request and waits for its reply, at most the channel's timeout. */
   call(request: Call): Promise<DictValue | null> {
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
+      this.#pending.set(id, { resolve, reject, deadline: Date.now() + this.timeoutMs })
       if (!this.send({ ...request, type: 'dict', id })) {
         this.#pending.delete(id)
         reject(new Error('the primary process is not reachable'))
+        return
       }
+      this.#sweep ??= setInterval(() => this.#expire(), Math.max(10, this.timeoutMs / 4))
     })
+  }
+
+  #expire(): void {
+    const now = Date.now()
+    for (const [id, p] of this.#pending) {
+      if (p.deadline > now) continue
+      this.#pending.delete(id)
+      p.reject(new Error(`no answer from the primary within ${this.timeoutMs} ms`))
+    }
+    if (this.#pending.size === 0) {
+      clearInterval(this.#sweep)
+      this.#sweep = undefined
+    }
   }
 }
 
@@ -64,7 +89,7 @@ export class RemoteDict {
   /** The value under `key`, or undefined. */
   async get(key: string): Promise<DictValue | undefined> {
     const value = await this.channel.call({ dict: this.name, op: 'get', key })
-    return value === null ? undefined : (value)
+    return value === null ? undefined : value
   }
 
   /** Stores a value; false when it does not fit in the dict at all. */

@@ -13,7 +13,7 @@ import type { NodeConf } from '../conf/settings.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import type { NodeLogger } from '../log.js'
 import type { WorkerFleet, WorkerStats } from '../node/state.js'
-import { parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
+import { malformedDictRequest, parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
 import type { SharedDict } from '../stores/shared-dict.js'
 import { parseFromWorker, type ToWorker } from './messages.js'
 
@@ -69,6 +69,11 @@ export class WorkerPool implements WorkerFleet {
         const dict = parseDictRequest(raw)
         if (dict) {
           this.#sendRaw(worker, serveDictRequest(this.dicts, dict))
+          return
+        }
+        const refused = malformedDictRequest(raw)
+        if (refused) {
+          this.#sendRaw(worker, refused)
           return
         }
         const message = parseFromWorker(raw)

@@ -15,6 +15,8 @@ t.test('a string longer than the bound is refused where it is, in declared and i
   t.equal(body.located().length, 1, 'a plugin config is checked once, by its own schema')
   t.match(body.located(), [{ path: 'plugins[0].config.body', message: `length must be at most ${MAX_STRING_LENGTH}` }])
   t.ok(await load(yml(`services:\n- name: ${'x'.repeat(MAX_STRING_LENGTH)}\n  host: a.example\n`)), 'a string at the bound is accepted')
+  const key = await loadError(yml(`services:\n- host: a.example\n  routes:\n  - headers: {${long}: [a]}\n`))
+  t.match(key.located(), [{ path: /^services\[0\]\.routes\[0\]\.headers/, message: `length must be at most ${MAX_STRING_LENGTH}` }], 'keys are bounded too')
 })
 
 t.test(`at most ${MAX_REPORTED_ERRORS} problems are reported; the body says how many more there were`, async (t) => {

@@ -1,7 +1,8 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { parseDictRequest, serveDictRequest } from '../../src/stores/dict-protocol.js'
+import { malformedDictRequest, parseDictRequest, serveDictRequest } from '../../src/stores/dict-protocol.js'
+import { DictChannel, RemoteDict } from '../../src/stores/remote-dict.js'
 import { SharedDict, createSharedDicts } from '../../src/stores/shared-dict.js'
 import { ZONE_BASE_BYTES, zoneSizes } from '../../src/stores/zones.js'
 
@@ -41,6 +42,24 @@ t.test('requests from a worker are checked before they are served', async (t) =>
   t.equal(parseDictRequest({ type: 'dict', id: 1, dict: 'kong', op: 'set', key: 'k', value: { x: 1 } }), undefined, 'an object value')
   const req = parseDictRequest({ type: 'dict', id: 7, dict: 'nope', op: 'get', key: 'k' })
   t.same(req && serveDictRequest(dicts, req), { type: 'dict', id: 7, ok: false, error: "no shared dict named 'nope'" })
+  t.match(malformedDictRequest({ type: 'dict', id: 9, dict: 'kong', op: 'incr', key: 'k', by: Number.NaN }), { type: 'dict', id: 9, ok: false, error: /malformed dict request/ }, 'a malformed request with an id gets an error reply')
+  t.equal(malformedDictRequest({ type: 'dict', id: 'x' }), undefined, 'one without an id cannot be answered')
+  t.equal(malformedDictRequest({ type: 'dict', id: 3, ok: true, value: 1 }), undefined, 'a reply is not a request')
+})
+
+t.test('a call the primary never answers fails after the timeout; close fails the rest', async (t) => {
+  const sent: unknown[] = []
+  const channel = new DictChannel((m) => sent.push(m) > 0, 50)
+  const dict = new RemoteDict(channel, 'kong')
+  await t.rejects(dict.get('k'), /no answer from the primary within 50 ms/)
+  const waiting = dict.incr('k', 1)
+  channel.close('the primary process went away')
+  await t.rejects(waiting, /the primary process went away/)
+  const answered = dict.get('k')
+  const last = sent[sent.length - 1] as { id: number }
+  t.ok(channel.receive({ type: 'dict', id: last.id, ok: true, value: 'v' }))
+  t.equal(await answered, 'v', 'an answer in time settles the call')
+  t.equal(sent.length, 3)
 })
 
 t.test('two worker processes incrementing one counter get exact, distinct counts', async (t) => {

@@ -160,11 +160,16 @@ function compilePresent(field: Field): Present {
   }
 }
 
-/** The path (relative to `value`) of a string longer than MAX_STRING_LENGTH in free-form data, if any. */
+/**
+ * The path (relative to `value`) of a string longer than MAX_STRING_LENGTH in free-form data, if
+ * any; an over-long key is reported at the object that holds it.
+ */
 function longString(value: unknown): (string | number)[] | undefined {
   if (typeof value === 'string') return value.length > MAX_STRING_LENGTH ? [] : undefined
   if (typeof value !== 'object' || value === null) return undefined
-  for (const [key, child] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+  const isArray = Array.isArray(value)
+  for (const [key, child] of isArray ? value.entries() : Object.entries(value)) {
+    if (!isArray && (key as string).length > MAX_STRING_LENGTH) return []
     const below = longString(child)
     if (below) return [key, ...below]
   }
