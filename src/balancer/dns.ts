@@ -158,7 +158,13 @@ export class DnsCache extends EventEmitter<DnsCacheEvents> {
   }
 
   async #query(entry: Entry): Promise<void> {
-    const result = await this.#lookup(entry.name)
+    let result: RecordWithTtl[] | DnsFailure
+    try {
+      result = await this.#lookup(entry.name)
+    } catch (err) {
+      // A resolver that throws instead of rejecting must not leave the name pending forever.
+      result = failureOf(err)
+    }
     const now = this.#now()
     if (Array.isArray(result)) this.#take(entry, result, now)
     else this.#fail(entry, result, now)

@@ -93,8 +93,9 @@ export interface PeerSource {
   readonly upstream: string | null
   /**
    * Starts refreshing names whose DNS answers expired (in the background: stale answers keep
-   * being served), and returns a promise only when a name has nothing to serve yet (its first
-   * resolution, or an answer past its stale limit). Allocates nothing when there is no wait.
+   * being served), and returns a promise only when there is nothing to serve until a query
+   * completes: a name's first resolution, and for a service host also a failure that expired or
+   * an answer past its stale limit. Allocates nothing when there is no wait.
    */
   ready(): Promise<void> | undefined
   /**
