@@ -17,6 +17,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'declarative': ['util'],
   'plugins': ['declarative'],
   'stores': ['util'],
+  'balancer': ['declarative', 'util'],
   'runtime': ['declarative'],
   'conf': ['log.ts', 'util'],
   'http': ['conf', 'declarative', 'log.ts', 'version.ts'],

@@ -1,0 +1,165 @@
+/**
+ * One upstream's balancer: its targets' addresses, hostname targets expanded through DNS, under
+ * the upstream's algorithm. Built per snapshot; DNS answers change its addresses in place.
+ */
+import { isIP } from 'node:net'
+import type { Target, Upstream } from '../declarative/schema/entities/index.js'
+import type { Algorithm } from './algorithm.js'
+import type { DnsAnswer, DnsCache } from './dns.js'
+import { Address, NO_PEER, bracketIPv6, type BalancerError } from './peer.js'
+
+/** Kong's port for a target given without one. */
+export const DEFAULT_TARGET_PORT = 8000
+
+/** Splits a target as Kong does: `host:port`, the port 8000 when absent, IPv6 with or without brackets (returned without). */
+export function splitTarget(target: string): { readonly host: string; readonly port: number } {
+  if (isIP(target) === 6) return { host: target, port: DEFAULT_TARGET_PORT }
+  const m = /^(.*):(\d+)$/.exec(target)
+  const host = m ? m[1] : target
+  return { host: host.replace(/^\[(.*)\]$/, '$1'), port: m ? Number(m[2]) : DEFAULT_TARGET_PORT }
+}
+
+/** Kong's target order: `created_at`, then `id`. */
+export function compareTargets(a: Target, b: Target): number {
+  return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+interface TargetState {
+  readonly target: Target
+  readonly port: number
+  /** The host name, or the IP (IPv6 in brackets) of an IP target: Kong's balancer hostname. */
+  readonly hostname: string
+  addresses: readonly Address[]
+}
+
+interface NamedTarget extends TargetState {
+  readonly answer: DnsAnswer
+  /** The answer's version the addresses were taken from. */
+  seen: number
+}
+
+/** An upstream's balancer; services whose host names the upstream share it (and its wheel). */
+export class UpstreamBalancer {
+  readonly #algorithm: Algorithm
+  readonly #dns: DnsCache
+  readonly #targets: readonly TargetState[]
+  readonly #named: readonly NamedTarget[]
+  readonly #threshold: number
+  #addresses: readonly Address[] = []
+  #healthy = false
+  #dnsVersion: number
+  /** The earliest expiry among the named targets' answers: before it, `ready()` has nothing to check. */
+  #nextCheck = -Infinity
+
+  constructor(
+    readonly upstream: Upstream,
+    /** The targets, in Kong's order (see {@link compareTargets}). */
+    targets: readonly Target[],
+    dns: DnsCache,
+    /** The algorithm that runs, which is round-robin for algorithms not written yet. */
+    readonly algorithmName: string,
+    algorithm: Algorithm,
+  ) {
+    this.#algorithm = algorithm
+    this.#dns = dns
+    this.#threshold = thresholdOf(upstream)
+    const named: NamedTarget[] = []
+    this.#targets = targets.map((target): TargetState => {
+      const { host, port } = splitTarget(target.target)
+      if (isIP(host) !== 0) {
+        const hostname = bracketIPv6(host)
+        return { target, port, hostname, addresses: [new Address(host, port, hostname, target.weight, target)] }
+      }
+      const state: NamedTarget = { target, port, hostname: host, addresses: [], answer: dns.answer(host), seen: -1 }
+      named.push(state)
+      return state
+    })
+    this.#named = named
+    this.#dnsVersion = dns.version
+    for (const t of named) this.#take(t)
+    this.#rebuild()
+  }
+
+  /** Whether a pick can succeed: some weight, and more than `healthchecks.threshold` percent of it available. */
+  get healthy(): boolean {
+    if (this.#dns.version !== this.#dnsVersion) this.#sync()
+    return this.#healthy
+  }
+
+  /** Every address, targets in order; for status reports and health checks. */
+  addresses(): readonly Address[] {
+    if (this.#dns.version !== this.#dnsVersion) this.#sync()
+    return this.#addresses
+  }
+
+  /**
+   * See {@link PeerSource.ready}: refreshes expired target names in the background, and waits
+   * only for names never answered yet. Kong resolves a balancer's targets when it creates it,
+   * then refreshes them from a timer, so no later request waits: a target whose name fails just
+   * has no address meanwhile, and the other targets serve.
+   */
+  ready(): Promise<void> | undefined {
+    const named = this.#named
+    if (named.length === 0) return undefined
+    const now = this.#dns.now()
+    if (now < this.#nextCheck) return undefined
+    let waits: Promise<void>[] | undefined
+    let next = Infinity
+    for (const t of named) {
+      const answer = t.answer
+      const wait = this.#dns.check(answer, now)
+      if (wait !== undefined && answer.failure === undefined && answer.addresses.length === 0) (waits ??= []).push(wait)
+      if (answer.expiresAt < next) next = answer.expiresAt
+    }
+    this.#nextCheck = next
+    return waits === undefined ? undefined : Promise.all(waits).then(nothing)
+  }
+
+  /** See {@link PeerSource.pick}: the algorithm's next address, or Kong's 503 when there is none. */
+  pick(previousTries: number): Address | BalancerError {
+    if (this.#dns.version !== this.#dnsVersion) this.#sync()
+    if (!this.#healthy) return NO_PEER
+    return this.#algorithm.pick(previousTries) ?? NO_PEER
+  }
+
+  /** Takes new DNS answers of the named targets, if any changed. */
+  #sync(): void {
+    this.#dnsVersion = this.#dns.version
+    let changed = false
+    for (const t of this.#named) {
+      if (t.answer.version !== t.seen) {
+        this.#take(t)
+        changed = true
+      }
+    }
+    if (changed) this.#rebuild()
+  }
+
+  /** Every resolved address of a named target takes the target's full weight, as in Kong; addresses kept keep their state. */
+  #take(t: NamedTarget): void {
+    const old = t.addresses
+    t.seen = t.answer.version
+    t.addresses = t.answer.addresses.map(
+      (ip) => old.find((a) => a.ip === ip) ?? new Address(ip, t.port, t.hostname, t.target.weight, t.target),
+    )
+  }
+
+  #rebuild(): void {
+    this.#addresses = this.#targets.flatMap((t) => t.addresses)
+    let total = 0
+    let available = 0
+    for (const a of this.#addresses) {
+      total += a.weight
+      if (a.available) available += a.weight
+    }
+    this.#healthy = total > 0 && (available / total) * 100 > this.#threshold
+    this.#algorithm.rebuild(this.#addresses)
+  }
+}
+
+function thresholdOf(upstream: Upstream): number {
+  const threshold = (upstream.healthchecks as { readonly threshold?: unknown } | null)?.threshold
+  return typeof threshold === 'number' ? threshold : 0
+}
+
+function nothing(): void {}
