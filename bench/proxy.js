@@ -205,8 +205,8 @@ function killAllSync() {
 }
 
 /**
- * Starts `argv` in a new process group (pinned to `cpu` when pinning), output to `log`.
- * `taskset` and `setsid` exec in place, so the child's pid is the group's id.
+ * Starts `argv` in a new process group (pinned to `cpu` when pinning), output to `log`. A
+ * detached child calls setsid() before exec, and taskset execs in place, so its pid is the group's id.
  */
 function startGroup(argv, { cpu, pin, env, log, cwd = ROOT, stdio }) {
   const full = pin && cpu !== undefined ? ['taskset', '-c', String(cpu), ...argv] : argv
@@ -218,8 +218,10 @@ function startGroup(argv, { cpu, pin, env, log, cwd = ROOT, stdio }) {
     child.stderr?.pipe(out, { end: false })
     child.once('close', () => out.end())
   }
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  child.once('error', () => {}) // reported through `exited` (spawn failures exit with code -2)
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+    child.once('error', (err) => resolve({ code: null, signal: null, error: err.message })) // could not start
+  })
   const g = { pgid: child.pid, child, exited, log, done: false }
   exited.then(() => (g.done = true))
   if (child.pid !== undefined) groups.set(child.pid, g)
