@@ -40,6 +40,21 @@ export function asciiLower(s: string): string {
 // Lua's %s: space, \t, \n, \v, \f, \r.
 const isLuaSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d)
 
+/** Kong's `strip()` (kong/tools/string.lua): leading and trailing Lua whitespace removed. */
+export function strip(s: string): string {
+  let a = 0
+  let b = s.length
+  while (a < b && isLuaSpace(s.charCodeAt(a))) a++
+  while (b > a && isLuaSpace(s.charCodeAt(b - 1))) b--
+  return a === 0 && b === s.length ? s : s.slice(a, b)
+}
+
+/** The first line of a header in Node's flat rawHeaders list, as Kong's `get_header` reads it. */
+export function firstHeader(rawHeaders: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) if (nameIs(rawHeaders[i], lowerName)) return rawHeaders[i + 1]
+  return undefined
+}
+
 /**
  * The entries of a comma-separated header value as Kong's `csv()` (kong/runloop/handler.lua)
  * yields them: lower-cased, trimmed, empty entries skipped, and nothing at all for a value that
