@@ -7,7 +7,7 @@
  * so there would be no address to take, and ignoring the setting would silently trust nothing.
  */
 import { BlockList, SocketAddress, isIP } from 'node:net'
-import { nameIs } from './header-text.js'
+import { firstHeader, nameIs } from './header-text.js'
 
 /** What `$remote_addr` reads for a peer on a unix socket (nginx's text for one). */
 export const UNIX_PEER = 'unix:'
@@ -173,10 +173,8 @@ export function clientAddress(settings: ClientAddressSettings, peer: string | un
   if (!realipTrusts(settings, start)) return start
   const state = { address: start }
   if (!settings.everyLine) {
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (nameIs(rawHeaders[i], settings.header)) return walkLine(settings, state, rawHeaders[i + 1]) === DECLINED ? start : state.address
-    }
-    return start
+    const value = firstHeader(rawHeaders, settings.header)
+    return value === undefined || walkLine(settings, state, value) === DECLINED ? start : state.address
   }
   // Every X-Forwarded-For line, last line first; a later line is read only while recursive
   // and every entry so far was trusted.
