@@ -25,6 +25,8 @@ export interface ClientAddressSettings {
   /** real_ip_header is exactly `X-Forwarded-For`: nginx then reads every line of it, last first. */
   readonly everyLine: boolean
   readonly recursive: boolean
+  /** Whether an address is listed, per address already checked (a bounded cache). */
+  readonly verdicts: Map<string, boolean>
 }
 
 /** Why a trusted_ips entry or real_ip_header was refused. */
@@ -74,15 +76,27 @@ export function compileClientAddress(trustedIps: readonly string[], realIpHeader
     header: realIpHeader.toLowerCase(),
     everyLine: realIpHeader === 'X-Forwarded-For',
     recursive: realIpRecursive,
+    verdicts: new Map(),
   }
 }
 
+// BlockList.check parses its address text into a SocketAddress on every call, which costs
+// more than the rest of the forwarding work; peers and proxy hops repeat, so each address's
+// answer is kept, in a map that is emptied when it grows past its bound.
+const VERDICTS_BOUND = 4096
+
 // IPv4-mapped IPv6 peers (a dual-stack listener's view of an IPv4 client) match IPv4 entries in
 // BlockList, as they do in nginx's ngx_cidr_match.
-function listed(list: BlockList | undefined, address: string): boolean {
+function listed(settings: ClientAddressSettings, address: string): boolean {
+  const list = settings.trusted
   if (list === undefined) return false
+  const known = settings.verdicts.get(address)
+  if (known !== undefined) return known
   const family = isIP(address)
-  return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6')
+  const verdict = family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6')
+  if (settings.verdicts.size >= VERDICTS_BOUND) settings.verdicts.clear()
+  settings.verdicts.set(address, verdict)
+  return verdict
 }
 
 /**
@@ -91,12 +105,12 @@ function listed(list: BlockList | undefined, address: string): boolean {
  */
 export function isTrustedPeer(settings: ClientAddressSettings, peer: string | undefined): boolean {
   if (settings.trustAll) return true
-  return peer !== undefined && listed(settings.trusted, peer)
+  return peer !== undefined && listed(settings, peer)
 }
 
 // realip's own test (set_real_ip_from), which unlike is_trusted knows `unix:`.
 function realipTrusts(settings: ClientAddressSettings, address: string): boolean {
-  return address === UNIX_PEER ? settings.trustUnix : listed(settings.trusted, address)
+  return address === UNIX_PEER ? settings.trustUnix : listed(settings, address)
 }
 
 /**

@@ -58,6 +58,16 @@ const cases: Case[] = [
     headers: [['X-Forwarded-For', '1.1.1.1'], ['Accept', '*/*'], ['x-forwarded-for', '3.3.3.3']], client: '1.1.1.1',
   },
   {
+    desc: 'recursive: an unreadable earlier line keeps the address found so far',
+    trusted: ['127.0.0.1', '3.3.3.3'], header: 'X-Forwarded-For', recursive: true,
+    headers: [['X-Forwarded-For', 'garbage'], ['X-Forwarded-For', '3.3.3.3']], client: '3.3.3.3',
+  },
+  {
+    desc: 'recursive: an untrusted hop stops before earlier lines',
+    trusted: ['127.0.0.1'], header: 'X-Forwarded-For', recursive: true,
+    headers: [['X-Forwarded-For', '1.1.1.1'], ['X-Forwarded-For', '3.3.3.3']], client: '3.3.3.3',
+  },
+  {
     desc: 'recursive: every entry trusted gives the leftmost',
     trusted: ['127.0.0.1', '10.0.0.0/8'], header: 'X-Forwarded-For', recursive: true,
     headers: [['X-Forwarded-For', '10.0.0.3,10.0.0.2 , 10.0.0.1']], client: '10.0.0.3',
@@ -144,4 +154,16 @@ t.test('parseForwardedAddress reads what ngx_parse_addr_port reads', async (t) =
     ['', undefined],
   ]
   for (const [text, expected] of rows) t.equal(parseForwardedAddress(text), expected, JSON.stringify(text))
+})
+
+t.test('answers per address are kept, within a bound', async (t) => {
+  const settings = compileClientAddress(['10.0.0.0/8'])
+  let right = 0
+  for (let i = 0; i < 5000; i++) {
+    const inside = i % 2 === 0
+    const address = `${inside ? 10 : 11}.0.${i >> 8}.${i & 255}`
+    if (isTrustedPeer(settings, address) === inside && isTrustedPeer(settings, address) === inside) right++
+  }
+  t.equal(right, 5000, 'every answer right, first asked and when kept')
+  t.ok(settings.verdicts.size <= 4096, 'the cache stays bounded')
 })
