@@ -5,7 +5,12 @@
  *
  * Only v0: the `traditional_compatible` and `expressions` routers (kong/router/atc.lua) call
  * get_upstream_uri_v0 whatever the route's `path_handling` says; only the old `traditional`
- * router, which we do not implement, reads `path_handling = "v1"`.
+ * router, which we do not implement, reads `path_handling = "v1"` (Kong's own deprecation
+ * notice in kong/db/schema/entities/routes.lua says v1 "will not work under 'expressions' or
+ * 'traditional_compatible' router_flavor").
+ *
+ * Paths are Unicode text as normalizePath gives them: Node refuses a request line with raw
+ * bytes above 0x7F, so every non-ASCII character came from a decoded UTF-8 escape.
  */
 import { escapeUri } from '../util/uri.js'
 
