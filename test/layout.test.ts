@@ -23,7 +23,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'http': ['conf', 'declarative', 'log.ts', 'version.ts'],
   'node': ['conf', 'declarative', 'http', 'log.ts', 'stores'],
   'loader': ['declarative', 'http', 'log.ts', 'plugins', 'util'],
-  'proxy': ['http', 'runtime'],
+  'proxy': ['http', 'runtime', 'util'],
   'status': ['declarative', 'http', 'node', 'stores'],
   'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'version.ts'],
   'runloop': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'proxy', 'router', 'runtime', 'util', 'version.ts'],

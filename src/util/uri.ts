@@ -1,6 +1,7 @@
 /**
- * URI path helpers shared by config validation and routing: Kong's path normalization
- * (decode unreserved escapes, remove dot segments, merge slashes).
+ * URI path helpers shared by config validation, routing and the proxy: Kong's path
+ * normalization (decode unreserved escapes, remove dot segments, merge slashes) and the escaping
+ * of a path before it is sent upstream.
  */
 
 // Kong's reserved set (kong/tools/uri.lua): escapes of these bytes change a URI's meaning, so they
@@ -160,4 +161,61 @@ export function normalizePath(path: string): string {
   const decoded = decodeUnreserved(path)
   // Decoding `%20` and the like is common; dot segments and `//` are not.
   return isClean(decoded) ? decoded : removeDotSegments(decoded)
+}
+
+// Bytes Kong's `escape()` leaves as they are (kong/tools/uri.lua ESCAPE_PATTERN, matched
+// case-insensitively): reserved and unreserved characters, and `%` so existing escapes survive.
+const URI_SAFE = new Uint8Array(128)
+for (const ch of "!#$&'()*+,/:;=?@[]-_.~%") URI_SAFE[ch.charCodeAt(0)] = 1
+for (let c = 0x30; c <= 0x39; c++) URI_SAFE[c] = 1
+for (let c = 0x41; c <= 0x5a; c++) URI_SAFE[c] = URI_SAFE[c + 0x20] = 1
+
+/**
+ * Kong's `escape()` (kong/tools/uri.lua): every byte outside reserved, unreserved and `%`
+ * becomes `%XX` with upper-case hex, non-ASCII characters as their UTF-8 bytes (a lone
+ * surrogate as U+FFFD, as TextEncoder writes it). A path with nothing to escape comes back as
+ * the very same string.
+ */
+export function escapeUri(path: string): string {
+  const end = path.length
+  let i = 0
+  while (i < end) {
+    const c = path.charCodeAt(i)
+    if (c >= 0x80 || URI_SAFE[c] === 0) break
+    i++
+  }
+  if (i === end) return path
+  let out = path.slice(0, i)
+  let copied = i
+  while (i < end) {
+    let c = path.charCodeAt(i)
+    if (c < 0x80 && URI_SAFE[c] === 1) {
+      i++
+      continue
+    }
+    if (copied < i) out += path.slice(copied, i)
+    i++
+    if (c < 0x80) {
+      out += ESCAPED[c]
+    } else if (c < 0x800) {
+      out += ESCAPED[0xc0 | (c >> 6)] + ESCAPED[0x80 | (c & 0x3f)]
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const lo = i < end ? path.charCodeAt(i) : 0
+        if (c <= 0xdbff && lo >= 0xdc00 && lo <= 0xdfff) {
+          i++
+          c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00)
+          out += ESCAPED[0xf0 | (c >> 18)] + ESCAPED[0x80 | ((c >> 12) & 0x3f)]
+        } else {
+          c = 0xfffd
+          out += ESCAPED[0xe0 | (c >> 12)]
+        }
+      } else {
+        out += ESCAPED[0xe0 | (c >> 12)]
+      }
+      out += ESCAPED[0x80 | ((c >> 6) & 0x3f)] + ESCAPED[0x80 | (c & 0x3f)]
+    }
+    copied = i
+  }
+  return copied < end ? out + path.slice(copied) : out
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeUnreserved, normalizePath, removeDotSegments } from '../../src/util/uri.js'
+import { decodeUnreserved, escapeUri, normalizePath, removeDotSegments } from '../../src/util/uri.js'
 import { load, loadError, yml } from '../helpers/load.js'
 
 /** Each case: a path and the form Kong's `normalize(path, true)` gives, bytes read as UTF-8. */
@@ -123,4 +123,42 @@ t.test('3.0 route paths must be in normalized form', async (t) => {
 t.test('1.1 route paths migrate to their normalized form', async (t) => {
   const s = await load('_format_version: "1.1"\nroutes:\n- paths: ["/caf%C3%A9", "/caf%c3%a9/x", "/%FF", "/a/%2e%2e/b%2f"]\n')
   t.same(s.entities.routes?.[0]?.paths, ['/café', '/café/x', '/%FF', '/b%2F'], 'decoded as UTF-8, invalid bytes escaped')
+})
+
+/** Kong's escape() byte by byte over the UTF-8 form: the reference escapeUri must agree with. */
+function referenceEscape(s: string): string {
+  let out = ''
+  for (const b of Buffer.from(s, 'utf8')) {
+    const ch = String.fromCharCode(b)
+    out += b < 0x80 && /[!#$&'()*+,/:;=?@[\]A-Za-z0-9\-_.~%]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`
+  }
+  return out
+}
+
+t.test("escapeUri is Kong's escape()", async (t) => {
+  const kept = "/!#$%&'()*+,/:;=?@[]ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+  t.equal(escapeUri(kept), kept, 'reserved, unreserved and % are kept (Kong: tools_uri_spec)')
+  t.equal(escapeUri('/a b/c d'), '/a%20b/c%20d', 'spaces (Kong: tools_uri_spec)')
+  t.equal(escapeUri('/a😀'), '/a%F0%9F%98%80', 'four-byte UTF-8 (Kong: tools_uri_spec)')
+  t.equal(escapeUri('/endeløst'), '/endel%C3%B8st', 'two-byte UTF-8 (Kong: tools_uri_spec)')
+  t.equal(escapeUri('/€"<>\\^`{|}'), '/%E2%82%AC%22%3C%3E%5C%5E%60%7B%7C%7D', 'three-byte UTF-8 and ASCII outside the set')
+  t.equal(escapeUri('/%2F%FF'), '/%2F%FF', 'escapes kept from normalization pass through')
+  t.equal(escapeUri('/\n\t\0\x7f'), '/%0A%09%00%7F', 'control characters')
+  t.equal(escapeUri('/x\uD800y'), '/x%EF%BF%BDy', 'a lone high surrogate is U+FFFD')
+  t.equal(escapeUri('/x\uDC00'), '/x%EF%BF%BD', 'a lone low surrogate at the end is U+FFFD')
+  t.equal(escapeUri('/\uD800'), '/%EF%BF%BD', 'a high surrogate at the end is U+FFFD')
+})
+
+t.test('escapeUri agrees with the byte-wise reference on every ASCII byte and on mixed text', async (t) => {
+  for (let b = 0; b < 0x80; b++) {
+    const s = `/a${String.fromCharCode(b)}b`
+    t.equal(escapeUri(s), referenceEscape(s), `byte 0x${b.toString(16)}`)
+  }
+  for (const s of ['/café au lait/ü', 'é', '/a b c', '😀😀/x', '/\u00ff\u0100\u07ff\u0800\uffff', '/\u{10FFFF}'])
+    t.equal(escapeUri(s), referenceEscape(s), JSON.stringify(s))
+})
+
+t.test('escapeUri returns a path with nothing to escape as the very same string', async (t) => {
+  const input = ['/api', 'v1', 'users?x=1'].join('/')
+  t.equal(Object.is(escapeUri(input), input), true)
 })
