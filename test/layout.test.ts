@@ -18,6 +18,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'plugins': ['declarative'],
   'stores': ['util'],
   'runtime': ['declarative'],
+  'router': ['declarative', 'util'],
   'conf': ['log.ts', 'util'],
   'http': ['conf', 'declarative', 'log.ts', 'version.ts'],
   'node': ['conf', 'declarative', 'http', 'log.ts', 'stores'],
