@@ -19,6 +19,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'stores': ['util'],
   'balancer': ['declarative', 'util'],
   'runtime': ['declarative'],
+  'router': ['declarative', 'util'],
   'conf': ['log.ts', 'util'],
   'http': ['conf', 'declarative', 'log.ts', 'version.ts'],
   'node': ['conf', 'declarative', 'http', 'log.ts', 'stores'],

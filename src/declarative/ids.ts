@@ -51,3 +51,8 @@ export function collectionNamespace(collection: string): string {
 export function deterministicId(collection: string, key: string): string {
   return uuidV5(key, namespaceOf(collection).bytes)
 }
+
+/** UUIDv5 of `name` in any namespace given as a UUID string (Kong's route-split ids, for one). */
+export function uuidV5In(namespace: string, name: string): string {
+  return uuidV5(name, bytesOf(namespace))
+}

@@ -1,5 +1,6 @@
 /** The `routes` entity: the rules that match requests to a service. */
 import { isIP } from 'node:net'
+import { compileRustRegex, isRegexError, kongHeaderPattern, kongPathPattern, type RegexError } from '../../../util/rust-regex.js'
 import { normalizePath } from '../../../util/uri.js'
 import * as t from '../typedefs.js'
 import { defineEntity, type EntityOf, type EntityCheck, type Field, type RecordField } from '../types.js'
@@ -20,13 +21,29 @@ export function checkRouteHost(value: string): string | undefined {
   return t.checkHost(plain) === undefined ? undefined : `invalid value: ${value}`
 }
 
-/** Compiles a route regex the way the router will; the message mirrors Kong's PCRE error. */
-export function compileRouteRegex(pattern: string): RegExp | string {
-  try {
-    return new RegExp(pattern, 'u')
-  } catch (err) {
-    return `invalid regex: '${pattern}' (PCRE returned: ${(err as Error).message.replace(/^Invalid regular expression: /, '')})`
-  }
+/**
+ * Checks a route regex (the text after `~`) as Kong 3.x does: Kong dry-runs it through PCRE, then
+ * compiles it with Rust's `regex` crate in its router, so both must accept it. The message is
+ * Kong's for what PCRE refuses, Kong's router-validation prefix for what only the Rust crate
+ * refuses, and names this gateway for the few patterns its RE2 engine cannot run as Rust would.
+ */
+export function compileRouteRegex(pattern: string): string | undefined {
+  const result = compileRustRegex(kongPathPattern(`~${pattern}`), { pcre: true })
+  if (!isRegexError(result)) return undefined
+  return regexMessage(pattern, result)
+}
+
+function regexMessage(pattern: string, error: RegexError): string {
+  if (error.by === 'pcre') return `invalid regex: '${pattern}' (PCRE returned: pcre2_compile() failed: ${error.reason} in "${pattern}")`
+  if (error.by === 'rust') return `Router Expression failed validation: invalid regex '${pattern}': ${error.reason}`
+  return `invalid regex: '${pattern}' (not supported by kong-dbless: ${error.reason})`
+}
+
+/** A header value: a `~*` value must be a regex Kong's router compiles (lower-cased, as Kong does). */
+export function checkHeaderValue(value: string): string | undefined {
+  if (!value.startsWith('~*')) return undefined
+  const result = compileRustRegex(kongHeaderPattern(value))
+  return isRegexError(result) ? regexMessage(value.slice(2), result) : undefined
 }
 
 /** A route path: prefix paths must be normalized, regex paths must compile. */
@@ -34,8 +51,7 @@ export function checkRoutePath(value: string): string | undefined {
   if (value.startsWith('~')) {
     const pattern = value.slice(1)
     if (!pattern.startsWith('/')) return 'should start with: / (fixed path) or ~/ (regex path)'
-    const compiled = compileRouteRegex(pattern)
-    return typeof compiled === 'string' ? compiled : undefined
+    return compileRouteRegex(pattern)
   }
   if (!value.startsWith('/')) return 'should start with: / (fixed path) or ~/ (regex path)'
   const bad = /%(?![0-9A-Fa-f]{2})/.exec(value)
@@ -169,7 +185,7 @@ export const routes = defineEntity({
       type: 'map',
       description: 'Header names and the values that match (`~*` prefix for a regex).',
       keys: t.headerName({ description: 'A header name.' }),
-      values: { type: 'array', lenMin: 1, elements: { type: 'string', description: 'A value.' }, description: 'Accepted values.' },
+      values: { type: 'array', lenMin: 1, elements: { type: 'string', description: 'A value, or `~*` and a regex.', checks: [checkHeaderValue] }, description: 'Accepted values.' },
     },
     https_redirect_status_code: {
       type: 'integer',
