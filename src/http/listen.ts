@@ -1,5 +1,5 @@
 /** Serves a request handler on each configured listener, counting its connections. */
-import { createServer, type RequestListener, type Server } from 'node:http'
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http'
 import type { ListenSpec } from '../conf/listen.js'
 import type { NodeLogger } from '../log.js'
 import type { ConnectionCounters } from './connection-counters.js'
@@ -35,6 +35,7 @@ export async function listenAll(
   specs: readonly ListenSpec[],
   counters: ConnectionCounters,
   log: NodeLogger,
+  options: ServerOptions = {},
 ): Promise<Server[]> {
   const servers: Server[] = []
   try {
@@ -43,7 +44,7 @@ export async function listenAll(
         log.warn({ listener: spec.text }, `ssl entries of ${setting} are not served yet; skipping`)
         continue
       }
-      const server = createServer({ keepAliveTimeout: 60_000 }, handler)
+      const server = createServer({ keepAliveTimeout: 60_000, ...options }, handler)
       counters.track(server)
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) => reject(bindFailure(setting, spec, err)))

@@ -75,7 +75,7 @@ export function responseFormat(accept: string | undefined): ResponseFormat {
 
 /** The request facts an error response depends on; Node's IncomingMessage has them all. */
 export interface ErrorRequest {
-  readonly method: string | undefined
+  readonly method?: string | undefined
   /** Node's flat rawHeaders list. */
   readonly rawHeaders: readonly string[]
   readonly httpVersionMajor: number

@@ -28,6 +28,9 @@ export interface RequestHead {
   xForwardedPrefix: string | undefined
   /** A `Kong-Debug` header is present (any value), for allow_debug_header. */
   kongDebug: boolean
+  /** `Content-Length` and `Transfer-Encoding`: whether, and how, a body follows. */
+  contentLength: string | undefined
+  transferEncoding: string | undefined
 }
 
 /** One pass over `rawHeaders`: the first line of every header the proxy reads. */
@@ -45,6 +48,8 @@ export function readRequestHead(rawHeaders: readonly string[]): RequestHead {
     xForwardedPath: undefined,
     xForwardedPrefix: undefined,
     kongDebug: false,
+    contentLength: undefined,
+    transferEncoding: undefined,
   }
   let authority: string | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -76,8 +81,12 @@ export function readRequestHead(rawHeaders: readonly string[]): RequestHead {
         else if (head.xForwardedPort === undefined && nameIs(name, 'x-forwarded-port')) head.xForwardedPort = value
         else if (head.xForwardedPath === undefined && nameIs(name, 'x-forwarded-path')) head.xForwardedPath = value
         break
+      case 14:
+        if (head.contentLength === undefined && nameIs(name, 'content-length')) head.contentLength = value
+        break
       case 17:
         if (head.xForwardedProto === undefined && nameIs(name, 'x-forwarded-proto')) head.xForwardedProto = value
+        else if (head.transferEncoding === undefined && nameIs(name, 'transfer-encoding')) head.transferEncoding = value
         break
       case 18:
         if (head.xForwardedPrefix === undefined && nameIs(name, 'x-forwarded-prefix')) head.xForwardedPrefix = value

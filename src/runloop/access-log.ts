@@ -40,7 +40,7 @@ const OFF: AccessLog = { write: () => undefined, dropped: 0, problem: undefined,
 export async function openAccessLog(setting: string | undefined, prefix: string): Promise<AccessLog> {
   if (setting === undefined) return OFF
   const dest = isAbsolute(setting) ? setting : join(prefix, setting)
-  const boom = pino.destination({ dest, sync: false, mkdir: true, minLength: 4096 })
+  const boom = pino.destination({ dest, sync: false, mkdir: true })
   let dropped = 0
   let problem: string | undefined
   // sonic-boom stops writing after an error it cannot retry; later lines are counted as lost.

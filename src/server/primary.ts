@@ -18,6 +18,7 @@ import { bindFailure, listenAll, ListenError } from '../http/listen.js'
 import { ConfigLoader } from '../loader/loader.js'
 import { createLogger, type NodeLogger } from '../log.js'
 import type { LoadOutcome, NodeState } from '../node/state.js'
+import { compileProxySettings } from '../runloop/proxy-settings.js'
 import { createStatusApp } from '../status/app.js'
 import { createSharedDicts } from '../stores/shared-dict.js'
 import { PRODUCT, VERSION } from '../version.js'
@@ -98,6 +99,13 @@ async function bindListeners(conf: NodeConf, state: NodeState, counters: Connect
 /** Starts the node with `conf`; resolves to the exit status once it has stopped. */
 export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<number> {
   const log = createLogger(conf.log_level, 'primary')
+  // Proxy settings the workers would refuse are refused here, before anything runs.
+  try {
+    compileProxySettings(conf)
+  } catch (err) {
+    for (const problem of (err as Error).message.split('\n')) log.error(problem)
+    return 1
+  }
   const held = prefixHeldBy(conf.prefix)
   if (held) {
     log.error({ prefix: conf.prefix }, held)

@@ -9,8 +9,11 @@ import { isRecord } from '../util/json.js'
 
 /** Primary to worker. */
 export type ToWorker =
-  /** The settings the node started with; the worker waits for them before listening. */
-  | { readonly type: 'init'; readonly conf: NodeConf }
+  /**
+   * The settings the node started with, and the live config if there is one: the worker takes
+   * both in before it listens, so it never answers a request without its config.
+   */
+  | { readonly type: 'init'; readonly conf: NodeConf; readonly live?: { readonly version: number; readonly path: string } }
   /** A new live config: the snapshot file to read. */
   | { readonly type: 'config'; readonly version: number; readonly path: string }
   | { readonly type: 'stats'; readonly id: number }
@@ -49,7 +52,7 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
   if (!isRecord(m)) return undefined
   switch (m.type) {
     case 'init':
-      return isNodeConf(m.conf) ? (m as ToWorker) : undefined
+      return isNodeConf(m.conf) && (m.live === undefined || (isRecord(m.live) && count(m.live.version) && text(m.live.path))) ? (m as ToWorker) : undefined
     case 'config':
       return count(m.version) && text(m.path) ? (m as ToWorker) : undefined
     case 'stats':

@@ -19,6 +19,8 @@ import { parseFromWorker, type ToWorker } from './messages.js'
 
 interface Tracked {
   readonly worker: Worker
+  /** It has said hello: messages sent to it from now on are received. */
+  greeted: boolean
   listening: boolean
   applied: number
   /** The last stats the worker sent, for when it is too busy to answer in time. */
@@ -62,7 +64,7 @@ export class WorkerPool implements WorkerFleet {
 
   #fork(): Promise<void> {
     const worker = cluster.fork()
-    const tracked: Tracked = { worker, listening: false, applied: 0, waiting: new Set() }
+    const tracked: Tracked = { worker, greeted: false, listening: false, applied: 0, waiting: new Set() }
     this.#tracked.set(worker.id, tracked)
     return new Promise((resolve, reject) => {
       worker.on('message', (raw: unknown) => {
@@ -82,16 +84,16 @@ export class WorkerPool implements WorkerFleet {
           return
         }
         switch (message.type) {
-          case 'hello':
-            this.#send(worker, { type: 'init', conf: this.conf })
-            break
-          case 'listening': {
-            tracked.listening = true
+          case 'hello': {
+            tracked.greeted = true
             const live = this.live()
-            if (live) this.#send(worker, { type: 'config', ...live })
-            resolve()
+            this.#send(worker, { type: 'init', conf: this.conf, ...(live ? { live } : {}) })
             break
           }
+          case 'listening':
+            tracked.listening = true
+            resolve()
+            break
           case 'applied':
             tracked.applied = Math.max(tracked.applied, message.version)
             break
@@ -138,10 +140,10 @@ export class WorkerPool implements WorkerFleet {
     }
   }
 
-  /** Tells every listening worker about a new live config. */
+  /** Tells every worker that has said hello about a new live config (later ones get it with their init). */
   broadcast(live: LiveFile): void {
-    for (const { worker, listening } of this.#tracked.values()) {
-      if (listening) this.#send(worker, { type: 'config', ...live })
+    for (const { worker, greeted } of this.#tracked.values()) {
+      if (greeted) this.#send(worker, { type: 'config', ...live })
     }
   }
 

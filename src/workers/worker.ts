@@ -13,10 +13,13 @@ import { SnapshotIndex } from '../declarative/snapshot-index.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
 import { listenAll } from '../http/listen.js'
 import { createLogger, type NodeLogger } from '../log.js'
-import { createProxyHandler, proxyHeaders } from '../proxy/handler.js'
-import { buildRuntime, type Runtime } from '../runtime/runtime.js'
+import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
 import { DictChannel } from '../stores/remote-dict.js'
-import { PRODUCT, VERSION } from '../version.js'
+import { createDnsCache } from '../balancer/dns.js'
+import { UpstreamPools } from '../proxy/upstream-pools.js'
+import { openAccessLog } from '../runloop/access-log.js'
+import { createProxyHandler } from '../runloop/proxy-request.js'
+import { compileProxySettings } from '../runloop/proxy-settings.js'
 import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
 
 function send(message: FromWorker): void {
@@ -28,13 +31,13 @@ function send(message: FromWorker): void {
  * before it hears from the worker: a message that arrives while an ES module worker is still
  * loading finds no listener and is lost.
  */
-function waitForInit(): Promise<NodeConf> {
+function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined }> {
   return new Promise((resolve) => {
     const onMessage = (raw: unknown): void => {
       const message = parseToWorker(raw)
       if (message?.type !== 'init') return
       process.off('message', onMessage)
-      resolve(message.conf)
+      resolve({ conf: message.conf, live: message.live })
     }
     process.on('message', onMessage)
     send({ type: 'hello' })
@@ -46,11 +49,20 @@ class ConfigApplier {
   #current: Runtime | undefined
   #next: { version: number; path: string } | undefined
   #busy = false
+  #waiters: (() => void)[] = []
 
-  constructor(private readonly log: NodeLogger) {}
+  constructor(
+    private readonly log: NodeLogger,
+    private readonly deps: RuntimeDeps,
+  ) {}
 
   get current(): Runtime | undefined {
     return this.#current
+  }
+
+  /** Resolves once every config announced so far has been applied or has failed. */
+  settled(): Promise<void> {
+    return this.#busy ? new Promise((resolve) => this.#waiters.push(resolve)) : Promise.resolve()
   }
 
   announce(version: number, path: string): void {
@@ -72,7 +84,9 @@ class ConfigApplier {
           await yieldToEventLoop()
         })
         if (this.#next && (this.#next as { version: number }).version > version) continue
-        this.#current = buildRuntime(snapshot, version, index)
+        const runtime = buildRuntime(snapshot, version, this.deps, index)
+        this.#current = runtime
+        runtime.balancers.prefetch()
         this.log.debug({ configuration_hash: snapshot.hash, version }, 'configuration applied')
         send({ type: 'applied', version, hash: snapshot.hash })
       } catch (err) {
@@ -82,6 +96,7 @@ class ConfigApplier {
       }
     }
     this.#busy = false
+    for (const wake of this.#waiters.splice(0)) wake()
   }
 }
 
@@ -89,19 +104,42 @@ class ConfigApplier {
 export async function runWorker(): Promise<void> {
   // Terminal signals reach the whole process group; the primary decides what they mean.
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGTERM'] as const) process.on(signal, () => undefined)
-  const conf = await waitForInit()
+  const { conf, live } = await waitForInit()
   const log = createLogger(conf.log_level, 'worker')
   const counters = new ConnectionCounters()
-  const applier = new ConfigApplier(log)
+  const settings = compileProxySettings(conf)
+  const dns = await createDnsCache()
+  const applier = new ConfigApplier(log, { dns })
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
-  const handler = createProxyHandler(() => applier.current, proxyHeaders(conf.headers, `${PRODUCT}/${VERSION}`))
+  const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)
+  if (accessLog.problem !== undefined) log.error({ problem: accessLog.problem }, 'the access log cannot be written; its lines are dropped')
+  const pools = new UpstreamPools({
+    poolSize: conf.upstream_keepalive_pool_size,
+    maxRequests: conf.upstream_keepalive_max_requests,
+    idleTimeoutMs: conf.upstream_keepalive_idle_timeout * 1000,
+  })
+  const handler = createProxyHandler({
+    current: () => applier.current,
+    pools,
+    headers: settings.headers,
+    clientAddress: settings.clientAddress,
+    accessLog,
+    log,
+    debugHeaders: conf.allow_debug_header,
+    errorDefaultType: conf.error_default_type,
+    maxBodyBytes: conf.nginx_http_client_max_body_size,
+    bufferBodyBytes: conf.nginx_http_client_body_buffer_size,
+  })
+  const { count: headerBuffers, size: headerBufferBytes } = conf.nginx_http_large_client_header_buffers
+  const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false }
 
   let servers: Server[] = []
   let listening = false
   // Responses in flight, so that a graceful stop can close each connection as soon as it idles.
   const inFlight = new Set<ServerResponse>()
   let stopping = false
-  const exit = (): void => process.exit(0)
+  // The access log's buffered lines are written out before the process goes.
+  const exit = (): void => void accessLog.close().finally(() => process.exit(0))
   const stop = (graceful: boolean, deadlineMs: number): void => {
     if (stopping) {
       // A stop without grace after a graceful one: cut off what is still in flight.
@@ -159,8 +197,14 @@ export async function runWorker(): Promise<void> {
     }
   })
 
+  // The live config is in before the first connection is accepted: a new worker never answers
+  // a request without it.
+  if (live) {
+    applier.announce(live.version, live.path)
+    await applier.settled()
+  }
   try {
-    servers = await listenAll(handler, 'proxy_listen', conf.proxy_listen, counters, log)
+    servers = await listenAll(handler, 'proxy_listen', conf.proxy_listen, counters, log, serverOptions)
   } catch (err) {
     log.error({ error: (err as Error).message }, 'could not listen')
     process.exit(1)

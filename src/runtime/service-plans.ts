@@ -1,0 +1,69 @@
+/**
+ * What forwarding needs of each service, worked out once per snapshot: the scheme, the timeouts,
+ * the path, and for https the TLS material (CA bundle, client certificate) looked up from the
+ * snapshot's certificates, so no request reads an entity list.
+ */
+import type { Service } from '../declarative/schema/entities/index.js'
+import type { SnapshotIndex } from '../declarative/snapshot-index.js'
+
+/** TLS towards an https upstream (Kong's `proxy_ssl_*` per service). */
+export interface ServiceTls {
+  /** `tls_verify`; null in the config means Kong's default, which is not to verify. */
+  readonly verify: boolean
+  readonly verifyDepth: number | undefined
+  /** The PEM bundle of `ca_certificates`, or undefined for the system's. */
+  readonly ca: string | undefined
+  /** The ids of `ca_certificates`, joined: part of the connection pool key. */
+  readonly caIds: string
+  readonly clientCert: { readonly id: string; readonly cert: string; readonly key: string } | undefined
+}
+
+/** How requests to one service are sent. */
+export interface ServicePlan {
+  readonly service: Service
+  /** Only http and https services are proxied over HTTP/1.1 today. */
+  readonly scheme: 'http' | 'https'
+  /** The port the Host header leaves out: 80 for http, 443 for https. */
+  readonly defaultPort: number
+  readonly connectTimeoutMs: number
+  readonly readTimeoutMs: number
+  readonly writeTimeoutMs: number
+  readonly tls: ServiceTls | undefined
+}
+
+interface CertificateFields {
+  readonly cert: string
+  readonly key: string
+}
+
+function tlsOf(service: Service, index: SnapshotIndex): ServiceTls {
+  const caIds = service.ca_certificates ?? []
+  const pems = caIds.map((id) => (index.byId('ca_certificates', id) as { cert?: string } | undefined)?.cert).filter((pem): pem is string => typeof pem === 'string')
+  const client = service.client_certificate ? (index.byId('certificates', service.client_certificate.id) as CertificateFields | undefined) : undefined
+  return {
+    verify: service.tls_verify === true,
+    verifyDepth: service.tls_verify_depth ?? undefined,
+    ca: pems.length > 0 ? pems.join('\n') : undefined,
+    caIds: caIds.join(','),
+    clientCert: client && service.client_certificate ? { id: service.client_certificate.id, cert: client.cert, key: client.key } : undefined,
+  }
+}
+
+/** The plan of every http or https service of a snapshot, by service id. */
+export function buildServicePlans(services: readonly Service[], index: SnapshotIndex): ReadonlyMap<string, ServicePlan> {
+  const plans = new Map<string, ServicePlan>()
+  for (const service of services) {
+    if (service.protocol !== 'http' && service.protocol !== 'https') continue
+    const https = service.protocol === 'https'
+    plans.set(service.id, {
+      service,
+      scheme: service.protocol,
+      defaultPort: https ? 443 : 80,
+      connectTimeoutMs: service.connect_timeout,
+      readTimeoutMs: service.read_timeout,
+      writeTimeoutMs: service.write_timeout,
+      tls: https ? tlsOf(service, index) : undefined,
+    })
+  }
+  return plans
+}
