@@ -7,6 +7,7 @@
  */
 import type { Readable, Writable } from 'node:stream'
 import type { Dispatcher, Pool } from 'undici'
+import { BODY_TOO_LARGE } from './body-limit.js'
 
 /** What one try sends. */
 export interface TryRequest {
@@ -23,8 +24,8 @@ export interface TryRequest {
 
 /** How a try failed before the client got a response head. */
 export interface TryFailure {
-  /** 502 or 504, as Kong answers when no try is left. */
-  readonly status: 502 | 504
+  /** 502 or 504, as Kong answers when no try is left; 413 for a body over its bound. */
+  readonly status: 413 | 502 | 504
   /** Whether the next try may follow (the request cannot have been processed upstream). */
   readonly retryable: boolean
   /** Why, for the error log. */
@@ -50,6 +51,7 @@ const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND
 /** What a failure before the response head means: the status and whether to try again. */
 export function classifyFailure(err: Error & { code?: string }, method: string, body: TryRequest['body']): TryFailure {
   const code = err.code ?? ''
+  if (code === BODY_TOO_LARGE) return { status: 413, retryable: false, reason: err.message }
   const status = TIMEOUTS.has(code) ? 504 : 502
   const replayable = body === null || Buffer.isBuffer(body)
   let retryable = false

@@ -5,6 +5,7 @@
  * runtimes: a swap keeps the pools the new config still uses and closes the others once their
  * requests are done.
  */
+import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls'
 import { Pool } from 'undici'
 
 /** Kong's `upstream_keepalive_*` settings. */
@@ -45,25 +46,50 @@ export function poolKey(a: UpstreamAddress): string {
   return `${base}|${t.servername ?? ''}|${t.verify ? 1 : 0}|${t.verifyDepth ?? ''}|${t.caIds}|${t.clientCert?.id ?? ''}`
 }
 
+/**
+ * The host name check, plus nginx's `proxy_ssl_verify_depth` as OpenSSL counts it: how many
+ * intermediate CAs may stand between the upstream's certificate and the trust anchor (Node has
+ * no such option).
+ */
+function depthChecked(maxDepth: number): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (host, cert) => {
+    const mismatch = checkServerIdentity(host, cert)
+    if (mismatch) return mismatch
+    let steps = 0
+    for (let c: DetailedPeerCertificate | undefined = cert as DetailedPeerCertificate; c?.issuerCertificate && c.issuerCertificate !== c; c = c.issuerCertificate) steps++
+    const intermediates = Math.max(0, steps - 1)
+    return intermediates > maxDepth ? new Error(`certificate chain too long: ${intermediates} intermediate CA(s), tls_verify_depth ${maxDepth}`) : undefined
+  }
+}
+
 function originOf(a: UpstreamAddress): string {
   const host = a.ip.includes(':') ? `[${a.ip}]` : a.ip
   return `${a.scheme}://${host}:${a.port}`
 }
 
+interface Entry {
+  readonly pool: Pool
+  /** The sweep period it was last used in. */
+  usedIn: number
+}
+
 /** The pools of one worker. */
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>()
+  readonly #pools = new Map<string, Entry>()
+  #period = 0
 
   constructor(private readonly keepalive: KeepaliveSettings) {}
 
   /** The pool for an address, created on first use. */
   get(address: UpstreamAddress, key: string = poolKey(address)): Pool {
-    let pool = this.#pools.get(key)
-    if (pool === undefined) {
-      pool = this.#create(address)
-      this.#pools.set(key, pool)
+    let entry = this.#pools.get(key)
+    if (entry === undefined) {
+      entry = { pool: this.#create(address), usedIn: this.#period }
+      this.#pools.set(key, entry)
+    } else {
+      entry.usedIn = this.#period
     }
-    return pool
+    return entry.pool
   }
 
   /** How many pools are open. */
@@ -71,13 +97,23 @@ export class UpstreamPools {
     return this.#pools.size
   }
 
+  /**
+   * Closes the pools no request used since the previous sweep: those of upstreams a new config
+   * dropped, and any other that sat idle that long (its connections would have timed out).
+   * Requests still queued on a closing pool finish first.
+   */
+  sweep(): Promise<void> {
+    const period = this.#period++
+    return this.retain((_key, usedIn) => usedIn > period - 1)
+  }
+
   /** Closes, once their requests are done, the pools whose key `keep` rejects. */
-  retain(keep: (key: string) => boolean): Promise<void> {
+  retain(keep: (key: string, usedIn: number) => boolean): Promise<void> {
     const closing: Promise<void>[] = []
-    for (const [key, pool] of this.#pools) {
-      if (keep(key)) continue
+    for (const [key, entry] of this.#pools) {
+      if (keep(key, entry.usedIn)) continue
       this.#pools.delete(key)
-      closing.push(pool.close())
+      closing.push(entry.pool.close())
     }
     return Promise.all(closing).then(() => undefined)
   }
@@ -104,6 +140,7 @@ export class UpstreamPools {
               ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
               ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
               ...(tls.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
+              ...(tls.verify && tls.verifyDepth !== undefined ? { checkServerIdentity: depthChecked(tls.verifyDepth) } : {}),
             }
           : {}),
       },

@@ -7,11 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import type { Readable } from 'node:stream'
-import { BalancerError, type PeerSource } from '../balancer/peer.js'
+import { BalancerError, type Peer, type PeerSource } from '../balancer/peer.js'
 import { PROXY_MESSAGES } from '../http/kong-errors.js'
 import type { NodeLogger } from '../log.js'
 import type { ClientAddressSettings } from '../proxy/client-address.js'
 import { errorPage, kongError, type ErrorResponse } from '../proxy/error-response.js'
+import { limitBody } from '../proxy/body-limit.js'
 import { forwardTry, type TryRequest } from '../proxy/forward.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { forwarded, readRequestHead, upstreamRequestHeaders, wantsTrailers, type RequestHead } from '../proxy/request-headers.js'
@@ -41,11 +42,13 @@ export interface ProxyDeps {
   readonly maxBodyBytes: number
   /** nginx_http_client_body_buffer_size: bodies up to it are read before the first try, so a retry can send them again. */
   readonly bufferBodyBytes: number
+  /** The size of one of nginx_http_large_client_header_buffers: the longest request line or header line. */
+  readonly headerBufferBytes: number
 }
 
 
 /** What a request did, for the access log and Kong's latency headers. */
-interface Trace {
+export interface Trace {
   readonly started: number
   readonly requestId: string
   route: RouteMatch | undefined
@@ -58,38 +61,44 @@ interface Trace {
   tries: number
 }
 
+/** A request's trace, started now. */
+export function newTrace(): Trace {
+  return {
+    started: performance.now(),
+    requestId: nextRequestId(),
+    route: undefined,
+    proxied: false,
+    balanced: 0,
+    tryStarted: 0,
+    upstreamStatus: undefined,
+    upstream: undefined,
+    tries: 0,
+  }
+}
+
 /** The handler of the proxy listeners. */
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const trace: Trace = {
-      started: performance.now(),
-      requestId: nextRequestId(),
-      route: undefined,
-      proxied: false,
-      balanced: 0,
-      tryStarted: 0,
-      upstreamStatus: undefined,
-      upstream: undefined,
-      tries: 0,
-    }
+    const trace = newTrace()
     handle(deps, req, res, trace).then(
-      () => logAccess(deps, req, res, trace),
+      () => logAccess(deps, req, res.statusCode, trace),
       (err: unknown) => {
         deps.log.error({ request_id: trace.requestId, error: (err as Error).message }, 'the proxy failed a request')
         if (!res.headersSent) answer(deps, res, kongError(500, PROXY_MESSAGES.unexpected, req, trace.requestId), trace)
         else res.destroy()
-        logAccess(deps, req, res, trace)
+        logAccess(deps, req, res.statusCode, trace)
       },
     )
   }
 }
 
-function logAccess(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): void {
+/** Writes a request's access log line. */
+export function logAccess(deps: ProxyDeps, req: IncomingMessage, status: number, trace: Trace): void {
   const now = performance.now()
   deps.accessLog.write({
     method: req.method ?? '',
     path: req.url ?? '',
-    status: res.statusCode,
+    status,
     client_ip: req.socket.remoteAddress ?? '',
     request_id: trace.requestId,
     route_id: trace.route?.route.id,
@@ -104,8 +113,8 @@ function logAccess(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, t
   })
 }
 
-/** Sends one of Kong's own answers with Kong's headers. */
-function answer(deps: ProxyDeps, res: ServerResponse, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): void {
+/** Kong's own headers on an answer Kong makes itself (proxied when a try was made). */
+export function ownAnswerHeaders(deps: ProxyDeps, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): ResponseHeaders {
   const headers: ResponseHeaders = { ...response.headers, ...extra }
   const now = performance.now()
   addKongResponseHeaders(deps.headers, headers, {
@@ -118,7 +127,12 @@ function answer(deps: ProxyDeps, res: ServerResponse, response: ErrorResponse, t
     upstreamVia: undefined,
     grpcUpstream: false,
   })
-  res.writeHead(response.status, headers as Record<string, string | string[]>)
+  return headers
+}
+
+/** Sends one of Kong's own answers with Kong's headers. */
+function answer(deps: ProxyDeps, res: ServerResponse, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): void {
+  res.writeHead(response.status, ownAnswerHeaders(deps, response, trace, extra) as Record<string, string | string[]>)
   res.end(response.body)
 }
 
@@ -138,8 +152,16 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
   })
 }
 
-async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
-  const runtime = deps.current()
+/** What a request resolves to before anything is sent upstream: Kong's own answer, or where to forward it. */
+export type Resolution =
+  | { readonly kind: 'answer'; readonly response: ErrorResponse; readonly extra?: Readonly<Record<string, string>> }
+  | { readonly kind: 'forward'; readonly forwarding: Forwarding; readonly route: RouteMatch }
+
+/**
+ * Kong's access phase up to the balancer: nginx's own refusals, the route, the protocol checks,
+ * the service, the upstream URI and headers. Shared by plain requests and WebSocket upgrades.
+ */
+export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Trace, runtime: Runtime | undefined): Resolution {
   const rawHeaders = req.rawHeaders
   const method = req.method ?? 'GET'
   const target = req.url ?? '/'
@@ -149,25 +171,20 @@ async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse
   const socket = req.socket
   const port = socket.localPort ?? 0
   const scheme = 'http'
+  const refuse = (status: number): Resolution => ({ kind: 'answer', response: errorPage(status, req, trace.requestId, deps.errorDefaultType) })
 
   // What nginx refuses before Kong sees the request.
-  if (method === 'TRACE') return answer(deps, res, errorPage(405, req, trace.requestId, deps.errorDefaultType), trace)
-  if (head.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
-    return answer(deps, res, errorPage(400, req, trace.requestId, deps.errorDefaultType), trace)
-  }
-  if (deps.maxBodyBytes > 0 && head.contentLength !== undefined && Number(head.contentLength) > deps.maxBodyBytes) {
-    return answer(deps, res, errorPage(413, req, trace.requestId, deps.errorDefaultType), trace)
+  if (method === 'TRACE') return refuse(405)
+  if (head.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return refuse(400)
+  if (deps.maxBodyBytes > 0 && head.contentLength !== undefined && Number(head.contentLength) > deps.maxBodyBytes) return refuse(413)
+  // nginx's large_client_header_buffers: the request line, and each header line, fit in one buffer.
+  if (target.length + method.length + 10 > deps.headerBufferBytes) return refuse(414)
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] ?? '').length + (rawHeaders[i + 1] ?? '').length + 4 > deps.headerBufferBytes) return refuse(494)
   }
 
-  const match = runtime?.router.match({
-    method,
-    rawPath,
-    host: head.host,
-    port,
-    scheme,
-    header: (name) => req.headers[name],
-  })
-  if (match === undefined) return answer(deps, res, kongError(404, PROXY_MESSAGES.noRoute, req, trace.requestId), trace)
+  const match = runtime?.router.match({ method, rawPath, host: head.host, port, scheme, header: (name) => req.headers[name] })
+  if (match === undefined) return { kind: 'answer', response: kongError(404, PROXY_MESSAGES.noRoute, req, trace.requestId) }
   trace.route = match
   const route = match.route
   const prefix = strippedPrefix(match.prefix, route.strip_path)
@@ -177,57 +194,76 @@ async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse
   const protocols = route.protocols
   if (fwd.proto !== 'https' && protocols.includes('https') && !protocols.includes('http')) {
     const code = route.https_redirect_status_code
-    if (code === 426) {
-      return answer(deps, res, kongError(426, PROXY_MESSAGES.useHttps, req, trace.requestId), trace, { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' })
-    }
-    return answer(deps, res, { status: code, headers: { location: `https://${fwd.host}${target}`, 'content-length': '0' }, body: '' }, trace)
+    if (code === 426) return { kind: 'answer', response: kongError(426, PROXY_MESSAGES.useHttps, req, trace.requestId), extra: { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' } }
+    return { kind: 'answer', response: { status: code, headers: { location: `https://${fwd.host}${target}`, 'content-length': '0' }, body: '' } }
   }
 
   const service = match.service
-  if (service === undefined) return answer(deps, res, kongError(503, PROXY_MESSAGES.noService, req, trace.requestId), trace)
+  if (service === undefined) return { kind: 'answer', response: kongError(503, PROXY_MESSAGES.noService, req, trace.requestId) }
   const plan = runtime?.plans.get(service.id)
   const source = runtime?.balancers.forService(service.id)
   if (plan === undefined || source === undefined) {
-    return answer(deps, res, kongError(502, `protocol '${service.protocol}' of service '${service.name ?? service.id}' is not proxied over HTTP/1.1 yet`, req, trace.requestId), trace)
+    return { kind: 'answer', response: kongError(502, `protocol '${service.protocol}' of service '${service.name ?? service.id}' is not proxied over HTTP/1.1 yet`, req, trace.requestId) }
   }
-
   const upstream = upstreamRequestHeaders(deps.headers, rawHeaders, head, fwd, req.httpVersion, trace.requestId)
   const path = upstreamUri(match.path, match.prefix, route.strip_path, service.path, q === -1 ? undefined : target.slice(q + 1))
-
-  let body: Buffer | Readable | null = null
-  if (!noBody(head)) {
-    const length = head.contentLength === undefined ? Number.NaN : Number(head.contentLength)
-    body = route.request_buffering && length <= deps.bufferBodyBytes ? await readBody(req, length) : req
+  return {
+    kind: 'forward',
+    route: match,
+    forwarding: { plan, source, head, headers: upstream.headers, path, body: null, method, preserveHost: route.preserve_host, upgrade: upstream.upgrade },
   }
-
-  const ready = source.ready()
-  if (ready !== undefined) await ready
-  trace.balanced = performance.now()
-  await forward(deps, req, res, trace, { plan, source, head, headers: upstream.headers, path, body, method, preserveHost: route.preserve_host })
 }
 
-interface Forwarding {
+async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
+  const resolution = resolveRequest(deps, req, trace, deps.current())
+  if (resolution.kind === 'answer') return answer(deps, res, resolution.response, trace, resolution.extra)
+  const f = resolution.forwarding
+  let body: Buffer | Readable | null = null
+  if (!noBody(f.head)) {
+    const length = f.head.contentLength === undefined ? Number.NaN : Number(f.head.contentLength)
+    if (resolution.route.route.request_buffering && length <= deps.bufferBodyBytes) body = await readBody(req, length)
+    else if (deps.maxBodyBytes > 0 && f.head.contentLength === undefined) body = req.pipe(limitBody(deps.maxBodyBytes))
+    else body = req
+  }
+  const ready = f.source.ready()
+  if (ready !== undefined) await ready
+  trace.balanced = performance.now()
+  await forward(deps, req, res, trace, { ...f, body })
+}
+
+/** Everything a request needs to be sent upstream. */
+export interface Forwarding {
   readonly plan: ServicePlan
   readonly source: PeerSource
   readonly head: RequestHead
+  /** Upstream request headers (flat); the Host header is added per try. */
   readonly headers: string[]
   readonly path: string
   readonly body: Buffer | Readable | null
   readonly method: string
   readonly preserveHost: boolean
+  /** `websocket` when the client asked to upgrade to it. */
+  readonly upgrade: 'websocket' | undefined
 }
 
 /** The Host header of a try: the client's (preserve_host), else the upstream's host_header or the peer's name, with the port unless it is the scheme's. */
-function hostHeader(f: Forwarding, hostname: string, port: number): string {
+export function hostHeader(f: Forwarding, hostname: string, port: number): string {
   if (f.preserveHost && f.head.host !== undefined) return f.head.host
   const name = f.source.hostHeader ?? hostname
   return port === f.plan.defaultPort ? name : `${name}:${port}`
 }
 
 /** The TLS server name of a try (nginx's `proxy_ssl_name $upstream_host`): the Host without its port; none for an IP. */
-function serverName(host: string): string | undefined {
+export function serverName(host: string): string | undefined {
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0] ?? host
   return isIP(name) === 0 && name !== '' ? name : undefined
+}
+
+/** Where a try connects: the peer, with the plan's timeouts and TLS (server name from the Host header). */
+export function addressOf(plan: ServicePlan, peer: Peer, host: string): UpstreamAddress {
+  return plan.tls
+    ? { scheme: 'https', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs, tls: { ...plan.tls, servername: serverName(host) } }
+    : { scheme: 'http', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs }
 }
 
 async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, f: Forwarding): Promise<void> {
@@ -274,9 +310,7 @@ async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerRespons
     trace.upstream = peer.hostPort
     trace.tryStarted = performance.now()
     headers[hostAt] = hostHeader(f, peer.hostname, peer.port)
-    const address: UpstreamAddress = plan.tls
-      ? { scheme: 'https', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs, tls: { ...plan.tls, servername: serverName(headers[hostAt] ?? '') } }
-      : { scheme: 'http', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs }
+    const address = addressOf(plan, peer, headers[hostAt] ?? '')
     const outcome = await forwardTry(deps.pools.get(address, poolKey(address)), request, start)
     if (outcome.kind === 'responded') {
       if (outcome.error !== undefined) {
@@ -291,6 +325,7 @@ async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerRespons
       { request_id: trace.requestId, upstream: peer.hostPort, try: trace.tries, reason: failure.reason },
       more ? 'upstream try failed; trying the next peer' : 'upstream try failed',
     )
+    if (failure.status === 413) trace.proxied = false
     if (!more) return answer(deps, res, errorPage(failure.status, req, trace.requestId, deps.errorDefaultType), trace)
   }
 }

@@ -18,7 +18,9 @@ import { DictChannel } from '../stores/remote-dict.js'
 import { createDnsCache } from '../balancer/dns.js'
 import { UpstreamPools } from '../proxy/upstream-pools.js'
 import { openAccessLog } from '../runloop/access-log.js'
-import { createProxyHandler } from '../runloop/proxy-request.js'
+import { answerClientErrors } from '../runloop/client-errors.js'
+import { createProxyHandler, type ProxyDeps } from '../runloop/proxy-request.js'
+import { createUpgradeHandler } from '../runloop/websocket.js'
 import { compileProxySettings } from '../runloop/proxy-settings.js'
 import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
 
@@ -118,7 +120,7 @@ export async function runWorker(): Promise<void> {
     maxRequests: conf.upstream_keepalive_max_requests,
     idleTimeoutMs: conf.upstream_keepalive_idle_timeout * 1000,
   })
-  const handler = createProxyHandler({
+  const proxyDeps: ProxyDeps = {
     current: () => applier.current,
     pools,
     headers: settings.headers,
@@ -129,7 +131,9 @@ export async function runWorker(): Promise<void> {
     errorDefaultType: conf.error_default_type,
     maxBodyBytes: conf.nginx_http_client_max_body_size,
     bufferBodyBytes: conf.nginx_http_client_body_buffer_size,
-  })
+    headerBufferBytes: conf.nginx_http_large_client_header_buffers.size,
+  }
+  const handler = createProxyHandler(proxyDeps)
   const { count: headerBuffers, size: headerBufferBytes } = conf.nginx_http_large_client_header_buffers
   const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false }
 
@@ -210,6 +214,14 @@ export async function runWorker(): Promise<void> {
     process.exit(1)
   }
   listening = true
+  const upgrades = createUpgradeHandler(proxyDeps)
+  for (const server of servers) {
+    answerClientErrors(server, { headers: settings.headers, errorDefaultType: conf.error_default_type, headerBufferBytes })
+    server.on('upgrade', upgrades)
+  }
+  // Pools nobody used for an idle timeout are closed: those of upstreams a new config dropped too.
+  const sweep = setInterval(() => void pools.sweep(), Math.max(10_000, conf.upstream_keepalive_idle_timeout * 1000))
+  sweep.unref()
   if (stopping) {
     exit()
     return

@@ -182,3 +182,16 @@ t.test('retain closes the pools a new config no longer uses', async (t) => {
   await own.close()
   t.equal(own.size, 0)
 })
+
+t.test('a sweep closes the pools no request used since the previous sweep', async (t) => {
+  const own = new UpstreamPools({ poolSize: 4, maxRequests: 0, idleTimeoutMs: 1000 })
+  const busy = own.get(address(2001))
+  own.get(address(2002))
+  await own.sweep()
+  t.equal(own.size, 2, 'both were used in the period that ended')
+  own.get(address(2001))
+  await own.sweep()
+  t.equal(own.size, 1, 'the one not used since is closed')
+  t.equal(own.get(address(2001)), busy, 'the one in use stays the same pool')
+  await own.close()
+})

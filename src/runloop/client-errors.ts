@@ -1,0 +1,66 @@
+/**
+ * Requests the proxy cannot parse, answered as nginx answers them before Kong sees a request:
+ * an error page (400 `Bad request`, 414 `URI too long`, 400 `Request header or cookie too large`,
+ * 408 on a request head that never completes), then the connection is closed. Nothing else in
+ * the worker is affected.
+ */
+import type { Server } from 'node:http'
+import type { Socket } from 'node:net'
+import { errorPage } from '../proxy/error-response.js'
+import type { HeaderSettings } from '../proxy/header-settings.js'
+import { nextRequestId } from './request-id.js'
+
+/** What the answer depends on. */
+export interface ClientErrorSettings {
+  readonly headers: HeaderSettings
+  readonly errorDefaultType: string
+  /** nginx's large_client_header_buffers size: a request line longer than this is 414. */
+  readonly headerBufferBytes: number
+}
+
+/** The status nginx gives a request Node's parser refused with `code`. */
+export function clientErrorStatus(code: string | undefined, rawPacket: Buffer | undefined, headerBufferBytes: number): number | undefined {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW': {
+      // The request line alone over one buffer is nginx's 414; otherwise the headers are too large.
+      const lineEnd = rawPacket?.indexOf('\r\n') ?? -1
+      const lineLength = lineEnd === -1 ? (rawPacket?.length ?? 0) : lineEnd
+      return lineLength > headerBufferBytes ? 414 : 494
+    }
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      return 408
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined
+    default:
+      return 400
+  }
+}
+
+const NO_HEADERS = { method: undefined, rawHeaders: [] as string[], httpVersionMajor: 1 }
+
+/** Answers parse failures on `server` with Kong's error pages instead of Node's bare ones. */
+export function answerClientErrors(server: Server, settings: ClientErrorSettings): void {
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+    const status = clientErrorStatus(err.code, err.rawPacket, settings.headerBufferBytes)
+    if (status === undefined || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const requestId = nextRequestId()
+    const page = errorPage(status, NO_HEADERS, requestId, settings.errorDefaultType)
+    const lines = [`HTTP/1.1 ${page.status} ${REASONS[page.status] ?? 'Bad Request'}`]
+    for (const [name, value] of Object.entries(page.headers)) lines.push(`${name}: ${value}`)
+    if (settings.headers.server) lines.push(`server: ${settings.headers.serverToken}`)
+    if (settings.headers.requestId) lines.push(`x-kong-request-id: ${requestId}`)
+    lines.push('connection: close')
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${page.body}`)
+  })
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+}
