@@ -24,8 +24,12 @@ export class ConnectionCounters {
   readonly #stats: ConnectionStats = { accepted: 0, handled: 0, active: 0, reading: 0, writing: 0, waiting: 0, requests: 0 }
   readonly #state = new WeakMap<Socket, State>()
 
-  /** Starts counting a server's connections and requests. */
-  track(server: Server): void {
+  /**
+   * Starts counting a server's connections and requests. With `finishedByCaller`, the request
+   * handler reports each finished response with `responded` instead of a listener being added
+   * to every response (the proxy's hot path).
+   */
+  track(server: Server, finishedByCaller = false): void {
     server.on('connection', (socket: Socket) => {
       this.#stats.accepted++
       this.#stats.handled++
@@ -42,10 +46,13 @@ export class ConnectionCounters {
       this.#stats.requests++
       const socket = req.socket
       this.#enter(socket, 'writing')
-      res.once('finish', () => {
-        if (!socket.destroyed) this.#enter(socket, 'waiting')
-      })
+      if (!finishedByCaller) res.once('finish', () => this.responded(socket))
     })
+  }
+
+  /** A response on `socket` is done: the connection waits for the next request. */
+  responded(socket: Socket): void {
+    if (!socket.destroyed) this.#enter(socket, 'waiting')
   }
 
   #enter(socket: Socket, next: State): void {

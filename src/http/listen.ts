@@ -36,6 +36,8 @@ export async function listenAll(
   counters: ConnectionCounters,
   log: NodeLogger,
   options: ServerOptions = {},
+  /** The handler reports finished responses to `counters.responded` itself. */
+  finishedByHandler = false,
 ): Promise<Server[]> {
   const servers: Server[] = []
   try {
@@ -45,7 +47,7 @@ export async function listenAll(
         continue
       }
       const server = createServer({ keepAliveTimeout: 60_000, ...options }, handler)
-      counters.track(server)
+      counters.track(server, finishedByHandler)
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) => reject(bindFailure(setting, spec, err)))
         server.listen({ host: spec.host, port: spec.port, ...(spec.backlog ? { backlog: spec.backlog } : {}) }, resolve)

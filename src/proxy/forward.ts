@@ -62,31 +62,36 @@ export function classifyFailure(err: Error & { code?: string }, method: string, 
   return { status, retryable, reason: code !== '' ? `${code}: ${err.message}` : err.message }
 }
 
-/** Sends one try over `pool`; resolves once the response is fully streamed or the try failed. */
-export function forwardTry(pool: Pool, request: TryRequest, start: ResponseStart): Promise<TryOutcome> {
-  return new Promise((resolve) => {
-    let started = false
-    const options: Dispatcher.RequestOptions = {
-      path: request.path,
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: request.readTimeoutMs,
-      bodyTimeout: request.readTimeoutMs,
-      // The client decides about keep-alive towards us; towards the upstream, the pool does.
-      reset: false,
-    }
-    pool.stream(
-      options,
-      ({ statusCode, headers }) => {
-        started = true
-        return start(statusCode, headers)
-      },
-      (err) => {
-        if (err === null) resolve({ kind: 'responded' })
-        else if (started) resolve({ kind: 'responded', error: err })
-        else resolve({ kind: 'failed', failure: classifyFailure(err, request.method, request.body) })
-      },
-    )
-  })
+const RESPONDED: TryOutcome = Object.freeze({ kind: 'responded' })
+
+/** Sends one try over `pool`; `done` is called once the response is fully streamed or the try failed. */
+export function forwardTry(pool: Pool, request: TryRequest, start: ResponseStart, done: (outcome: TryOutcome) => void): void {
+  let started = false
+  const options: Dispatcher.RequestOptions = {
+    path: request.path,
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    headersTimeout: request.readTimeoutMs,
+    bodyTimeout: request.readTimeoutMs,
+    // The client decides about keep-alive towards us; towards the upstream, the pool does.
+    reset: false,
+  }
+  pool.stream(
+    options,
+    ({ statusCode, headers }) => {
+      started = true
+      return start(statusCode, headers)
+    },
+    (err) => {
+      if (err === null) done(RESPONDED)
+      else if (started) done({ kind: 'responded', error: err })
+      else done({ kind: 'failed', failure: classifyFailure(err, request.method, request.body) })
+    },
+  )
+}
+
+/** forwardTry as a promise (tests, and callers off the hot path). */
+export function forwardTryAsync(pool: Pool, request: TryRequest, start: ResponseStart): Promise<TryOutcome> {
+  return new Promise((resolve) => forwardTry(pool, request, start, resolve))
 }

@@ -5,7 +5,7 @@
  * error. Every request reads the worker's current runtime once and keeps it to the end.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isIP } from 'node:net'
+import { isIP, type Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import { BalancerError, type Peer, type PeerSource } from '../balancer/peer.js'
 import { PROXY_MESSAGES } from '../http/kong-errors.js'
@@ -13,7 +13,7 @@ import type { NodeLogger } from '../log.js'
 import type { ClientAddressSettings } from '../proxy/client-address.js'
 import { errorPage, kongError, type ErrorResponse } from '../proxy/error-response.js'
 import { limitBody } from '../proxy/body-limit.js'
-import { forwardTry, type TryRequest } from '../proxy/forward.js'
+import { forwardTry, type TryOutcome, type TryRequest } from '../proxy/forward.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { forwarded, readRequestHead, upstreamRequestHeaders, wantsTrailers, type RequestHead } from '../proxy/request-headers.js'
 import { addDebugHeaders, addKongResponseHeaders, stripResponseHopByHop, type ResponseHeaders } from '../proxy/response-headers.js'
@@ -44,6 +44,8 @@ export interface ProxyDeps {
   readonly bufferBodyBytes: number
   /** The size of one of nginx_http_large_client_header_buffers: the longest request line or header line. */
   readonly headerBufferBytes: number
+  /** Told when a response is done, for the connection counters. */
+  readonly responded: (socket: Socket) => void
 }
 
 
@@ -80,15 +82,25 @@ export function newTrace(): Trace {
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const trace = newTrace()
-    handle(deps, req, res, trace).then(
-      () => logAccess(deps, req, res.statusCode, trace),
-      (err: unknown) => {
-        deps.log.error({ request_id: trace.requestId, error: (err as Error).message }, 'the proxy failed a request')
-        if (!res.headersSent) answer(deps, res, kongError(500, PROXY_MESSAGES.unexpected, req, trace.requestId), trace)
-        else res.destroy()
-        logAccess(deps, req, res.statusCode, trace)
-      },
-    )
+    let ended = false
+    // Called once, however the request ends: the counters and the access log learn of it.
+    const done = (): void => {
+      if (ended) return
+      ended = true
+      deps.responded(req.socket)
+      logAccess(deps, req, res.statusCode, trace)
+    }
+    const fail = (err: unknown): void => {
+      deps.log.error({ request_id: trace.requestId, error: (err as Error).message }, 'the proxy failed a request')
+      if (!res.headersSent) answer(deps, res, kongError(500, PROXY_MESSAGES.unexpected, req, trace.requestId), trace)
+      else res.destroy()
+      done()
+    }
+    try {
+      handle(deps, req, res, trace, done, fail)
+    } catch (err) {
+      fail(err)
+    }
   }
 }
 
@@ -214,21 +226,33 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
   }
 }
 
-async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
+/** How a request ends: `done` once it is answered, `fail` on an error of ours. */
+type Done = () => void
+type Fail = (err: unknown) => void
+
+// Written with callbacks rather than async functions: a request that needs no wait (no body to
+// read, no DNS answer to await) goes from socket to upstream without a promise.
+function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, done: Done, fail: Fail): void {
   const resolution = resolveRequest(deps, req, trace, deps.current())
-  if (resolution.kind === 'answer') return answer(deps, res, resolution.response, trace, resolution.extra)
-  const f = resolution.forwarding
-  let body: Buffer | Readable | null = null
-  if (!noBody(f.head)) {
-    const length = f.head.contentLength === undefined ? Number.NaN : Number(f.head.contentLength)
-    if (resolution.route.route.request_buffering && length <= deps.bufferBodyBytes) body = await readBody(req, length)
-    else if (deps.maxBodyBytes > 0 && f.head.contentLength === undefined) body = req.pipe(limitBody(deps.maxBodyBytes))
-    else body = req
+  if (resolution.kind === 'answer') {
+    answer(deps, res, resolution.response, trace, resolution.extra)
+    return done()
   }
+  const f = resolution.forwarding
+  if (noBody(f.head)) return balance(deps, req, res, trace, f, done, fail)
+  const length = f.head.contentLength === undefined ? Number.NaN : Number(f.head.contentLength)
+  if (resolution.route.route.request_buffering && length <= deps.bufferBodyBytes) {
+    readBody(req, length).then((body) => balance(deps, req, res, trace, { ...f, body }, done, fail), fail)
+    return
+  }
+  const body = deps.maxBodyBytes > 0 && f.head.contentLength === undefined ? req.pipe(limitBody(deps.maxBodyBytes)) : req
+  balance(deps, req, res, trace, { ...f, body }, done, fail)
+}
+
+function balance(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, f: Forwarding, done: Done, fail: Fail): void {
   const ready = f.source.ready()
-  if (ready !== undefined) await ready
-  trace.balanced = performance.now()
-  await forward(deps, req, res, trace, { ...f, body })
+  if (ready === undefined) return forward(deps, req, res, trace, f, done)
+  ready.then(() => forward(deps, req, res, trace, f, done)).catch(fail)
 }
 
 /** Everything a request needs to be sent upstream. */
@@ -266,8 +290,9 @@ export function addressOf(plan: ServicePlan, peer: Peer, host: string): Upstream
     : { scheme: 'http', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs }
 }
 
-async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, f: Forwarding): Promise<void> {
+function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, f: Forwarding, done: Done): void {
   const { plan, source } = f
+  trace.balanced = performance.now()
   const headers = f.headers
   headers.push('host', '')
   const hostAt = headers.length - 1
@@ -294,38 +319,48 @@ async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerRespons
     return res
   }
 
-  trace.proxied = true
-  for (;;) {
+  let peerHostPort = ''
+  const attempt = (): void => {
     const peer = source.pick(trace.tries)
     if (peer instanceof BalancerError) {
       // Kong answers a failure of the first pick from its access phase, a later one from its error page.
       if (trace.tries === 0) {
         trace.proxied = false
         if (peer.reason !== undefined) deps.log.error({ request_id: trace.requestId, reason: peer.reason }, peer.message)
-        return answer(deps, res, kongError(peer.status, peer.message, req, trace.requestId), trace)
+        answer(deps, res, kongError(peer.status, peer.message, req, trace.requestId), trace)
+      } else {
+        answer(deps, res, errorPage(peer.status, req, trace.requestId, deps.errorDefaultType), trace)
       }
-      return answer(deps, res, errorPage(peer.status, req, trace.requestId, deps.errorDefaultType), trace)
+      return done()
     }
     trace.tries++
-    trace.upstream = peer.hostPort
+    peerHostPort = trace.upstream = peer.hostPort
     trace.tryStarted = performance.now()
     headers[hostAt] = hostHeader(f, peer.hostname, peer.port)
     const address = addressOf(plan, peer, headers[hostAt] ?? '')
-    const outcome = await forwardTry(deps.pools.get(address, poolKey(address)), request, start)
+    forwardTry(deps.pools.get(address, poolKey(address)), request, start, settle)
+  }
+  const settle = (outcome: TryOutcome): void => {
     if (outcome.kind === 'responded') {
       if (outcome.error !== undefined) {
-        deps.log.error({ request_id: trace.requestId, upstream: peer.hostPort, error: outcome.error.message }, 'upstream response cut short')
+        // Either side may have gone: a client that left is not the upstream's failure.
+        if (req.socket.destroyed) deps.log.info({ request_id: trace.requestId }, 'the client closed the connection before the response was sent')
+        else deps.log.error({ request_id: trace.requestId, upstream: peerHostPort, error: outcome.error.message }, 'upstream response cut short')
         res.destroy()
       }
-      return
+      return done()
     }
     const { failure } = outcome
     const more = failure.retryable && trace.tries <= source.retries
     deps.log.error(
-      { request_id: trace.requestId, upstream: peer.hostPort, try: trace.tries, reason: failure.reason },
+      { request_id: trace.requestId, upstream: peerHostPort, try: trace.tries, reason: failure.reason },
       more ? 'upstream try failed; trying the next peer' : 'upstream try failed',
     )
+    if (more) return attempt()
     if (failure.status === 413) trace.proxied = false
-    if (!more) return answer(deps, res, errorPage(failure.status, req, trace.requestId, deps.errorDefaultType), trace)
+    answer(deps, res, errorPage(failure.status, req, trace.requestId, deps.errorDefaultType), trace)
+    done()
   }
+  trace.proxied = true
+  attempt()
 }

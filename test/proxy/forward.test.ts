@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net'
 import { Readable, Writable } from 'node:stream'
 import t from 'tap'
-import { classifyFailure, forwardTry, type TryOutcome } from '../../src/proxy/forward.js'
+import { classifyFailure, forwardTryAsync as forwardTry, type TryOutcome } from '../../src/proxy/forward.js'
 import { poolKey, UpstreamPools, type UpstreamAddress } from '../../src/proxy/upstream-pools.js'
 import { closedPort, echoUpstream, garbageUpstream, resetUpstream, silentUpstream, truncatingUpstream, type Echoed } from '../helpers/upstreams.js'
 
