@@ -16,26 +16,35 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>
 
 // Upstream response headers nginx's proxy module handles itself or hides
 // (ngx_http_proxy_hide_headers; Kong passes Date and Server through).
-const NEVER_PASSED = ['connection', 'keep-alive', 'transfer-encoding', 'x-pad', 'x-accel-expires', 'x-accel-redirect', 'x-accel-limit-rate', 'x-accel-buffering', 'x-accel-charset']
+const NEVER_PASSED: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'x-pad', 'x-accel-expires', 'x-accel-redirect', 'x-accel-limit-rate', 'x-accel-buffering', 'x-accel-charset'])
 
 const joined = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value)
 
 /**
- * Removes a proxied response's hop-by-hop headers: those its Connection names (but close,
- * upgrade, keep-alive), Upgrade unless it is the one the client asked for (`upgrade`), Trailer
- * unless the client sent `TE: trailers`, and what nginx never passes on.
+ * The headers of a proxied response that go on to the client: all but its hop-by-hop ones,
+ * those its Connection names (but close, upgrade, keep-alive), Upgrade unless it is the one the
+ * client asked for (`upgrade`), Trailer unless the client sent `TE: trailers`, and what nginx
+ * never passes on. A new record: removing keys from the upstream's would slow every later
+ * access to it.
  */
-export function stripResponseHopByHop(headers: ResponseHeaders, upgrade: 'websocket' | undefined, clientTrailers: boolean): void {
+export function passedResponseHeaders(headers: ResponseHeaders, upgrade: 'websocket' | undefined, clientTrailers: boolean): ResponseHeaders {
   const connection = joined(headers.connection)
-  if (connection !== undefined) {
-    for (const name of csvTokens(connection)) {
-      if (name !== 'close' && name !== 'upgrade' && name !== 'keep-alive' && Object.hasOwn(headers, name)) delete headers[name]
+  const listed = connection === undefined ? undefined : csvTokens(connection)
+  const out: ResponseHeaders = {}
+  for (const name in headers) {
+    if (NEVER_PASSED.has(name)) continue
+    if (listed !== undefined && name !== 'close' && name !== 'upgrade' && name !== 'keep-alive' && listed.includes(name)) continue
+    const value = headers[name]
+    if (value === undefined) continue
+    if (name === 'upgrade') {
+      const given = joined(value)
+      if (given === undefined || upgrade === undefined || !nameIs(given, upgrade)) continue
+    } else if (name === 'trailer' && !clientTrailers) {
+      continue
     }
+    out[name] = value
   }
-  for (const name of NEVER_PASSED) if (headers[name] !== undefined) delete headers[name]
-  const given = joined(headers.upgrade)
-  if (given !== undefined && !(upgrade !== undefined && nameIs(given, upgrade))) delete headers.upgrade
-  if (!clientTrailers && headers.trailer !== undefined) delete headers.trailer
+  return out
 }
 
 /** What Kong's own response headers depend on. */

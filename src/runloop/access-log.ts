@@ -3,8 +3,9 @@
  * `proxy_access_log` (relative paths under the prefix; `/dev/stdout` works as in Kong's image).
  * A line that cannot be written is dropped and counted: a full disk never fails a request.
  */
-import { isAbsolute, join } from 'node:path'
-import { pino } from 'pino'
+import { closeSync, openSync, write, writeSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname, isAbsolute, join } from 'node:path'
 
 /** What one access log line says about a request. */
 export interface AccessEntry {
@@ -65,30 +66,57 @@ export function line(e: AccessEntry): string {
 
 const OFF: AccessLog = { write: () => undefined, dropped: 0, problem: undefined, close: () => Promise.resolve() }
 
-/** Opens the access log at `setting` (undefined when `off`); resolves once the file is open or known not to open. */
+/** Lines are written once this much text is waiting, or every FLUSH_MS when traffic is light. */
+const WRITE_AT = 64 * 1024
+const FLUSH_MS = 1000
+/** Text kept waiting at most while the disk is slow; lines beyond it are dropped and counted. */
+const MAX_PENDING = 8 * 1024 * 1024
+
+/**
+ * Opens the access log at `setting` (undefined when `off`); resolves once the file is open or
+ * known not to open. Lines are gathered into one string and appended with a single write at a
+ * time: a logging library's per-line bookkeeping cost several times the write itself here.
+ */
 export async function openAccessLog(setting: string | undefined, prefix: string): Promise<AccessLog> {
   if (setting === undefined) return OFF
   const dest = isAbsolute(setting) ? setting : join(prefix, setting)
-  const boom = pino.destination({ dest, sync: false, mkdir: true })
+  let fd: number
+  try {
+    await mkdir(dirname(dest), { recursive: true })
+    // A plain descriptor: a FileHandle would be closed when it is collected.
+    fd = openSync(dest, 'a', 0o640)
+  } catch (err) {
+    return broken(`${dest}: ${(err as Error).message}`)
+  }
+  let pending = ''
+  let writing = false
   let dropped = 0
   let problem: string | undefined
-  // sonic-boom stops writing after an error it cannot retry; later lines are counted as lost.
-  boom.on('error', (err: Error) => (problem ??= `${dest}: ${err.message}`))
-  await new Promise<void>((resolve) => {
-    boom.once('ready', resolve)
-    boom.once('error', () => resolve())
-  })
+  let closed = false
+  const flush = (): void => {
+    if (writing || pending === '' || problem !== undefined) return
+    const chunk = pending
+    pending = ''
+    writing = true
+    write(fd, chunk, null, 'utf8', (err) => {
+      writing = false
+      if (err) {
+        problem ??= `${dest}: ${err.message}`
+        return
+      }
+      if (pending.length >= WRITE_AT) flush()
+    })
+  }
+  const flusher = setInterval(flush, FLUSH_MS)
+  flusher.unref()
   return {
     write(entry) {
-      if (problem !== undefined) {
+      if (problem !== undefined || closed || pending.length > MAX_PENDING) {
         dropped++
         return
       }
-      try {
-        boom.write(line(entry))
-      } catch {
-        dropped++
-      }
+      pending += line(entry)
+      if (pending.length >= WRITE_AT) flush()
     },
     get dropped() {
       return dropped
@@ -96,13 +124,30 @@ export async function openAccessLog(setting: string | undefined, prefix: string)
     get problem() {
       return problem
     },
-    close() {
-      if (problem !== undefined) return Promise.resolve()
-      return new Promise<void>((resolve) => {
-        boom.once('close', () => resolve())
-        boom.once('error', () => resolve())
-        boom.end()
-      })
+    async close() {
+      if (closed) return
+      closed = true
+      clearInterval(flusher)
+      while (writing) await new Promise((resolve) => setImmediate(resolve))
+      try {
+        if (problem === undefined && pending !== '') writeSync(fd, pending)
+      } catch {
+        // What cannot be written now is lost; the process is going anyway.
+      }
+      pending = ''
+      closeSync(fd)
     },
+  }
+}
+
+function broken(problem: string): AccessLog {
+  let dropped = 0
+  return {
+    write: () => void dropped++,
+    get dropped() {
+      return dropped
+    },
+    problem,
+    close: () => Promise.resolve(),
   }
 }

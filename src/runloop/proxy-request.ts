@@ -16,7 +16,7 @@ import { limitBody } from '../proxy/body-limit.js'
 import { forwardTry, type TryOutcome, type TryRequest } from '../proxy/forward.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { forwarded, readRequestHead, upstreamRequestHeaders, wantsTrailers, type RequestHead } from '../proxy/request-headers.js'
-import { addDebugHeaders, addKongResponseHeaders, stripResponseHopByHop, type ResponseHeaders } from '../proxy/response-headers.js'
+import { addDebugHeaders, addKongResponseHeaders, passedResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
 import { poolKey, type UpstreamAddress, type UpstreamPools } from '../proxy/upstream-pools.js'
 import { strippedPrefix, upstreamUri } from '../proxy/upstream-uri.js'
 import type { RouteMatch } from '../router/router.js'
@@ -299,10 +299,10 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
   const request: TryRequest = { method: f.method, path: f.path, headers, body: f.body, readTimeoutMs: plan.readTimeoutMs }
   const clientTrailers = wantsTrailers(f.head)
   const debug = deps.debugHeaders && f.head.kongDebug
-  const start = (status: number, upstreamHeaders: ResponseHeaders): ServerResponse => {
+  const start = (status: number, received: ResponseHeaders): ServerResponse => {
     trace.upstreamStatus = status
     const firstByte = performance.now()
-    stripResponseHopByHop(upstreamHeaders, undefined, clientTrailers)
+    const upstreamHeaders = passedResponseHeaders(received, undefined, clientTrailers)
     const via = upstreamHeaders.via
     addKongResponseHeaders(deps.headers, upstreamHeaders, {
       proxied: true,

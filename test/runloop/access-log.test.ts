@@ -46,3 +46,14 @@ t.test('off writes nothing; a path that cannot be opened drops lines without thr
   t.equal(broken.dropped, 1, 'the line is counted as lost')
   await broken.close()
 })
+
+t.test('with light traffic a line reaches the file without waiting for more', async (t) => {
+  const prefix = mkdtempSync(join(tmpdir(), 'kong-dbless-access-'))
+  const log = await openAccessLog('access.log', prefix)
+  t.teardown(() => log.close())
+  log.write(entry)
+  const path = join(prefix, 'access.log')
+  const deadline = Date.now() + 5000
+  while (Date.now() < deadline && readFileSync(path, 'utf8') === '') await new Promise((resolve) => setTimeout(resolve, 50))
+  t.match(readFileSync(path, 'utf8'), /"request_id":"f{32}"/, 'flushed within the flush interval')
+})
