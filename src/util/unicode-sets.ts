@@ -41,14 +41,7 @@ export function union(a: CodePointSet, b: CodePointSet): CodePointSet {
 
 /** Every scalar value not in `a` (surrogates are never members). */
 export function negate(a: CodePointSet): CodePointSet {
-  const out: number[] = []
-  let next = 0
-  for (let i = 0; i < a.length; i += 2) {
-    if (a[i] > next) out.push(next, a[i] - 1)
-    next = a[i + 1] + 1
-  }
-  if (next <= MAX_CODE_POINT) out.push(next, MAX_CODE_POINT)
-  return minusSurrogates(out)
+  return minusSurrogates(complementAll(a))
 }
 
 /** a ∩ b. */
