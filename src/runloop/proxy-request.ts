@@ -91,9 +91,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
       logAccess(deps, req, res.statusCode, trace)
     }
     const fail = (err: unknown): void => {
-      deps.log.error({ request_id: trace.requestId, error: (err as Error).message }, 'the proxy failed a request')
-      if (!res.headersSent) answer(deps, res, kongError(500, PROXY_MESSAGES.unexpected, req, trace.requestId), trace)
-      else res.destroy()
+      if (req.socket.destroyed) {
+        deps.log.info({ request_id: trace.requestId, reason: (err as Error).message }, 'the client closed the connection')
+      } else {
+        deps.log.error({ request_id: trace.requestId, error: (err as Error).message }, 'the proxy failed a request')
+        if (!res.headersSent) answer(deps, res, kongError(500, PROXY_MESSAGES.unexpected, req, trace.requestId), trace)
+        else res.destroy()
+      }
       done()
     }
     try {
@@ -161,6 +165,10 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
     })
     req.once('end', () => resolve(at === length ? body : body.subarray(0, at)))
     req.once('error', reject)
+    // A client that goes before its body is in: there is nobody left to answer.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before its request body was in'))
+    })
   })
 }
 

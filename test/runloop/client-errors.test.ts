@@ -4,7 +4,7 @@
 import { connect } from 'node:net'
 import t from 'tap'
 import { clientErrorStatus } from '../../src/runloop/client-errors.js'
-import { startNode } from '../helpers/node.js'
+import { eventually, startNode } from '../helpers/node.js'
 import { echoUpstream } from '../helpers/upstreams.js'
 
 /** Sends raw bytes and resolves with everything the node sent back before closing (or after `ms` of quiet). */
@@ -70,6 +70,15 @@ t.test('nginx refusals, then the worker serves on', async (t) => {
   const chunk = 'e'.repeat(600)
   const chunked = await raw(port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`)
   t.match(chunked, /^HTTP\/1\.1 413 /, 'a chunked body that grows over the limit: 413')
+
+  // A client that leaves before its (buffered) body is in.
+  await new Promise<void>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b', () => socket.destroy())
+    })
+    socket.on('close', () => resolve())
+  })
+  t.ok(await eventually(async () => node.logs.some((l) => l.msg === 'the client closed the connection')), 'logged as the client leaving, not as a failure')
 
   const fine = await raw(port, 'GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
   t.match(fine, /^HTTP\/1\.1 200 /, 'the worker serves on')
