@@ -4,7 +4,7 @@
 // worker's own connections, and flat RSS after warm-up. Loopback only; bounded by SOAK_SECONDS.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent, createServer as createHttpServer, request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,10 +137,15 @@ export async function run() {
   // Configs are generated and hashed here, before the node starts, so that neither competes
   // with the soak; a config counts as applied when /status/config reports its hash from every worker.
   const { loadDeclarative } = await import('../dist/declarative/load.js')
-  const { bundledPluginSchema } = await import('../dist/plugins/schemas.js')
+  const { bundledPluginSchema } = await import('../dist/plugins/registry.js')
+  // The load goes through a route of every config to a real upstream, so the soak proxies.
+  const upstream = createHttpServer((_req, res) => res.end('ok'))
+  await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  upstream.unref()
+  const soakService = `services:\n  - name: soak\n    url: http://127.0.0.1:${upstream.address().port}\n    routes:\n      - paths: [/soak]\n`
   const configs = []
   for (const services of CONFIG_SIZES) {
-    const text = generateConfig({ services, consumers: services / 2 })
+    const text = generateConfig({ services, consumers: services / 2 }).replace('services:\n', soakService)
     const { hash } = await loadDeclarative(text, { source: 'soak', pluginSchemas: bundledPluginSchema })
     configs.push({ services, text, hash, bytes: text.length })
   }
