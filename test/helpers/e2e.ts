@@ -31,7 +31,11 @@ export async function startE2eNode(
   workers = 1,
 ): Promise<RunningNode> {
   const node = await startNode({ config, workers, env: { KONG_PROXY_ACCESS_LOG: 'off', ...env } })
-  t.teardown(() => node.stop())
+  t.teardown(async () => {
+    await node.stop()
+    // E2E_LOGS=1 prints what the node logged, to see why a test failed.
+    if (process.env.E2E_LOGS === '1') for (const line of node.logs) process.stderr.write(`${JSON.stringify(line)}\n`)
+  })
   return node
 }
 
