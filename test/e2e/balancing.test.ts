@@ -2,6 +2,7 @@
 // spread requests over its targets by weight (one worker, so the round-robin wheel is one),
 // weight 0 is never picked, a hostname target goes through the hosts file, the Host header
 // follows the target or host_header, and retries move a failed try to the next target.
+import { Resolver } from 'node:dns/promises'
 import t from 'tap'
 import { echoed, errorBody, kongYml, send, startE2eNode } from '../helpers/e2e.js'
 import { closedPort, echoUpstream } from '../helpers/upstreams.js'
@@ -27,6 +28,8 @@ const config = kongYml({
     { name: 'failover.up', targets: [at(dead), at(c.port)] },
     { name: 'failover0.up', targets: [at(dead), at(c.port)] },
     { name: 'zero.up', targets: [at(a.port, 0)] },
+    { name: 'unresolved.up', targets: [{ target: 'no-such-name.invalid:80' }] },
+    { name: 'mixed.up', targets: [{ target: 'no-such-name.invalid:80' }, at(c.port)] },
   ],
   services: [
     // Port 1: a service's port is ignored when its host is an upstream.
@@ -37,6 +40,8 @@ const config = kongYml({
     service('failover', 'failover.up', 1, { retries: 5 }),
     service('failover0', 'failover0.up', 1, { retries: 0 }),
     service('zero', 'zero.up'),
+    service('unresolved', 'unresolved.up'),
+    service('mixed', 'mixed.up'),
     service('localhost', 'localhost', a.port),
   ],
 })
@@ -84,6 +89,18 @@ t.test('an upstream whose only target has weight 0: 503', async (t) => {
   const reply = await send(port, { path: '/zero' })
   t.equal(reply.status, 503)
   t.equal(reply.text, errorBody.json('failure to get a peer from the ring-balancer', String(reply.headers['x-kong-request-id'])))
+})
+
+// The name error comes from the system's resolver, which the node uses (see errors.test.ts).
+const nxdomain = await new Resolver({ timeout: 2000, tries: 1 }).resolve4('no-such-name.invalid').then(
+  () => 'an address',
+  (err: NodeJS.ErrnoException) => err.code,
+)
+t.test('a target whose name does not resolve has no address', { skip: nxdomain === 'ENOTFOUND' ? false : `the system resolver answers ${nxdomain} for no-such-name.invalid` }, async (t) => {
+  const reply = await send(port, { path: '/unresolved' })
+  t.equal(reply.status, 503, 'its only target: no peer')
+  t.equal(reply.text, errorBody.json('failure to get a peer from the ring-balancer', String(reply.headers['x-kong-request-id'])))
+  t.same(await spread('/mixed', 6), { c: 6 }, 'beside a live target: every request goes to the live one')
 })
 
 t.test('hostname targets answered by the test DNS server', {

@@ -40,6 +40,8 @@ const config = kongYml({
         { name: 'strip', paths: ['/strip'], strip_path: true },
         { name: 'nostrip', paths: ['/nostrip'], strip_path: false },
         { name: 'secure', paths: ['/secure'], protocols: ['https'] },
+        { name: 'moved', paths: ['/moved'], protocols: ['https'], https_redirect_status_code: 302 },
+        { name: 'regex', paths: ['~/re/(?<id>[0-9]+)'], strip_path: true },
       ],
     },
     { name: 'hop-svc', host: '127.0.0.1', port: (hop.address() as AddressInfo).port, routes: [{ paths: ['/hop'] }] },
@@ -81,6 +83,9 @@ t.test('an untrusted client: its X-Forwarded-* are replaced, its X-Forwarded-For
   t.equal(one(t, e, 'x-forwarded-prefix'), '/strip')
   t.equal(one(t, e, 'x-real-ip'), '127.0.0.1')
 
+  const regex = echoed(await send(a.ports.proxy, { path: '/re/42/x' }))
+  t.equal(regex.url, '/srv/x')
+  t.equal(one(t, regex, 'x-forwarded-prefix'), '/re/42', 'a regex route: the whole match')
   const plain = echoed(await send(a.ports.proxy, { path: '/nostrip/x' }))
   t.equal(one(t, plain, 'x-forwarded-for'), '127.0.0.1', 'no X-Forwarded-For: the client address')
   t.equal(one(t, plain, 'x-forwarded-host'), '127.0.0.1')
@@ -106,6 +111,9 @@ t.test('a trusted client (trusted_ips=127.0.0.1): its X-Forwarded-* and X-Real-I
   t.equal(one(t, bare, 'x-forwarded-prefix'), '/strip')
   t.equal(one(t, bare, 'x-real-ip'), '127.0.0.1')
 
+  const moved = await send(b.ports.proxy, { path: '/moved?x=1', headers: { 'X-Forwarded-Host': 'fwd.test' } })
+  t.equal(moved.status, 302)
+  t.equal(moved.headers.location, 'https://fwd.test/moved?x=1', 'the redirect goes to the trusted X-Forwarded-Host')
   const secure = await send(b.ports.proxy, { path: '/secure', headers: { 'X-Forwarded-Proto': 'https' } })
   t.equal(secure.status, 200, 'a trusted X-Forwarded-Proto: https passes an https-only route')
   const refused = await send(a.ports.proxy, { path: '/secure', headers: { 'X-Forwarded-Proto': 'https' } })
