@@ -83,6 +83,9 @@ t.test('the Host header: the target\'s address and port, its hostname, or host_h
 t.test('a refused try moves to the next target while retries last', async (t) => {
   t.same(await spread('/failover', 10), { c: 10 }, 'retries 5: every request ends on the live target')
   t.same(await spread('/failover0', 10), { c: 5, 502: 5 }, 'retries 0: the dead target\'s half fail')
+  for (let i = 0; i < 2; i++) {
+    t.equal(echoed(await send(port, { path: '/failover' })).headers.host, `127.0.0.1:${c.port}`, 'Host is computed again for the try that answered')
+  }
 })
 
 t.test('an upstream whose only target has weight 0: 503', async (t) => {
