@@ -61,11 +61,16 @@ export interface Trace {
   upstreamStatus: number | undefined
   upstream: string | undefined
   tries: number
+  /** The client's connection and address, kept from the start: a request stream undici destroyed has no socket any more. */
+  readonly socket: Socket
+  readonly client: string
 }
 
 /** A request's trace, started now. */
-export function newTrace(): Trace {
+export function newTrace(req: IncomingMessage): Trace {
   return {
+    socket: req.socket,
+    client: req.socket.remoteAddress ?? '',
     started: performance.now(),
     requestId: nextRequestId(),
     route: undefined,
@@ -81,17 +86,17 @@ export function newTrace(): Trace {
 /** The handler of the proxy listeners. */
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const trace = newTrace()
+    const trace = newTrace(req)
     let ended = false
     // Called once, however the request ends: the counters and the access log learn of it.
     const done = (): void => {
       if (ended) return
       ended = true
-      deps.responded(req.socket)
+      deps.responded(trace.socket)
       logAccess(deps, req, res.statusCode, trace)
     }
     const fail = (err: unknown): void => {
-      if (req.socket.destroyed) {
+      if (trace.socket.destroyed) {
         deps.log.info({ request_id: trace.requestId, reason: (err as Error).message }, 'the client closed the connection')
       } else {
         deps.log.error({ request_id: trace.requestId, error: (err as Error).message }, 'the proxy failed a request')
@@ -115,7 +120,7 @@ export function logAccess(deps: ProxyDeps, req: IncomingMessage, status: number,
     method: req.method ?? '',
     path: req.url ?? '',
     status,
-    client_ip: req.socket.remoteAddress ?? '',
+    client_ip: trace.client,
     request_id: trace.requestId,
     route_id: trace.route?.route.id,
     service_id: trace.route?.service?.id,
@@ -172,6 +177,8 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
   })
 }
 
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)/i
+
 /** What a request resolves to before anything is sent upstream: Kong's own answer, or where to forward it. */
 export type Resolution =
   | { readonly kind: 'answer'; readonly response: ErrorResponse; readonly extra?: Readonly<Record<string, string>> }
@@ -184,11 +191,21 @@ export type Resolution =
 export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Trace, runtime: Runtime | undefined): Resolution {
   const rawHeaders = req.rawHeaders
   const method = req.method ?? 'GET'
-  const target = req.url ?? '/'
+  let target = req.url ?? '/'
+  const head = readRequestHead(rawHeaders)
+  // An absolute-form target (`GET http://host/path`): nginx routes by its path, and its host
+  // stands for the Host header.
+  if (target.charCodeAt(0) !== 0x2f) {
+    const absolute = ABSOLUTE_FORM.exec(target)
+    if (absolute !== null) {
+      head.host = absolute[1]
+      target = target.slice(absolute[0].length)
+      if (target.charCodeAt(0) !== 0x2f) target = `/${target}`
+    }
+  }
   const q = target.indexOf('?', 1)
   const rawPath = q === -1 ? target : target.slice(0, q)
-  const head = readRequestHead(rawHeaders)
-  const socket = req.socket
+  const socket = trace.socket
   const port = socket.localPort ?? 0
   const scheme = 'http'
   const refuse = (status: number): Resolution => ({ kind: 'answer', response: errorPage(status, req, trace.requestId, deps.errorDefaultType) })
@@ -199,11 +216,16 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
   if (deps.maxBodyBytes > 0 && head.contentLength !== undefined && Number(head.contentLength) > deps.maxBodyBytes) return refuse(413)
   // nginx's large_client_header_buffers: the request line, and each header line, fit in one buffer.
   if (target.length + method.length + 10 > deps.headerBufferBytes) return refuse(414)
+  let hosts = 0
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] ?? '').length + (rawHeaders[i + 1] ?? '').length + 4 > deps.headerBufferBytes) return refuse(494)
+    const name = rawHeaders[i] ?? ''
+    if (name.length + (rawHeaders[i + 1] ?? '').length + 4 > deps.headerBufferBytes) return refuse(494)
+    // nginx refuses a request with two Host lines.
+    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return refuse(400)
   }
 
-  const match = runtime?.router.match({ method, rawPath, host: head.host, port, scheme, header: (name) => req.headers[name] })
+  // Every line of a repeated header is a value of its own, as Kong's router sees them.
+  const match = runtime?.router.match({ method, rawPath, host: head.host, port, scheme, header: (name) => req.headersDistinct[name] })
   if (match === undefined) return { kind: 'answer', response: kongError(404, PROXY_MESSAGES.noRoute, req, trace.requestId) }
   trace.route = match
   const route = match.route
@@ -352,7 +374,7 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
     if (outcome.kind === 'responded') {
       if (outcome.error !== undefined) {
         // Either side may have gone: a client that left is not the upstream's failure.
-        if (req.socket.destroyed) deps.log.info({ request_id: trace.requestId }, 'the client closed the connection before the response was sent')
+        if (trace.socket.destroyed) deps.log.info({ request_id: trace.requestId }, 'the client closed the connection before the response was sent')
         else deps.log.error({ request_id: trace.requestId, upstream: peerHostPort, error: outcome.error.message }, 'upstream response cut short')
         res.destroy()
       }

@@ -37,7 +37,7 @@ export function createUpgradeHandler(deps: ProxyDeps): (req: IncomingMessage, so
   const plain = createProxyHandler(deps)
   return (req, socket, early) => {
     socket.on('error', () => socket.destroy())
-    const trace = newTrace()
+    const trace = newTrace(req)
     const resolution = resolveRequest(deps, req, trace, deps.current())
     if (resolution.kind === 'answer') {
       logAccess(deps, req, refuse(deps, socket, resolution.response, trace, resolution.extra), trace)
