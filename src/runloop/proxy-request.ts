@@ -48,7 +48,6 @@ export interface ProxyDeps {
   readonly responded: (socket: Socket) => void
 }
 
-
 /** What a request did, for the access log and Kong's latency headers. */
 export interface Trace {
   readonly started: number
