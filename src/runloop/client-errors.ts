@@ -8,6 +8,7 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { errorPage } from '../proxy/error-response.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
+import { rawHead } from './raw-response.js'
 import { nextRequestId } from './request-id.js'
 
 /** What the answer depends on. */
@@ -50,17 +51,10 @@ export function answerClientErrors(server: Server, settings: ClientErrorSettings
     }
     const requestId = nextRequestId()
     const page = errorPage(status, NO_HEADERS, requestId, settings.errorDefaultType)
-    const lines = [`HTTP/1.1 ${page.status} ${REASONS[page.status] ?? 'Bad Request'}`]
-    for (const [name, value] of Object.entries(page.headers)) lines.push(`${name}: ${value}`)
-    if (settings.headers.server) lines.push(`server: ${settings.headers.serverToken}`)
-    if (settings.headers.requestId) lines.push(`x-kong-request-id: ${requestId}`)
-    lines.push('connection: close')
-    socket.end(`${lines.join('\r\n')}\r\n\r\n${page.body}`)
+    const headers: Record<string, string> = { ...page.headers }
+    if (settings.headers.server) headers.server = settings.headers.serverToken
+    if (settings.headers.requestId) headers['x-kong-request-id'] = requestId
+    headers.connection = 'close'
+    socket.end(rawHead(page.status, headers) + page.body)
   })
-}
-
-const REASONS: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  414: 'URI Too Long',
 }

@@ -11,24 +11,13 @@ import { errorPage, kongError, type ErrorResponse } from '../proxy/error-respons
 import { classifyFailure } from '../proxy/forward.js'
 import { addKongResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
 import { poolKey } from '../proxy/upstream-pools.js'
+import { rawHead } from './raw-response.js'
 import { addressOf, createProxyHandler, hostHeader, logAccess, newTrace, ownAnswerHeaders, resolveRequest, type Forwarding, type ProxyDeps, type Trace } from './proxy-request.js'
-
-const REASONS: Readonly<Record<number, string>> = { 101: 'Switching Protocols', 400: 'Bad Request', 404: 'Not Found', 405: 'Not Allowed', 413: 'Request Entity Too Large', 414: 'Request-URI Too Large', 426: 'Upgrade Required', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }
-
-/** A response head written straight to a socket that left HTTP's hands. */
-function head(status: number, headers: ResponseHeaders): string {
-  let text = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue
-    for (const v of Array.isArray(value) ? value : [value]) text += `${name}: ${v}\r\n`
-  }
-  return `${text}\r\n`
-}
 
 function refuse(deps: ProxyDeps, socket: Duplex, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): number {
   const headers = ownAnswerHeaders(deps, response, trace, extra)
   headers.connection = 'close'
-  socket.end(head(response.status, headers) + response.body)
+  socket.end(rawHead(response.status, headers) + response.body)
   return response.status
 }
 
@@ -97,7 +86,7 @@ async function upgrade(deps: ProxyDeps, req: IncomingMessage, socket: Duplex, ea
         upstreamVia: typeof upstream.headers.via === 'string' ? upstream.headers.via : undefined,
         grpcUpstream: false,
       })
-      socket.write(head(101, responseHeaders))
+      socket.write(rawHead(101, responseHeaders))
       if (early.length > 0) upstream.socket.write(early)
       // Joined both ways until either side goes; an error on one closes the other.
       upstream.socket.on('error', () => socket.destroy())
