@@ -1,7 +1,8 @@
 /**
  * Reading header names and values the way Kong and nginx do, without allocating for the
- * common case: case-insensitive name tests, ASCII lower-casing, Kong's `csv()` walk.
+ * common case: case-insensitive name tests, Kong's `csv()` walk, `strip()`.
  */
+import { asciiLower } from '../util/ascii.js'
 
 /**
  * Whether a header name (or a letters-and-symbols word such as `websocket`) equals a lower-case
@@ -15,26 +16,6 @@ export function nameIs(name: string, lower: string): boolean {
     if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false
   }
   return true
-}
-
-/**
- * ASCII-only lower-casing, as nginx and Lua's `string.lower` do: header values are byte strings
- * here (latin1), and `toLowerCase` would also fold bytes 0xC0 to 0xDE.
- */
-export function asciiLower(s: string): string {
-  let i = 0
-  while (i < s.length) {
-    const c = s.charCodeAt(i)
-    if (c >= 0x41 && c <= 0x5a) break
-    i++
-  }
-  if (i === s.length) return s
-  let out = s.slice(0, i)
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : s[i]
-  }
-  return out
 }
 
 // Lua's %s: space, \t, \n, \v, \f, \r.

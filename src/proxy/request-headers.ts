@@ -10,7 +10,8 @@
  */
 import { clientAddress, isTrustedPeer, type ClientAddressSettings, UNIX_PEER } from './client-address.js'
 import type { HeaderSettings } from './header-settings.js'
-import { asciiLower, csvTokens, nameIs } from './header-text.js'
+import { asciiLower } from '../util/ascii.js'
+import { csvTokens, nameIs } from './header-text.js'
 
 /** The request headers Kong reads, each as its first line (Kong's `get_header`), or undefined. */
 export interface RequestHead {

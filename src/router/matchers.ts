@@ -6,7 +6,8 @@
  */
 import { uuidV5In } from '../declarative/ids.js'
 import type { Route, Service } from '../declarative/schema/entities/index.js'
-import { asciiLower, compileRustRegex, isRegexError, kongHeaderPattern, kongPathPattern, type RustRegex } from '../util/rust-regex.js'
+import { asciiLower } from '../util/ascii.js'
+import { compileRustRegex, isRegexError, kongHeaderPattern, kongPathPattern, type RustRegex } from '../util/rust-regex.js'
 
 /** Kong's namespace for the ids of split routes (transform.lua). */
 export const SPLIT_NAMESPACE = '7f145bf9-0dce-4f91-98eb-debbce4b9f6b'

@@ -7,6 +7,7 @@
  * refused with the reason, except `\b`/`\B`, which RE2 evaluates with ASCII word characters.
  */
 import RE2 from 're2'
+import { asciiLower } from './ascii.js'
 import {
   asciiCaseFold,
   caseFold,
@@ -797,11 +798,6 @@ export function translateRustRegex(pattern: string, opts: TranslateOptions = {})
 /** Whether a translation result is a refusal. */
 export function isRegexError<T extends object>(r: T | RegexError): r is RegexError {
   return 'reason' in r
-}
-
-/** Lua's string.lower: ASCII letters only, as Kong lower-cases configured header values. */
-export function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
 }
 
 /** The Rust pattern Kong compiles for a regex path `~/…`: anchored at the start, `?<` read as `?P<`. */

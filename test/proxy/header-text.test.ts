@@ -1,6 +1,7 @@
 // Header text read as Kong and nginx read it.
 import t from 'tap'
-import { asciiLower, csvTokens, firstHeader, nameIs, strip } from '../../src/proxy/header-text.js'
+import { csvTokens, firstHeader, nameIs, strip } from '../../src/proxy/header-text.js'
+import { asciiLower } from '../../src/util/ascii.js'
 
 t.test("csvTokens is Kong's csv()", async (t) => {
   const rows: [string, string[]][] = [
