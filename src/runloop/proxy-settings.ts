@@ -6,10 +6,10 @@
 import type { NodeConf } from '../conf/settings.js'
 import { ClientAddressSettingsError, compileClientAddress, type ClientAddressSettings } from '../proxy/client-address.js'
 import { HeaderSettingsError, parseHeaderSettings, type HeaderSettings } from '../proxy/header-settings.js'
-import { PRODUCT, VERSION } from '../version.js'
+import { KONG_COMPAT_VERSION, PRODUCT, VERSION } from '../version.js'
 
 /** The product token Kong puts in Via; tools that read Via expect Kong's. */
-export const VIA_TOKEN = 'kong/3.10.0'
+const VIA_TOKEN = `kong/${KONG_COMPAT_VERSION}`
 
 export interface ProxySettings {
   readonly headers: HeaderSettings

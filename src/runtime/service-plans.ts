@@ -20,14 +20,12 @@ export interface ServiceTls {
 
 /** How requests to one service are sent. */
 export interface ServicePlan {
-  readonly service: Service
   /** Only http and https services are proxied over HTTP/1.1 today. */
   readonly scheme: 'http' | 'https'
   /** The port the Host header leaves out: 80 for http, 443 for https. */
   readonly defaultPort: number
   readonly connectTimeoutMs: number
   readonly readTimeoutMs: number
-  readonly writeTimeoutMs: number
   readonly tls: ServiceTls | undefined
 }
 
@@ -56,12 +54,10 @@ export function buildServicePlans(services: readonly Service[], index: SnapshotI
     if (service.protocol !== 'http' && service.protocol !== 'https') continue
     const https = service.protocol === 'https'
     plans.set(service.id, {
-      service,
       scheme: service.protocol,
       defaultPort: https ? 443 : 80,
       connectTimeoutMs: service.connect_timeout,
       readTimeoutMs: service.read_timeout,
-      writeTimeoutMs: service.write_timeout,
       tls: https ? tlsOf(service, index) : undefined,
     })
   }
