@@ -300,20 +300,41 @@ export interface Forwarding {
 }
 
 /** The Host header of a try: the client's (preserve_host), else the upstream's host_header or the peer's name, with the port unless it is the scheme's. */
-export function hostHeader(f: Forwarding, hostname: string, port: number): string {
+function hostHeader(f: Forwarding, hostname: string, port: number): string {
   if (f.preserveHost && f.head.host !== undefined) return f.head.host
   const name = f.source.hostHeader ?? hostname
   return port === f.plan.defaultPort ? name : `${name}:${port}`
 }
 
 /** The TLS server name of a try (nginx's `proxy_ssl_name $upstream_host`): the Host without its port; none for an IP. */
-export function serverName(host: string): string | undefined {
+function serverName(host: string): string | undefined {
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0] ?? host
   return isIP(name) === 0 && name !== '' ? name : undefined
 }
 
+/**
+ * Kong's answer when the balancer has no peer: from its access phase on the first pick (Kong's
+ * message, not proxied), from its error page on a retry.
+ */
+export function noPeerAnswer(deps: ProxyDeps, req: IncomingMessage, trace: Trace, failure: BalancerError): ErrorResponse {
+  if (trace.tries > 0) return errorPage(failure.status, req, trace.requestId, deps.errorDefaultType)
+  trace.proxied = false
+  if (failure.reason !== undefined) deps.log.error({ request_id: trace.requestId, reason: failure.reason }, failure.message)
+  return kongError(failure.status, failure.message, req, trace.requestId)
+}
+
+/** Starts a try on `peer`: counts it in the trace, writes its Host header at `headers[hostAt]`, and says where it connects. */
+export function startTry(trace: Trace, f: Forwarding, peer: Peer, headers: string[], hostAt: number): UpstreamAddress {
+  trace.tries++
+  trace.upstream = peer.hostPort
+  trace.tryStarted = performance.now()
+  const host = hostHeader(f, peer.hostname, peer.port)
+  headers[hostAt] = host
+  return addressOf(f.plan, peer, host)
+}
+
 /** Where a try connects: the peer, with the plan's timeouts and TLS (server name from the Host header). */
-export function addressOf(plan: ServicePlan, peer: Peer, host: string): UpstreamAddress {
+function addressOf(plan: ServicePlan, peer: Peer, host: string): UpstreamAddress {
   return plan.tls
     ? { scheme: 'https', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs, tls: { ...plan.tls, servername: serverName(host) } }
     : { scheme: 'http', ip: peer.ip, port: peer.port, connectTimeoutMs: plan.connectTimeoutMs }
@@ -352,21 +373,11 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
   const attempt = (): void => {
     const peer = source.pick(trace.tries)
     if (peer instanceof BalancerError) {
-      // Kong answers a failure of the first pick from its access phase, a later one from its error page.
-      if (trace.tries === 0) {
-        trace.proxied = false
-        if (peer.reason !== undefined) deps.log.error({ request_id: trace.requestId, reason: peer.reason }, peer.message)
-        answer(deps, res, kongError(peer.status, peer.message, req, trace.requestId), trace)
-      } else {
-        answer(deps, res, errorPage(peer.status, req, trace.requestId, deps.errorDefaultType), trace)
-      }
+      answer(deps, res, noPeerAnswer(deps, req, trace, peer), trace)
       return done()
     }
-    trace.tries++
-    peerHostPort = trace.upstream = peer.hostPort
-    trace.tryStarted = performance.now()
-    headers[hostAt] = hostHeader(f, peer.hostname, peer.port)
-    const address = addressOf(plan, peer, headers[hostAt] ?? '')
+    peerHostPort = peer.hostPort
+    const address = startTry(trace, f, peer, headers, hostAt)
     forwardTry(deps.pools.get(address, poolKey(address)), request, start, settle)
   }
   const settle = (outcome: TryOutcome): void => {

@@ -7,12 +7,12 @@
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { BalancerError } from '../balancer/peer.js'
-import { errorPage, kongError, type ErrorResponse } from '../proxy/error-response.js'
+import { errorPage, type ErrorResponse } from '../proxy/error-response.js'
 import { classifyFailure } from '../proxy/forward.js'
 import { addKongResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
 import { poolKey } from '../proxy/upstream-pools.js'
 import { rawHead } from './raw-response.js'
-import { addressOf, createProxyHandler, hostHeader, logAccess, newTrace, ownAnswerHeaders, resolveRequest, type Forwarding, type ProxyDeps, type Trace } from './proxy-request.js'
+import { createProxyHandler, logAccess, newTrace, noPeerAnswer, ownAnswerHeaders, resolveRequest, startTry, type Forwarding, type ProxyDeps, type Trace } from './proxy-request.js'
 
 function refuse(deps: ProxyDeps, socket: Duplex, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): number {
   const headers = ownAnswerHeaders(deps, response, trace, extra)
@@ -56,16 +56,8 @@ async function upgrade(deps: ProxyDeps, req: IncomingMessage, socket: Duplex, ea
   const hostAt = headers.length - 1
   for (;;) {
     const peer = source.pick(trace.tries)
-    if (peer instanceof BalancerError) {
-      if (trace.tries > 0) return refuse(deps, socket, errorPage(peer.status, req, trace.requestId, deps.errorDefaultType), trace)
-      trace.proxied = false
-      return refuse(deps, socket, kongError(peer.status, peer.message, req, trace.requestId), trace)
-    }
-    trace.tries++
-    trace.upstream = peer.hostPort
-    trace.tryStarted = performance.now()
-    headers[hostAt] = hostHeader(f, peer.hostname, peer.port)
-    const address = addressOf(plan, peer, headers[hostAt] ?? '')
+    if (peer instanceof BalancerError) return refuse(deps, socket, noPeerAnswer(deps, req, trace, peer), trace)
+    const address = startTry(trace, f, peer, headers, hostAt)
     try {
       const upstream = await deps.pools.get(address, poolKey(address)).upgrade({
         path: f.path,
