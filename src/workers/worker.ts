@@ -22,6 +22,8 @@ import { answerClientErrors } from '../runloop/client-errors.js'
 import { createProxyHandler, type ProxyDeps } from '../runloop/proxy-request.js'
 import { createUpgradeHandler } from '../runloop/websocket.js'
 import { compileProxySettings } from '../runloop/proxy-settings.js'
+import { SecureContextCache } from '../tls/certificate-selector.js'
+import { tlsServerOptions } from '../tls/tls-options.js'
 import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
 
 function send(message: FromWorker): void {
@@ -111,7 +113,7 @@ export async function runWorker(): Promise<void> {
   const counters = new ConnectionCounters()
   const settings = compileProxySettings(conf)
   const dns = await createDnsCache()
-  const applier = new ConfigApplier(log, { dns })
+  const applier = new ConfigApplier(log, { dns, contexts: new SecureContextCache(tlsServerOptions(conf)) })
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)
   if (accessLog.problem !== undefined) log.error({ problem: accessLog.problem }, 'the access log cannot be written; its lines are dropped')
