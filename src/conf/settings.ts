@@ -132,7 +132,7 @@ export const SETTINGS = {
     doc: 'Response headers the node adds (tokens such as server_tokens, or header names).',
     read: (raw) => list(raw).map((s) => s.toLowerCase()),
   }),
-  real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy.', read: text }),
+  real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy, or `proxy_protocol` (the PROXY header\'s source).', read: text }),
   cluster_control_plane: setting({ default: '127.0.0.1:8005', doc: 'host:port of the control plane a data plane connects to.', read: text }),
   cluster_cert: setting({ doc: 'Certificate (path or PEM) for cluster mTLS.', read: optionalText }),
   cluster_cert_key: setting({ doc: 'Private key (path or PEM) of cluster_cert.', sensitive: true, read: optionalText }),
@@ -296,6 +296,12 @@ export function loadConf({ env, confPath, cwd }: ConfSources): NodeConf {
   }
   if (values.role === 'data_plane' && (values.proxy_listen as ListenSpec[] | undefined)?.length === 0) {
     problems.push('proxy_listen must be specified when role = "data_plane"')
+  }
+  // Kong's kong.conf.default states this rule without checking it; nginx would then never find a
+  // PROXY header and silently keep every TCP peer as the client.
+  const proxyListen = values.proxy_listen as ListenSpec[] | undefined
+  if (values.real_ip_header === 'proxy_protocol' && proxyListen !== undefined && !proxyListen.some((l) => l.proxyProtocol)) {
+    problems.push('real_ip_header = proxy_protocol: at least one of the proxy_listen entries must have the proxy_protocol flag enabled')
   }
   // A data plane serves no admin API, whatever admin_listen says (as Kong does).
   if (values.role === 'data_plane') values.admin_listen = []
