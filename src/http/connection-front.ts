@@ -9,6 +9,7 @@
  * reading its handle, so the bytes put back with `unshift` reach them first and in order.
  */
 import { createServer, type Server, type Socket } from 'node:net'
+import { parseClientHello, type ClientHello } from '../tls/client-hello.js'
 import { parseProxyHeader, type ProxiedAddress } from './proxy-protocol.js'
 
 /** How a front reads the start of a connection. */
@@ -17,6 +18,8 @@ export interface FrontOptions {
   readonly proxyProtocol: boolean
   /** A plaintext listener with `http2`: the HTTP/2 preface means h2c, anything else HTTP/1.x. */
   readonly h2c: boolean
+  /** A TLS listener that picks certificates per server name: the ClientHello is read before TLS starts. */
+  readonly clientHello?: boolean
   /** How long a client has to send what the front needs to read before it is closed. */
   readonly headerTimeoutMs: number
 }
@@ -39,20 +42,23 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
 type Held = Socket & { [PROXIED]?: ProxiedClient }
 
+/** Where the front hands a connection: its socket, its protocol, and its ClientHello when one was read. */
+export type Deliver = (socket: Socket, protocol: FrontProtocol, hello?: ClientHello) => void
+
 /**
  * A net.Server that reads the start of each connection as `options` says, then calls `deliver`
  * with the socket (what was read after any PROXY header put back) and the protocol it speaks.
  * A connection without a valid PROXY header, or silent past the timeout, is closed and given to
  * `onRefused` with the reason; one the client closes first is dropped without a word.
  */
-export function createConnectionFront(options: FrontOptions, deliver: (socket: Socket, protocol: FrontProtocol) => void, onRefused?: (socket: Socket, reason: string) => void): Server {
+export function createConnectionFront(options: FrontOptions, deliver: Deliver, onRefused?: (socket: Socket, reason: string) => void): Server {
   // As http.Server accepts its sockets: the inner server decides when to end its side after the
   // client's FIN, and small writes go out at once.
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     // The raw socket under a TLS server has no error listener of its own; an error on it must not
     // be uncaught. The inner servers add their own listeners, which this one does not replace.
     socket.on('error', ignore)
-    if (!options.proxyProtocol && !options.h2c) {
+    if (!options.proxyProtocol && !options.h2c && options.clientHello !== true) {
       deliver(socket, 'http1')
       return
     }
@@ -62,7 +68,7 @@ export function createConnectionFront(options: FrontOptions, deliver: (socket: S
 
 function ignore(): void {}
 
-function preRead(socket: Held, options: FrontOptions, deliver: (socket: Socket, protocol: FrontProtocol) => void, onRefused: ((socket: Socket, reason: string) => void) | undefined): void {
+function preRead(socket: Held, options: FrontOptions, deliver: Deliver, onRefused: ((socket: Socket, reason: string) => void) | undefined): void {
   let buf: Buffer = Buffer.alloc(0)
   let headerRead = !options.proxyProtocol
 
@@ -99,7 +105,13 @@ function preRead(socket: Held, options: FrontOptions, deliver: (socket: Socket, 
       buf = buf.subarray(header.length)
     }
     let protocol: FrontProtocol = 'http1'
-    if (options.h2c) {
+    let hello: ClientHello | undefined
+    if (options.clientHello === true) {
+      // Not a ClientHello: the TLS server refuses it in its own words.
+      const read = parseClientHello(buf)
+      if (read.kind === 'incomplete') return
+      if (read.kind === 'hello') hello = read.hello
+    } else if (options.h2c) {
       const seen = prefaceMatch(buf)
       if (seen === undefined) return
       if (seen) protocol = 'h2'
@@ -110,7 +122,7 @@ function preRead(socket: Held, options: FrontOptions, deliver: (socket: Socket, 
     // http2 server is not half-open, so a client that sends a partial frame and its FIN is
     // closed rather than kept.
     if (protocol === 'h2') socket.allowHalfOpen = false
-    deliver(socket, protocol)
+    deliver(socket, protocol, hello)
   }
 
   const timer = setTimeout(() => {

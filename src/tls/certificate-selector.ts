@@ -6,15 +6,43 @@
  * behind it are made at the first handshake that needs them and kept across snapshots while
  * the certificate is unchanged.
  */
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey } from 'node:crypto'
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
 import type { Certificate, Sni } from '../declarative/schema/entities/certificates.js'
 import { asciiLower } from '../util/ascii.js'
 
-/** A certificate's context, or why OpenSSL would not make one. */
+/**
+ * A certificate's pairs as one context per key type. Node gives a connection only the first
+ * certificate of a context chosen by name, so an RSA and an ECDSA pair (Kong's `cert` and
+ * `cert_alt`, or the two defaults) are kept apart and the client's ClientHello picks one.
+ */
+export class KeyTypeContexts {
+  readonly #ecdsa: SecureContext | undefined
+  readonly #other: SecureContext | undefined
+
+  /** Makes the contexts of the pairs `certs[i]`/`keys[i]`; throws when OpenSSL refuses one. */
+  constructor(base: SecureContextOptions, certs: readonly string[], keys: readonly string[]) {
+    let ecdsa: SecureContext | undefined
+    let other: SecureContext | undefined
+    keys.forEach((key, i) => {
+      const context = createSecureContext({ ...base, cert: certs[i], key })
+      if (createPrivateKey(key).asymmetricKeyType === 'ec') ecdsa ??= context
+      else other ??= context
+    })
+    this.#ecdsa = ecdsa
+    this.#other = other
+  }
+
+  /** The ECDSA context for a client that takes ECDSA, else the other one; whichever exists when there is one only. */
+  pick(ecdsa: boolean): SecureContext {
+    return ((ecdsa ? (this.#ecdsa ?? this.#other) : (this.#other ?? this.#ecdsa)) as SecureContext)
+  }
+}
+
+/** A certificate's contexts, or why OpenSSL would not make them. */
 interface Entry {
   readonly digest: string
-  readonly context?: SecureContext
+  readonly contexts?: KeyTypeContexts
   readonly error?: Error
 }
 
@@ -51,25 +79,24 @@ export class SecureContextCache {
   }
 
   /**
-   * The context serving `cert` (and its alternate pair), made on first use. Throws, every time
-   * and without retrying, when OpenSSL refuses the certificate.
+   * The context serving `cert` (its ECDSA pair when `ecdsa` and it has one), made on first use.
+   * Throws, every time and without retrying, when OpenSSL refuses the certificate.
    */
-  get(cert: Certificate): SecureContext {
+  get(cert: Certificate, ecdsa = false): SecureContext {
     const digest = digestOf(cert)
     let entry = this.#entries.get(cert.id)
     if (entry?.digest !== digest) {
       entry = this.#make(cert, digest)
       this.#entries.set(cert.id, entry)
     }
-    if (entry.context) return entry.context
+    if (entry.contexts) return entry.contexts.pick(ecdsa)
     throw entry.error as Error
   }
 
   #make(cert: Certificate, digest: string): Entry {
     const present = (values: readonly (string | null)[]): string[] => values.filter((v): v is string => typeof v === 'string')
-    const pairs = { cert: present([cert.cert, cert.cert_alt]), key: present([cert.key, cert.key_alt]) }
     try {
-      return { digest, context: createSecureContext({ ...this.#base, ...pairs }) }
+      return { digest, contexts: new KeyTypeContexts(this.#base, present([cert.cert, cert.cert_alt]), present([cert.key, cert.key_alt])) }
     } catch (err) {
       return { digest, error: new Error(`certificate ${cert.id} cannot be served: ${(err as Error).message}`) }
     }
@@ -84,10 +111,11 @@ export class SecureContextCache {
 /** Picks the context for a client's server name. */
 export interface CertificateSelector {
   /**
-   * The context of the certificate Kong would serve for `servername`; undefined means the
-   * listener's default certificate. Throws when that certificate cannot be served.
+   * The context of the certificate Kong would serve for `servername` (its ECDSA pair for a
+   * client that takes ECDSA); undefined means the listener's default certificate. Throws when
+   * that certificate cannot be served.
    */
-  select(servername: string): SecureContext | undefined
+  select(servername: string, ecdsa?: boolean): SecureContext | undefined
 }
 
 /** The lookup form of a server name: ASCII lower case, without a trailing dot. */
@@ -136,11 +164,11 @@ export function buildCertificateSelector(certificates: readonly Certificate[], s
   }
   contexts.retain(new Set(byId.keys()))
   return {
-    select(servername: string): SecureContext | undefined {
+    select(servername: string, ecdsa = false): SecureContext | undefined {
       if (byName.size === 0) return undefined
       for (const name of candidateNames(servername)) {
         const cert = byName.get(name)
-        if (cert) return contexts.get(cert)
+        if (cert) return contexts.get(cert, ecdsa)
       }
       return undefined
     },
