@@ -1,10 +1,11 @@
 /** Admin request bodies as Kong gates them: one Content-Type, of a type the route accepts. */
 import type { Context } from 'koa'
 import { HttpError } from '../http/app.js'
+import { hasBody, headerLines } from '../http/header-lines.js'
 
 /** The media type of a request, lower-cased, without parameters ('' when absent). */
 export function requestMediaType(ctx: Context): string {
-  const types = ctx.req.headersDistinct['content-type'] ?? []
+  const types = headerLines(ctx.req, 'content-type') ?? []
   if (types.length > 1) {
     ctx.type = 'text/plain'
     throw new HttpError(400, 'Multiple Content-Type headers not allowed')
@@ -20,8 +21,8 @@ export function checkContentType(ctx: Context, accepted: ReadonlySet<string>): s
   const mediaType = requestMediaType(ctx)
   if (mediaType === '') {
     const length = ctx.get('Content-Length')
-    const chunked = /chunked/i.test(ctx.get('Transfer-Encoding'))
-    if (chunked || (length !== '' && length !== '0')) throw new HttpError(415)
+    const encoding = ctx.get('Transfer-Encoding')
+    if (hasBody(ctx.req, length === '' ? undefined : length, /chunked/i.test(encoding) ? encoding : undefined)) throw new HttpError(415)
     return mediaType
   }
   if (!accepted.has(mediaType)) throw new HttpError(415)

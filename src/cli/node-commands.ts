@@ -1,4 +1,5 @@
 /** `start`, `quit`, `reload`, `health` and `drain`: running and steering a node in a prefix. */
+import { Agent, fetch as undiciFetch } from 'undici'
 import { parseArgs } from 'node:util'
 import { ConfError, loadConf, type NodeConf } from '../conf/settings.js'
 import { envPath, isAlive, readPid } from '../node/prefix.js'
@@ -114,11 +115,14 @@ export async function drainCommand(args: readonly string[], io: CliIo, env: Node
     io.stdout.write('No status listeners found in configuration.\n')
     return 0
   }
-  const host = listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host.includes(':') ? `[${listener.host}]` : listener.host
+  const host = listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host === '::' ? '[::1]' : listener.host.includes(':') ? `[${listener.host}]` : listener.host
   const url = `${listener.ssl ? 'https' : 'http'}://${host}:${listener.port}/status/ready`
-  let res: Response
+  let res: { status: number }
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"draining"}', signal: AbortSignal.timeout(1000) })
+    // The node's own listener on this machine, often with its self-signed default certificate: not verified, as Kong's drain does not.
+    const dispatcher = listener.ssl ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined
+    res = await undiciFetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"draining"}', signal: AbortSignal.timeout(1000), ...(dispatcher ? { dispatcher } : {}) })
+    await dispatcher?.close()
   } catch (err) {
     return printError(io, `Failed to send request to ${url}: ${(err as Error).message}`)
   }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { LOG_LEVELS, type LogLevel } from '../log.js'
 import { parseListen, type ListenSpec } from './listen.js'
+import { CIPHER_SUITE_NAMES, checkTlsSettings, parseNginxSeconds, parseProtocols } from './tls-settings.js'
 
 /** Why a setting's text is refused (the message names the setting). */
 class Problem {
@@ -131,7 +132,7 @@ export const SETTINGS = {
     doc: 'Response headers the node adds (tokens such as server_tokens, or header names).',
     read: (raw) => list(raw).map((s) => s.toLowerCase()),
   }),
-  real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy.', read: text }),
+  real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy, or `proxy_protocol` (the PROXY header\'s source).', read: text }),
   cluster_control_plane: setting({ default: '127.0.0.1:8005', doc: 'host:port of the control plane a data plane connects to.', read: text }),
   cluster_cert: setting({ doc: 'Certificate (path or PEM) for cluster mTLS.', read: optionalText }),
   cluster_cert_key: setting({ doc: 'Private key (path or PEM) of cluster_cert.', sensitive: true, read: optionalText }),
@@ -169,6 +170,45 @@ export const SETTINGS = {
         ? { count: Number(m[1]), size: bytes }
         : new Problem(`nginx_http_large_client_header_buffers must be a count and a size such as '4 8k', got '${raw}'`)
     },
+  }),
+  ssl_cert: setting({
+    doc: 'Certificates of the proxy\'s `ssl` listeners: comma-separated paths, PEM texts or base64 PEMs; none: a self-signed RSA and ECDSA pair in the prefix.',
+    read: list,
+  }),
+  ssl_cert_key: setting({ doc: 'Private keys of `ssl_cert`, in the same order.', sensitive: true, read: list }),
+  admin_ssl_cert: setting({ doc: 'Certificates of the admin API\'s `ssl` listeners, as `ssl_cert`.', read: list }),
+  admin_ssl_cert_key: setting({ doc: 'Private keys of `admin_ssl_cert`, in the same order.', sensitive: true, read: list }),
+  status_ssl_cert: setting({ doc: 'Certificates of the status API\'s `ssl` listeners, as `ssl_cert`.', read: list }),
+  status_ssl_cert_key: setting({ doc: 'Private keys of `status_ssl_cert`, in the same order.', sensitive: true, read: list }),
+  ssl_cipher_suite: setting({
+    default: 'intermediate',
+    doc: 'Ciphers, protocols and cipher order of every TLS listener: `modern`, `intermediate`, `old`, `fips` (Mozilla\'s and Kong\'s lists) or `custom`.',
+    read: oneOf(CIPHER_SUITE_NAMES, (raw) => `Undefined cipher suite ${raw}`),
+  }),
+  ssl_ciphers: setting({ doc: 'OpenSSL cipher list served when `ssl_cipher_suite = custom`.', read: optionalText }),
+  ssl_protocols: setting({
+    default: 'TLSv1.2 TLSv1.3',
+    doc: 'Protocols served when `ssl_cipher_suite = custom` (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3); the other suites set their own.',
+    read: (raw) => {
+      const protocols = parseProtocols(raw ?? '')
+      return typeof protocols === 'string' ? new Problem(protocols) : protocols
+    },
+  }),
+  ssl_prefer_server_ciphers: setting({
+    default: 'on',
+    doc: 'With `ssl_cipher_suite = custom`, the server\'s cipher order wins over the client\'s; the other suites set their own.',
+    read: flag('ssl_prefer_server_ciphers'),
+  }),
+  ssl_session_tickets: setting({ default: 'on', doc: 'Resume TLS sessions from tickets the client keeps.', read: flag('ssl_session_tickets') }),
+  ssl_session_timeout: setting({
+    default: '1d',
+    doc: 'How long a TLS session may be resumed, in nginx\'s time format (`1d`, `12h`, `600`).',
+    read: (raw) => parseNginxSeconds(raw ?? '') ?? new Problem(`ssl_session_timeout must be a time such as 1d, 1h 30m or 600, got '${raw}'`),
+  }),
+  ssl_session_cache_size: setting({
+    default: '10m',
+    doc: 'Size of the TLS session cache (checked; Node resumes sessions by ticket, not from a shared cache).',
+    read: size('ssl_session_cache_size'),
   }),
 } as const
 
@@ -257,9 +297,16 @@ export function loadConf({ env, confPath, cwd }: ConfSources): NodeConf {
   if (values.role === 'data_plane' && (values.proxy_listen as ListenSpec[] | undefined)?.length === 0) {
     problems.push('proxy_listen must be specified when role = "data_plane"')
   }
-  if (problems.length > 0) throw new ConfError(problems)
+  // Kong's kong.conf.default states this rule without checking it; nginx would then never find a
+  // PROXY header and silently keep every TCP peer as the client.
+  const proxyListen = values.proxy_listen as ListenSpec[] | undefined
+  if (values.real_ip_header === 'proxy_protocol' && proxyListen !== undefined && !proxyListen.some((l) => l.proxyProtocol)) {
+    problems.push('real_ip_header = proxy_protocol: at least one of the proxy_listen entries must have the proxy_protocol flag enabled')
+  }
   // A data plane serves no admin API, whatever admin_listen says (as Kong does).
   if (values.role === 'data_plane') values.admin_listen = []
+  checkTlsSettings(values, cwd, problems)
+  if (problems.length > 0) throw new ConfError(problems)
 
   const publicView: Record<string, unknown> = {}
   for (const name of [...NAMES].sort()) {

@@ -1,12 +1,11 @@
 /**
  * Who the client is: Kong's `trusted_ips` (kong/pdk/ip.lua `is_trusted`) and nginx's realip
  * module as Kong configures it (`set_real_ip_from` for every trusted entry, `real_ip_header`,
- * `real_ip_recursive`), which replaces `$remote_addr` with an address a trusted peer forwarded.
- *
- * `real_ip_header = proxy_protocol` is refused: Node does not read the PROXY protocol preamble,
- * so there would be no address to take, and ignoring the setting would silently trust nothing.
+ * `real_ip_recursive`), which replaces `$remote_addr` with an address a trusted peer forwarded,
+ * in real_ip_header or, with `real_ip_header = proxy_protocol`, in the connection's PROXY header.
  */
 import { BlockList, SocketAddress, isIP } from 'node:net'
+import type { ProxiedAddress } from '../http/proxy-protocol.js'
 import { firstHeader, nameIs } from './header-text.js'
 
 /** What `$remote_addr` reads for a peer on a unix socket (nginx's text for one). */
@@ -22,6 +21,8 @@ export interface ClientAddressSettings {
   readonly trustUnix: boolean
   /** real_ip_header, lower-cased. */
   readonly header: string
+  /** real_ip_header is `proxy_protocol`: the address comes from the PROXY header, not a request header. */
+  readonly proxyProtocol: boolean
   /** real_ip_header is exactly `X-Forwarded-For`: nginx then reads every line of it, last first. */
   readonly everyLine: boolean
   readonly recursive: boolean
@@ -50,11 +51,12 @@ function addTrusted(list: BlockList, entry: string): void {
   else list.addSubnet(address, bits, family === 4 ? 'ipv4' : 'ipv6')
 }
 
-/** Compiles the client-address settings; throws ClientAddressSettingsError naming a bad entry. */
+/**
+ * Compiles the client-address settings; throws ClientAddressSettingsError naming a bad entry.
+ * Whether a proxy_listen entry reads PROXY headers when real_ip_header asks for them is checked
+ * with the other settings (src/conf/settings.ts).
+ */
 export function compileClientAddress(trustedIps: readonly string[], realIpHeader = 'X-Real-IP', realIpRecursive = false): ClientAddressSettings {
-  if (realIpHeader.toLowerCase() === 'proxy_protocol') {
-    throw new ClientAddressSettingsError("real_ip_header: 'proxy_protocol' is not supported (this node does not read the PROXY protocol)")
-  }
   let trusted: BlockList | undefined
   let trustUnix = false
   let all4 = false
@@ -74,6 +76,8 @@ export function compileClientAddress(trustedIps: readonly string[], realIpHeader
     trustAll: all4 && all6,
     trustUnix,
     header: realIpHeader.toLowerCase(),
+    // nginx's real_ip_header compares the keyword exactly, as it does `X-Forwarded-For` below.
+    proxyProtocol: realIpHeader === 'proxy_protocol',
     everyLine: realIpHeader === 'X-Forwarded-For',
     recursive: realIpRecursive,
     verdicts: new Map(),
@@ -179,13 +183,19 @@ function walkLine(settings: ClientAddressSettings, state: { address: string }, v
 
 /**
  * nginx's `$remote_addr` after realip: the TCP peer, or the address a trusted peer forwarded in
- * real_ip_header. `peer` is undefined for a unix-socket peer; `rawHeaders` is Node's flat list.
+ * real_ip_header. `peer` is undefined for a unix-socket peer; `rawHeaders` is Node's flat list;
+ * `proxied` is the source of the connection's PROXY header, when it had one with an address.
  */
-export function clientAddress(settings: ClientAddressSettings, peer: string | undefined, rawHeaders: readonly string[]): string {
+export function clientAddress(settings: ClientAddressSettings, peer: string | undefined, rawHeaders: readonly string[], proxied?: ProxiedAddress): string {
   const start = peer ?? UNIX_PEER
   if (settings.trusted === undefined && !settings.trustUnix) return start
   if (!realipTrusts(settings, start)) return start
   const state = { address: start }
+  if (settings.proxyProtocol) {
+    // nginx declines when the connection had no PROXY header (another listener, LOCAL, UNKNOWN),
+    // and otherwise walks the header's source as a one-entry list: recursion ends there.
+    return proxied === undefined || walkLine(settings, state, proxied.address) === DECLINED ? start : state.address
+  }
   if (!settings.everyLine) {
     const value = firstHeader(rawHeaders, settings.header)
     return value === undefined || walkLine(settings, state, value) === DECLINED ? start : state.address

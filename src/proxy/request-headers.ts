@@ -9,6 +9,7 @@
  * `request({ headers })` takes as is, plus the upgrade to ask undici for.
  */
 import { clientAddress, isTrustedPeer, type ClientAddressSettings, UNIX_PEER } from './client-address.js'
+import type { ProxiedAddress } from '../http/proxy-protocol.js'
 import type { HeaderSettings } from './header-settings.js'
 import { asciiLower } from '../util/ascii.js'
 import { csvTokens, nameIs } from './header-text.js'
@@ -128,6 +129,13 @@ export interface RequestConnection {
   readonly port: number
   /** The raw request target (`req.url`): X-Forwarded-Path is its path, not normalized. */
   readonly target: string
+  /**
+   * The source of the connection's PROXY header (`proxiedClient(req.socket)?.source`), on a
+   * proxy_protocol listener. It becomes the client address (X-Real-IP, and X-Forwarded-For when
+   * the request has none) with `real_ip_header = proxy_protocol` and a trusted peer; trust, the
+   * X-Forwarded-For hop and X-Forwarded-Port stay the TCP connection's, as in Kong.
+   */
+  readonly proxied?: ProxiedAddress | undefined
 }
 
 /** Kong's view of where a request came from: the client address and the X-Forwarded-* values. */
@@ -160,7 +168,7 @@ export function forwarded(settings: ClientAddressSettings, head: RequestHead, ra
     path = q === -1 ? conn.target : conn.target.slice(0, q)
   }
   return {
-    clientIp: clientAddress(settings, conn.peer, rawHeaders),
+    clientIp: clientAddress(settings, conn.peer, rawHeaders, conn.proxied),
     peer: conn.peer ?? UNIX_PEER,
     trusted,
     proto: (trusted ? head.xForwardedProto : undefined) ?? conn.scheme,

@@ -47,6 +47,14 @@ export function passedResponseHeaders(headers: ResponseHeaders, upgrade: 'websoc
   return out
 }
 
+// RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2 (nginx drops them).
+const CONNECTION_SPECIFIC = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'] as const
+
+/** Removes what HTTP/2 forbids in a response; only HTTP/2 responses pay for the deletes. */
+export function dropConnectionHeaders(headers: ResponseHeaders): void {
+  for (const name of CONNECTION_SPECIFIC) if (headers[name] !== undefined) delete headers[name]
+}
+
 /** What Kong's own response headers depend on. */
 export interface ResponseFacts {
   /** Kong reached the point of proxying (KONG_PROXIED), even if the upstream then failed. */

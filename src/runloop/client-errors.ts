@@ -4,7 +4,7 @@
  * 408 on a request head that never completes), then the connection is closed. Nothing else in
  * the worker is affected.
  */
-import type { Server } from 'node:http'
+import type { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { errorPage } from '../proxy/error-response.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
@@ -42,7 +42,7 @@ export function clientErrorStatus(code: string | undefined, rawPacket: Buffer | 
 const NO_HEADERS = { method: undefined, rawHeaders: [] as string[], httpVersionMajor: 1 }
 
 /** Answers parse failures on `server` with Kong's error pages instead of Node's bare ones. */
-export function answerClientErrors(server: Server, settings: ClientErrorSettings): void {
+export function answerClientErrors(server: EventEmitter, settings: ClientErrorSettings): void {
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
     const status = clientErrorStatus(err.code, err.rawPacket, settings.headerBufferBytes)
     if (status === undefined || !socket.writable) {

@@ -6,8 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP, type Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Readable } from 'node:stream'
 import { BalancerError, type Peer, type PeerSource } from '../balancer/peer.js'
+import { hasBody, headerLines } from '../http/header-lines.js'
 import { PROXY_MESSAGES } from '../http/kong-errors.js'
 import type { NodeLogger } from '../log.js'
 import type { ClientAddressSettings } from '../proxy/client-address.js'
@@ -16,7 +18,7 @@ import { limitBody } from '../proxy/body-limit.js'
 import { forwardTry, type TryOutcome, type TryRequest } from '../proxy/forward.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { forwarded, readRequestHead, upstreamRequestHeaders, wantsTrailers, type RequestHead } from '../proxy/request-headers.js'
-import { addDebugHeaders, addKongResponseHeaders, passedResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
+import { addDebugHeaders, addKongResponseHeaders, dropConnectionHeaders, passedResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
 import { poolKey, type UpstreamAddress, type UpstreamPools } from '../proxy/upstream-pools.js'
 import { strippedPrefix, upstreamUri } from '../proxy/upstream-uri.js'
 import type { RouteMatch } from '../router/router.js'
@@ -63,6 +65,8 @@ export interface Trace {
   /** The client's connection and address, kept from the start: a request stream undici destroyed has no socket any more. */
   readonly socket: Socket
   readonly client: string
+  /** The client speaks HTTP/2: its responses carry no connection-specific headers. */
+  readonly http2: boolean
 }
 
 /** A request's trace, started now. */
@@ -70,6 +74,7 @@ export function newTrace(req: IncomingMessage): Trace {
   return {
     socket: req.socket,
     client: req.socket.remoteAddress ?? '',
+    http2: req.httpVersionMajor === 2,
     started: performance.now(),
     requestId: nextRequestId(),
     route: undefined,
@@ -152,11 +157,14 @@ export function ownAnswerHeaders(deps: ProxyDeps, response: ErrorResponse, trace
 
 /** Sends one of Kong's own answers with Kong's headers. */
 function answer(deps: ProxyDeps, res: ServerResponse, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): void {
-  res.writeHead(response.status, ownAnswerHeaders(deps, response, trace, extra) as Record<string, string | string[]>)
+  const headers = ownAnswerHeaders(deps, response, trace, extra)
+  if (trace.http2) dropConnectionHeaders(headers)
+  res.writeHead(response.status, headers as Record<string, string | string[]>)
   res.end(response.body)
 }
 
-const noBody = (head: RequestHead): boolean => head.transferEncoding === undefined && (head.contentLength === undefined || head.contentLength === '0')
+/** No body follows the head. */
+const noBody = (req: IncomingMessage, head: RequestHead): boolean => !hasBody(req, head.contentLength, head.transferEncoding)
 
 /** Reads a body of known, small size whole, so that a retry can send it again. */
 function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
@@ -206,7 +214,10 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
   const rawPath = q === -1 ? target : target.slice(0, q)
   const socket = trace.socket
   const port = socket.localPort ?? 0
-  const scheme = 'http'
+  // An HTTP/2 request's socket is a stand-in whose reads reach the TLS socket.
+  const tls = (socket as TLSSocket).encrypted === true
+  const scheme = tls ? 'https' : 'http'
+  const sni = tls ? (socket as TLSSocket).servername || undefined : undefined
   const refuse = (status: number): Resolution => ({ kind: 'answer', response: errorPage(status, req, trace.requestId, deps.errorDefaultType) })
 
   // What nginx refuses before Kong sees the request.
@@ -224,7 +235,7 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
   }
 
   // Every line of a repeated header is a value of its own, as Kong's router sees them.
-  const match = runtime?.router.match({ method, rawPath, host: head.host, port, scheme, header: (name) => req.headersDistinct[name] })
+  const match = runtime?.router.match({ method, rawPath, host: head.host, port, scheme, sni, header: (name) => headerLines(req, name) })
   if (match === undefined) return { kind: 'answer', response: kongError(404, PROXY_MESSAGES.noRoute, req, trace.requestId) }
   trace.route = match
   const route = match.route
@@ -268,7 +279,7 @@ function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trac
     return done()
   }
   const f = resolution.forwarding
-  if (noBody(f.head)) return balance(deps, req, res, trace, f, done, fail)
+  if (noBody(req, f.head)) return balance(deps, req, res, trace, f, done, fail)
   const length = f.head.contentLength === undefined ? Number.NaN : Number(f.head.contentLength)
   if (resolution.route.route.request_buffering && length <= deps.bufferBodyBytes) {
     readBody(req, length).then((body) => balance(deps, req, res, trace, { ...f, body }, done, fail), fail)
@@ -365,6 +376,7 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
       grpcUpstream: false,
     })
     if (debug) addDebugHeaders(upstreamHeaders, trace.route?.route, trace.route?.service)
+    if (trace.http2) dropConnectionHeaders(upstreamHeaders)
     res.writeHead(status, upstreamHeaders as Record<string, string | string[]>)
     return res
   }

@@ -2,7 +2,7 @@
  * What a worker builds from a snapshot: one immutable object holding everything a request
  * needs (the router, each service's balancer and forwarding plan). A worker builds it fully,
  * swaps it whole, and only then acknowledges the config; a request keeps the runtime it started
- * with. Plugin chains and certificates join it as the proxy grows.
+ * with. Plugin chains join it as the proxy grows.
  */
 import { buildBalancers, type Balancers } from '../balancer/balancers.js'
 import type { DnsCache } from '../balancer/dns.js'
@@ -10,6 +10,7 @@ import type { Service } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { indexEntities, type SnapshotIndex } from '../declarative/snapshot-index.js'
 import { compileRouter, type Router } from '../router/router.js'
+import { buildCertificateSelector, type CertificateSelector, type SecureContextCache } from '../tls/certificate-selector.js'
 import { buildServicePlans, type ServicePlan } from './service-plans.js'
 
 export interface Runtime {
@@ -23,12 +24,16 @@ export interface Runtime {
   readonly balancers: Balancers
   /** How each http or https service is forwarded to, by service id. */
   readonly plans: ReadonlyMap<string, ServicePlan>
+  /** The certificate each TLS handshake's server name selects. */
+  readonly certificates: CertificateSelector
 }
 
 /** What building a runtime needs besides the snapshot. */
 export interface RuntimeDeps {
   /** The process's DNS cache, shared by every runtime so answers survive a swap. */
   readonly dns: DnsCache
+  /** The process's TLS contexts, shared by every runtime so an unchanged certificate keeps its context. */
+  readonly contexts: SecureContextCache
 }
 
 /** Builds the runtime of a snapshot; `index` may be passed when it was built while reading the snapshot in. */
@@ -42,5 +47,6 @@ export function buildRuntime(snapshot: Snapshot, version: number, deps: RuntimeD
     router: compileRouter(snapshot.entities.routes ?? [], servicesById),
     balancers: buildBalancers(snapshot, deps.dns),
     plans: buildServicePlans(services, index),
+    certificates: buildCertificateSelector(snapshot.entities.certificates ?? [], snapshot.entities.snis ?? [], deps.contexts),
   })
 }

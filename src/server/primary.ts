@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { resolve } from 'node:path'
 import { createAdminApp } from '../admin/app.js'
 import { ADMIN_BODY_LIMIT } from '../admin/config-routes.js'
@@ -14,7 +14,7 @@ import type { ListenSpec } from '../conf/listen.js'
 import type { NodeConf } from '../conf/settings.js'
 import { countEntities } from '../declarative/snapshot.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
-import { bindFailure, listenAll, ListenError } from '../http/listen.js'
+import { bindFailure, ipv6Only, listenAll, ListenError, type Listener, type ListenerTls } from '../http/listen.js'
 import { ConfigLoader } from '../loader/loader.js'
 import { createLogger, type NodeLogger } from '../log.js'
 import type { LoadOutcome, NodeState } from '../node/state.js'
@@ -22,6 +22,8 @@ import { compileProxySettings } from '../runloop/proxy-settings.js'
 import { createStatusApp } from '../status/app.js'
 import { createSharedDicts } from '../stores/shared-dict.js'
 import { PRODUCT, VERSION } from '../version.js'
+import { ensureDefaultCertificates, listenerCertificates, type ListenerKind } from '../tls/listener-certificates.js'
+import { tlsServerOptions } from '../tls/tls-options.js'
 import { WorkerPool } from '../workers/pool.js'
 import { ConfigStore } from './config-store.js'
 import { cachePath, claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../node/prefix.js'
@@ -30,6 +32,12 @@ import { cachePath, claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../
 const STOP_GRACE_MS = 10_000
 /** How long a SIGQUIT drain may take, in the primary and every worker. */
 const DRAIN_GRACE_MS = 30_000
+
+const LISTENER_KINDS: readonly ListenerKind[] = ['proxy', 'admin', 'status']
+
+const listenersOf = (conf: NodeConf, kind: ListenerKind): readonly ListenSpec[] => (kind === 'proxy' ? conf.proxy_listen : kind === 'admin' ? conf.admin_listen : conf.status_listen)
+
+const isListener = (b: Listener | Error): b is Listener => !(b instanceof Error)
 
 /** Logs what a load ended in; `liveHash` is the hash live after it. */
 function report(log: NodeLogger, outcome: LoadOutcome, source: string, liveHash: string | undefined): void {
@@ -54,45 +62,51 @@ function report(log: NodeLogger, outcome: LoadOutcome, source: string, liveHash:
   }
 }
 
-/** Binds a throwaway socket on each proxy listener, to find taken ports before anything is written. */
+/** Binds a throwaway socket on each listener, to find taken ports before anything is written. */
 async function probe(setting: string, specs: readonly ListenSpec[]): Promise<ListenError[]> {
   const problems: ListenError[] = []
   for (const spec of specs) {
-    if (spec.ssl) continue
     await new Promise<void>((done) => {
       const server = createNetServer()
       server.once('error', (err: NodeJS.ErrnoException) => {
         problems.push(bindFailure(setting, spec, err))
         done()
       })
-      server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => server.close(() => done()))
+      server.listen({ host: spec.host, port: spec.port, exclusive: true, ipv6Only: ipv6Only(spec) }, () => server.close(() => done()))
     })
   }
   return problems
 }
 
-/** Binds the admin and status listeners and probes the proxy ones; every taken port is reported. */
-async function bindListeners(conf: NodeConf, state: NodeState, counters: ConnectionCounters, log: NodeLogger): Promise<Server[] | ListenError[]> {
-  const servers: Server[] = []
-  const problems: ListenError[] = await probe('proxy_listen', conf.proxy_listen)
-  const apps: [string, readonly ListenSpec[], () => ReturnType<typeof createAdminApp>][] = [
-    ['admin_listen', conf.admin_listen, () => createAdminApp(state)],
-    ['status_listen', conf.status_listen, () => createStatusApp(state)],
+/** What the admin or status listeners' `ssl` entries serve: their own certificate settings, else the generated defaults. */
+function listenerTls(conf: NodeConf, kind: 'admin' | 'status', specs: readonly ListenSpec[]): ListenerTls | undefined {
+  if (!specs.some((s) => s.ssl)) return undefined
+  return { options: tlsServerOptions(conf), ...listenerCertificates(conf, kind) }
+}
+
+/** Binds the admin and status listeners; every one that cannot be bound is reported. */
+async function bindListeners(conf: NodeConf, state: NodeState, counters: ConnectionCounters, log: NodeLogger): Promise<Listener[] | ListenError[]> {
+  const listeners: Listener[] = []
+  const problems: ListenError[] = []
+  const apps: ['admin_listen' | 'status_listen', 'admin' | 'status', readonly ListenSpec[], () => ReturnType<typeof createAdminApp>][] = [
+    ['admin_listen', 'admin', conf.admin_listen, () => createAdminApp(state)],
+    ['status_listen', 'status', conf.status_listen, () => createStatusApp(state)],
   ]
-  for (const [setting, specs, app] of apps) {
+  for (const [setting, kind, specs, app] of apps) {
     const koa = app().callback()
     const callback = (req: IncomingMessage, res: ServerResponse): void => void koa(req, res)
+    const tls = listenerTls(conf, kind, specs)
     for (const spec of specs) {
       try {
-        servers.push(...(await listenAll(callback, setting, [spec], counters, log)))
+        listeners.push(...(await listenAll(callback, [spec], { setting, counters, log, ...(tls ? { tls } : {}) })))
       } catch (err) {
         if (!(err instanceof ListenError)) throw err
         problems.push(err)
       }
     }
   }
-  if (problems.length === 0) return servers
-  for (const s of servers) s.close()
+  if (problems.length === 0) return listeners
+  for (const l of listeners) l.close()
   return problems
 }
 
@@ -126,20 +140,28 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
 
   // Nothing is written before every listener is known to be free: a second node on the same
   // ports leaves the prefix as it found it.
-  const bound = await bindListeners(conf, state, counters, log)
-  if (bound.length > 0 && bound[0] instanceof ListenError) {
-    for (const problem of bound as ListenError[]) log.error({ setting: problem.setting, code: problem.code }, problem.message)
+  const taken = [...(await probe('proxy_listen', conf.proxy_listen)), ...(await probe('admin_listen', conf.admin_listen)), ...(await probe('status_listen', conf.status_listen))]
+  if (taken.length > 0) {
+    for (const problem of taken) log.error({ setting: problem.setting, code: problem.code }, problem.message)
     return 1
   }
-  const servers = bound as Server[]
   try {
     claimPrefix(conf.prefix, conf.public)
     state.nodeId = conf.node_id ?? nodeId(conf.prefix)
   } catch (err) {
     log.error({ prefix: conf.prefix }, (err as Error).message)
-    for (const s of servers) s.close()
     return 1
   }
+  // Kong's self-signed defaults for ssl listeners without certificate settings, made once in the prefix.
+  const bound = await ensureDefaultCertificates(conf, LISTENER_KINDS.filter((kind) => listenersOf(conf, kind).some((l) => l.ssl)))
+    .then(() => bindListeners(conf, state, counters, log))
+    .catch((err: unknown) => [err instanceof ListenError ? err : new Error((err as Error).message)])
+  if (bound.some((b) => !isListener(b))) {
+    for (const problem of bound as Error[]) log.error(problem instanceof ListenError ? { setting: problem.setting, code: problem.code } : {}, problem.message)
+    releasePrefix(conf.prefix)
+    return 1
+  }
+  const servers = bound as Listener[]
 
   // Signals are handled from here on, so a stop during startup ends it cleanly: the load in
   // progress is abandoned, the workers started so far are stopped, the prefix is released.
@@ -150,7 +172,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   let finish!: (code: number) => void
   const finished = new Promise<number>((resolve) => (finish = resolve))
   const shutdown = async (code: number): Promise<void> => {
-    for (const s of servers) s.closeAllConnections()
+    for (const s of servers) s.closeAll()
     await loader.close()
     releasePrefix(conf.prefix)
     log.notice('stopped')
@@ -162,17 +184,14 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
       if (escalated) return
       escalated = true
       log.notice({ signal }, 'stopping now: in-flight requests are cut off')
-      for (const s of servers) s.closeAllConnections()
+      for (const s of servers) s.closeAll()
       void pool.stop(false, 0)
       return
     }
     const starting = phase === 'starting'
     phase = 'stopping'
     log.notice({ signal, deadline_ms: deadlineMs }, 'stopping: no new connections, finishing in-flight requests')
-    for (const s of servers) {
-      s.close()
-      s.closeIdleConnections()
-    }
+    for (const s of servers) s.close()
     if (starting) {
       void loader.close()
       return // the startup sees the phase and finishes the stop

@@ -5,13 +5,12 @@
  * primary's business: a worker stops when told to, or when the primary goes away.
  */
 import { readFile } from 'node:fs/promises'
-import type { Server } from 'node:http'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { NodeConf } from '../conf/settings.js'
 import { decodeSnapshot } from '../declarative/snapshot-file.js'
 import { SnapshotIndex } from '../declarative/snapshot-index.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
-import { listenAll } from '../http/listen.js'
+import { listenAll, type Listener, type ListenerTls } from '../http/listen.js'
 import { createLogger, type NodeLogger } from '../log.js'
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
 import { DictChannel } from '../stores/remote-dict.js'
@@ -22,6 +21,9 @@ import { answerClientErrors } from '../runloop/client-errors.js'
 import { createProxyHandler, type ProxyDeps } from '../runloop/proxy-request.js'
 import { createUpgradeHandler } from '../runloop/websocket.js'
 import { compileProxySettings } from '../runloop/proxy-settings.js'
+import { SecureContextCache } from '../tls/certificate-selector.js'
+import { listenerCertificates } from '../tls/listener-certificates.js'
+import { tlsServerOptions } from '../tls/tls-options.js'
 import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
 
 function send(message: FromWorker): void {
@@ -111,7 +113,8 @@ export async function runWorker(): Promise<void> {
   const counters = new ConnectionCounters()
   const settings = compileProxySettings(conf)
   const dns = await createDnsCache()
-  const applier = new ConfigApplier(log, { dns })
+  const tlsOptions = tlsServerOptions(conf)
+  const applier = new ConfigApplier(log, { dns, contexts: new SecureContextCache(tlsOptions) })
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)
   if (accessLog.problem !== undefined) log.error({ problem: accessLog.problem }, 'the access log cannot be written; its lines are dropped')
@@ -138,7 +141,12 @@ export async function runWorker(): Promise<void> {
   const { count: headerBuffers, size: headerBufferBytes } = conf.nginx_http_large_client_header_buffers
   const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false }
 
-  let servers: Server[] = []
+  // The proxy's certificates come from the config a handshake finds live; without a match,
+  // the ssl_cert default the listener was built with.
+  const tls: ListenerTls | undefined = conf.proxy_listen.some((l) => l.ssl)
+    ? { options: tlsOptions, ...listenerCertificates(conf, 'proxy'), select: (servername, ecdsa) => applier.current?.certificates.select(servername, ecdsa) }
+    : undefined
+  let servers: Listener[] = []
   let listening = false
   let stopping = false
   // The access log's buffered lines are written out before the process goes.
@@ -147,7 +155,7 @@ export async function runWorker(): Promise<void> {
     if (stopping) {
       // A stop without grace after a graceful one: cut off what is still in flight.
       if (!graceful) {
-        for (const s of servers) s.closeAllConnections()
+        for (const s of servers) s.closeAll()
         exit()
       }
       return
@@ -157,19 +165,19 @@ export async function runWorker(): Promise<void> {
     let open = servers.length
     if (open === 0) exit()
     const closeIdle = (): void => {
-      for (const s of servers) s.closeIdleConnections()
+      for (const s of servers) s.closeIdle()
     }
     for (const s of servers) {
       s.close(() => {
         if (--open === 0) exit()
       })
-      if (!graceful) s.closeAllConnections()
+      if (!graceful) s.closeAll()
     }
     // A connection is closed as soon as its request in flight is done. Polled rather than
     // tracked per request, so that serving costs nothing for the sake of stopping.
     if (graceful) setInterval(closeIdle, 20).unref()
     setTimeout(() => {
-      for (const s of servers) s.closeAllConnections()
+      for (const s of servers) s.closeAll()
       exit()
     }, deadlineMs).unref()
   }
@@ -204,14 +212,14 @@ export async function runWorker(): Promise<void> {
     await applier.settled()
   }
   try {
-    servers = await listenAll(handler, 'proxy_listen', conf.proxy_listen, counters, log, serverOptions, true)
+    servers = await listenAll(handler, conf.proxy_listen, { setting: 'proxy_listen', counters, log, http: serverOptions, finishedByHandler: true, ...(tls ? { tls } : {}) })
   } catch (err) {
     log.error({ error: (err as Error).message }, 'could not listen')
     process.exit(1)
   }
   listening = true
   const upgrades = createUpgradeHandler(proxyDeps)
-  for (const server of servers) {
+  for (const server of servers.flatMap((l) => l.http1)) {
     answerClientErrors(server, { headers: settings.headers, errorDefaultType: conf.error_default_type, headerBufferBytes })
     server.on('upgrade', upgrades)
   }

@@ -102,3 +102,16 @@ t.test('proxy settings: defaults, values, and every bad one listed', async (t) =
     "nginx_http_large_client_header_buffers must be a count and a size such as '4 8k', got '8k'",
   ])
 })
+
+t.test('real_ip_header = proxy_protocol needs a proxy_listen entry that reads PROXY headers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-conf-'))
+  const err = t.throws(() => loadConf({ env: { KONG_REAL_IP_HEADER: 'proxy_protocol', KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl' }, cwd: dir })) as ConfError
+  t.ok(err instanceof ConfError)
+  t.same(err.problems, ['real_ip_header = proxy_protocol: at least one of the proxy_listen entries must have the proxy_protocol flag enabled'])
+  const conf = loadConf({ env: { KONG_REAL_IP_HEADER: 'proxy_protocol', KONG_PROXY_LISTEN: '0.0.0.0:8000 proxy_protocol, 0.0.0.0:8443 ssl' }, cwd: dir })
+  t.equal(conf.real_ip_header, 'proxy_protocol', 'one entry with the flag is enough')
+  const only = t.throws(() => loadConf({ env: { KONG_REAL_IP_HEADER: 'proxy_protocol', KONG_PROXY_LISTEN: '0.0.0.0:8000 proxy_protocl' }, cwd: dir })) as ConfError
+  t.equal(only.problems.length, 1, 'a proxy_listen that does not parse is reported once, by itself')
+  t.match(only.problems[0], /^proxy_listen must be of form/)
+  t.equal(loadConf({ env: { KONG_PROXY_LISTEN: '0.0.0.0:8000 proxy_protocol' }, cwd: dir }).real_ip_header, 'X-Real-IP', 'the flag without the header is fine')
+})

@@ -260,13 +260,16 @@ t.test('sni names: no IPs, no ports, one wildcard at either end', async (t) => {
     { desc: 'name with a port', name: 'example.com:443', message: 'must not have a port' },
     { desc: 'name with a non-numeric port', name: 'example.com:abc', message: 'must not have a port' },
     { desc: 'wildcard with a port', name: '*.example.com:8443', message: 'must not have a port' },
-    // Kong's wildcard_host words these two as "only one wildcard must be specified" and
-    // "wildcard must be leftmost or rightmost character"; these are the route-host messages.
-    { desc: 'two wildcards', name: '*.*.example.com', message: 'invalid wildcard: must have at most one wildcard' },
-    { desc: 'wildcard in the middle', name: 'a.*.example.com', message: 'invalid wildcard: must be placed at leftmost or rightmost label' },
+    // Kong's wildcard_host words, not the route-host ones.
+    { desc: 'two wildcards', name: '*.example.*', message: 'only one wildcard must be specified' },
+    { desc: 'wildcard in the middle', name: 'a.*.example.com', message: 'wildcard must be leftmost or rightmost character' },
+    { desc: 'wildcard in the middle of a label', name: 'a*b.example.com', message: 'wildcard must be leftmost or rightmost character' },
     { desc: 'empty label', name: 'a..example.com', message: 'invalid value: a..example.com' },
     { desc: 'not a string', name: 5, message: 'expected a string' },
   ]
+  const accepted = ['*', '*.example.com', 'example.*', '*example.com']
+  const loaded = await loadDoc({ certificates: [{ ...pem.rsa, snis: accepted.map((name) => ({ name })) }] })
+  t.same(loaded.entities.snis?.map((s) => s.name).sort(), [...accepted].sort(), "Kong's wildcard_host: `*` alone, and a `*` first or last")
   for (const c of invalid) {
     const err = await loadDocError({ certificates: [{ ...pem.rsa, snis: [{ name: 'ok.example.com' }, { name: c.name }] }] })
     t.same(err.located().map(({ path, message }) => ({ path, message })), [{ path: 'certificates[0].snis[1].name', message: c.message }], `${c.desc}: located`)

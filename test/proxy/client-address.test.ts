@@ -103,6 +103,29 @@ t.test('clientAddress: $remote_addr after realip', async (t) => {
   }
 })
 
+t.test('clientAddress with real_ip_header = proxy_protocol: the PROXY header source', async (t) => {
+  // Kong's "(using trusted proxy protocol configuration values)": the balancer 127.0.0.1 sends
+  // PROXY TCP4 192.168.0.1 ...; request headers play no part.
+  const source = { address: '192.168.0.1', port: 56324 }
+  const headers = raw(['X-Real-IP', '10.0.0.2'], ['X-Forwarded-For', '10.0.0.1, 127.0.0.2'])
+  const rows: [string[], boolean, string | undefined, { address: string; port: number } | undefined, string, string][] = [
+    [['127.0.0.1', '172.16.0.1', '192.168.0.1'], true, '127.0.0.1', source, '192.168.0.1', 'a trusted balancer: the header source, recursion ends there'],
+    [['127.0.0.1'], false, '127.0.0.1', source, '192.168.0.1', 'not recursive: the same'],
+    [['10.0.0.1', '172.16.0.1', '192.168.0.1'], true, '127.0.0.1', source, '127.0.0.1', 'an untrusted balancer: the TCP peer'],
+    [['127.0.0.1'], false, '127.0.0.1', undefined, '127.0.0.1', 'no PROXY header (LOCAL, UNKNOWN, another listener): the TCP peer'],
+    [['unix:'], false, undefined, source, '192.168.0.1', 'a trusted unix-socket balancer'],
+    [['127.0.0.1'], false, '127.0.0.1', { address: '2001:DB8::1', port: 1 }, '2001:db8::1', 'an IPv6 source, in canonical text'],
+    [['127.0.0.1'], false, '127.0.0.1', { address: 'garbage', port: 1 }, '127.0.0.1', 'an unreadable source keeps the peer'],
+    [[], false, '127.0.0.1', source, '127.0.0.1', 'nothing trusted'],
+  ]
+  for (const [trusted, recursive, peer, proxied, expected, desc] of rows) {
+    t.equal(clientAddress(compileClientAddress(trusted, 'proxy_protocol', recursive), peer, headers, proxied), expected, desc)
+  }
+  const xRealIp = compileClientAddress(['127.0.0.1'], 'X-Real-IP')
+  t.equal(clientAddress(xRealIp, '127.0.0.1', headers, source), '10.0.0.2', 'another real_ip_header ignores the PROXY header, as nginx does')
+  t.equal(compileClientAddress([], 'Proxy_Protocol').proxyProtocol, false, 'the keyword is exact, as in nginx')
+})
+
 t.test('isTrustedPeer: kong.ip.is_trusted of the TCP peer', async (t) => {
   const rows: [string[], string | undefined, boolean, string][] = [
     [[], '127.0.0.1', false, 'nothing listed'],
@@ -129,7 +152,7 @@ t.test('settings that cannot work are refused', async (t) => {
     }
     return 'accepted'
   }
-  t.match(refused([], 'proxy_protocol'), /^real_ip_header: 'proxy_protocol' is not supported/, 'proxy_protocol: Node reads no PROXY preamble')
+  t.equal(refused([], 'proxy_protocol'), 'accepted', 'proxy_protocol (whether a listener reads PROXY headers is a settings check)')
   t.equal(refused(['10.0.0.0/33']), "trusted_ips: '10.0.0.0/33' is not an IPv4 or IPv6 address or CIDR block, or 'unix:'", 'a prefix too long')
   t.match(refused(['10.0.0.0/x']), /^trusted_ips: '10.0.0.0\/x'/, 'a prefix that is no number')
   t.match(refused(['10.0.0.0/']), /^trusted_ips: /, 'an empty prefix')

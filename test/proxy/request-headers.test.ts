@@ -22,6 +22,8 @@ interface Send {
   readonly httpVersion?: string
   readonly headersUpstream?: string[]
   readonly peer?: string
+  /** The source of the connection's PROXY header. */
+  readonly proxied?: { address: string; port: number }
 }
 
 // Kong's test routes: which prefix a path matched, and whether it is stripped.
@@ -40,7 +42,7 @@ function send(opts: Send): { h: Record<string, string[]>; upgrade: string | unde
   const client = compileClientAddress(opts.trusted ?? [], opts.realIpHeader ?? 'X-Real-IP', opts.recursive ?? false)
   const head = readRequestHead(rawHeaders)
   const { matched, strip } = route(target)
-  const fwd = forwarded(client, head, rawHeaders, { peer: opts.peer ?? '127.0.0.1', scheme: 'http', port: opts.portMapped ?? PROXY_PORT, target }, strippedPrefix(matched, strip))
+  const fwd = forwarded(client, head, rawHeaders, { peer: opts.peer ?? '127.0.0.1', scheme: 'http', port: opts.portMapped ?? PROXY_PORT, target, proxied: opts.proxied }, strippedPrefix(matched, strip))
   const up = upstreamRequestHeaders(settings, rawHeaders, head, fwd, opts.httpVersion ?? '1.1', REQUEST_ID)
   const h: Record<string, string[]> = {}
   for (let i = 0; i < up.headers.length; i += 2) (h[up.headers[i].toLowerCase()] ??= []).push(up.headers[i + 1])
@@ -229,7 +231,46 @@ const PORT_MAPS: Row[] = [
   { desc: 'X-Forwarded-Port replaced by the mapped port', opts: { portMapped: 80, headers: [HOST, ['X-Forwarded-Port', '81']] }, expect: { 'x-forwarded-port': '80' } },
 ]
 
+// Kong's "(using trusted / non-trusted proxy protocol configuration values)": the balancer
+// 127.0.0.1 sends `PROXY TCP4 192.168.0.1 <proxy ip> 56324 <proxy port>` before the request.
+const PROXIED = { address: '192.168.0.1', port: 56324 }
+const proxyProtocol = (trusted: string[]): Send => ({ trusted, realIpHeader: 'proxy_protocol', recursive: true, proxied: PROXIED })
+const PP_TRUSTED = proxyProtocol(['127.0.0.1', '172.16.0.1', '192.168.0.1'])
+const PP_UNTRUSTED = proxyProtocol(['10.0.0.1', '172.16.0.1', '192.168.0.1'])
+const PP_XFF = '10.0.0.1, 127.0.0.2, 10.0.0.1, 192.168.0.1, 172.16.0.1'
+
+const PROXY_PROTOCOL: Row[] = [
+  { desc: 'trusted: added', opts: PP_TRUSTED, expect: { 'x-real-ip': '192.168.0.1', 'x-forwarded-for': '192.168.0.1', 'x-forwarded-port': String(PROXY_PORT) } },
+  {
+    desc: 'trusted: changed according to rules',
+    opts: { ...PP_TRUSTED, headers: [HOST, ['X-Real-IP', '10.0.0.2'], ['X-Forwarded-For', PP_XFF]] },
+    expect: { 'x-real-ip': '192.168.0.1', 'x-forwarded-for': `${PP_XFF}, 127.0.0.1` },
+  },
+  {
+    desc: 'trusted: X-Forwarded-Port forwarded even with ports in X-Forwarded-For',
+    opts: { ...PP_TRUSTED, headers: [HOST, ['X-Real-IP', '10.0.0.2'], ['X-Forwarded-For', XFF_PORTS], ['X-Forwarded-Port', '14']] },
+    expect: { 'x-real-ip': '192.168.0.1', 'x-forwarded-for': `${XFF_PORTS}, 127.0.0.1`, 'x-forwarded-port': '14' },
+  },
+  { desc: 'untrusted: added', opts: PP_UNTRUSTED, expect: { 'x-real-ip': '127.0.0.1', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-port': String(PROXY_PORT) } },
+  {
+    desc: 'untrusted: changed according to rules',
+    opts: { ...PP_UNTRUSTED, headers: [HOST, ['X-Real-IP', '10.0.0.2'], ['X-Forwarded-For', PP_XFF]] },
+    expect: { 'x-real-ip': '127.0.0.1', 'x-forwarded-for': `${PP_XFF}, 127.0.0.1` },
+  },
+  {
+    desc: 'untrusted: X-Forwarded-Port replaced even with ports everywhere',
+    opts: { ...PP_UNTRUSTED, headers: [HOST, ['X-Real-IP', '10.0.0.2'], ['X-Forwarded-For', XFF_PORTS], ['X-Forwarded-Port', '14']] },
+    expect: { 'x-real-ip': '127.0.0.1', 'x-forwarded-for': `${XFF_PORTS}, 127.0.0.1`, 'x-forwarded-port': String(PROXY_PORT) },
+  },
+  {
+    desc: 'trusted, but the connection had no address in its PROXY header',
+    opts: { ...PP_TRUSTED, proxied: undefined },
+    expect: { 'x-real-ip': '127.0.0.1', 'x-forwarded-for': '127.0.0.1' },
+  },
+]
+
 const groups: [string, Row[], Send][] = [
+  ['(using proxy protocol configuration values)', PROXY_PROTOCOL, {}],
   ['(using the default configuration values)', DEFAULTS, {}],
   ['(using the trusted configuration values)', TRUSTED, { trusted: ['127.0.0.1'] }],
   ['(using the non-trusted configuration values)', UNTRUSTED, { trusted: ['10.0.0.1'] }],

@@ -3,7 +3,6 @@ import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'n
 import { isIP } from 'node:net'
 import * as t from '../typedefs.js'
 import { defineEntity, type EntityOf, type EntityCheck } from '../types.js'
-import { checkRouteHost } from './routes.js'
 
 function parseCert(pem: string): X509Certificate | string {
   try {
@@ -76,11 +75,19 @@ export const certificates = defineEntity({
 /** A stored certificates entity. */
 export type Certificate = EntityOf<typeof certificates>
 
+// Kong's wildcard_host: one `*`, as the first or last character (so `*` alone names the default
+// certificate), the rest a host name without a port.
 const sniName = (v: string): string | undefined => {
-  if (isIP(v) !== 0) return `must not be an IP`
-  const { port } = t.splitHostPort(v)
-  if (port !== undefined) return `must not have a port`
-  return checkRouteHost(v)
+  const at = v.indexOf('*')
+  if (at !== -1) {
+    if (at !== 0 && at !== v.length - 1) return 'wildcard must be leftmost or rightmost character'
+    if (v.indexOf('*', at + 1) !== -1) return 'only one wildcard must be specified'
+  }
+  const host = v.replace('*', 'wildcard')
+  if (isIP(host) !== 0 || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return 'must not be an IP'
+  const { host: name, port } = t.splitHostPort(host)
+  if (port !== undefined) return 'must not have a port'
+  return t.checkHost(name) === undefined ? undefined : `invalid value: ${host}`
 }
 
 export const snis = defineEntity({
@@ -91,7 +98,7 @@ export const snis = defineEntity({
     id: t.id(),
     created_at: t.timestamp('When the SNI was created (seconds).'),
     updated_at: t.timestamp('When the SNI was last updated (seconds).'),
-    name: { type: 'string', required: true, unique: true, description: 'Server name; `*` allowed as leftmost or rightmost label.', checks: [sniName] },
+    name: { type: 'string', required: true, unique: true, description: 'Server name; one `*` as its first or last character (`*` alone: the default certificate).', checks: [sniName] },
     tags: t.tags(),
     certificate: t.foreign('certificates', { required: true, description: 'The certificate served for this name.' }),
   },
