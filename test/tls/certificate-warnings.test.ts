@@ -64,6 +64,9 @@ t.test('expired and not-yet-valid certificates load, each with a located warning
 
   const clean = await loadDeclarative(yaml([{ cert: pem.good.cert, key: pem.good.key, cert_alt: pem.goodRsa.cert, key_alt: pem.goodRsa.key, sni: 'good.test' }]), { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema })
   t.same(clean.warnings, [], 'valid certificates: no warning')
+  const garbled = `${pem.good.cert}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`
+  const unread = await loadDeclarative(yaml([{ cert: garbled, key: pem.good.key, sni: 'good.test' }]), { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema })
+  t.same(unread.warnings, [], 'a chain block that does not parse is left to OpenSSL, not warned about')
   const later = await loadDeclarative(text, { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema, now: () => Date.parse('2090-06-01T00:00:00Z') })
   t.same(later.warnings.map((w) => w.path), ['certificates[0].cert', 'certificates[1].cert', 'certificates[2].cert', 'certificates[2].cert'], "judged by the load's clock")
   const body = await loadDeclarativeObject({ _format_version: '3.0', certificates: [{ cert: pem.expired.cert, key: pem.expired.key }] }, { source: 'POST /config', pluginSchemas: bundledPluginSchema })
