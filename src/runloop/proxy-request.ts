@@ -9,6 +9,7 @@ import { isIP, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Readable } from 'node:stream'
 import { BalancerError, type Peer, type PeerSource } from '../balancer/peer.js'
+import { proxiedClient } from '../http/connection-front.js'
 import { hasBody, headerLines } from '../http/header-lines.js'
 import { PROXY_MESSAGES } from '../http/kong-errors.js'
 import type { NodeLogger } from '../log.js'
@@ -240,7 +241,9 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
   trace.route = match
   const route = match.route
   const prefix = strippedPrefix(match.prefix, route.strip_path)
-  const fwd = forwarded(deps.clientAddress, head, rawHeaders, { peer: socket.remoteAddress, scheme, port, target }, prefix)
+  // Only real_ip_header = proxy_protocol reads what the listener's front took from a PROXY header.
+  const proxied = deps.clientAddress.header === 'proxy_protocol' ? proxiedClient(socket)?.source : undefined
+  const fwd = forwarded(deps.clientAddress, head, rawHeaders, { peer: socket.remoteAddress, scheme, port, target, proxied }, prefix)
 
   // An https-only route over plain http: 426, or the redirect the route asks for.
   const protocols = route.protocols

@@ -35,13 +35,13 @@ function send(message: FromWorker): void {
  * before it hears from the worker: a message that arrives while an ES module worker is still
  * loading finds no listener and is lost.
  */
-function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined }> {
+function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined; ticketKeys: Uint8Array }> {
   return new Promise((resolve) => {
     const onMessage = (raw: unknown): void => {
       const message = parseToWorker(raw)
       if (message?.type !== 'init') return
       process.off('message', onMessage)
-      resolve({ conf: message.conf, live: message.live })
+      resolve({ conf: message.conf, live: message.live, ticketKeys: message.ticketKeys })
     }
     process.on('message', onMessage)
     send({ type: 'hello' })
@@ -108,12 +108,12 @@ class ConfigApplier {
 export async function runWorker(): Promise<void> {
   // Terminal signals reach the whole process group; the primary decides what they mean.
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGTERM'] as const) process.on(signal, () => undefined)
-  const { conf, live } = await waitForInit()
+  const { conf, live, ticketKeys } = await waitForInit()
   const log = createLogger(conf.log_level, 'worker')
   const counters = new ConnectionCounters()
   const settings = compileProxySettings(conf)
   const dns = await createDnsCache()
-  const tlsOptions = tlsServerOptions(conf)
+  const tlsOptions = { ...tlsServerOptions(conf), ticketKeys: Buffer.from(ticketKeys) }
   const applier = new ConfigApplier(log, { dns, contexts: new SecureContextCache(tlsOptions) })
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)

@@ -59,7 +59,7 @@ const node = await startE2eNode(t, kongYml(config()), {
 const insecure = { rejectUnauthorized: false } as const
 
 /** The certificate the proxy's ssl listener serves for a handshake, and the socket's ALPN. */
-function handshake(options: ConnectionOptions): Promise<{ fingerprint: string; alpn: string | false }> {
+function handshake(options: ConnectionOptions): Promise<{ fingerprint: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port: ssl, ...insecure, ...options }, () => {
       const result = { fingerprint: socket.getPeerCertificate().fingerprint256, alpn: socket.alpnProtocol }
