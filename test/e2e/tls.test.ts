@@ -6,7 +6,9 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
-import { connect as netConnect } from 'node:net'
+import { once } from 'node:events'
+import { connect as netConnect, type AddressInfo } from 'node:net'
+import { WebSocket, WebSocketServer } from 'ws'
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { join } from 'node:path'
 import { X509Certificate } from 'node:crypto'
@@ -25,6 +27,10 @@ const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprin
 
 const upstream = await echoUpstream()
 t.teardown(() => upstream.close())
+const wsUpstream = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+wsUpstream.on('connection', (socket) => socket.on('message', (data: Buffer) => socket.send(`echo: ${data.toString()}`)))
+await once(wsUpstream, 'listening')
+t.teardown(() => new Promise<void>((resolve) => wsUpstream.close(() => resolve())))
 
 const [plain, ssl, admin] = await Promise.all([freePort(), freePort(), freePort()])
 
@@ -47,6 +53,7 @@ function config(exactCert = exact): Record<string, unknown> {
           { name: 'by-sni', paths: ['/sni'], protocols: ['https'], snis: ['exact.test'] },
         ],
       },
+      { name: 'ws', url: `http://127.0.0.1:${(wsUpstream.address() as AddressInfo).port}`, routes: [{ name: 'ws', paths: ['/ws'] }] },
     ],
   }
 }
@@ -137,6 +144,15 @@ t.test('ALPN: h2 when offered, HTTP/1.1 otherwise', async (t) => {
   t.equal((await handshake({ ALPNProtocols: ['http/1.1'] })).alpn, 'http/1.1')
   const reply = await httpsSend(ssl, '/any/x')
   t.equal(reply.status, 200, 'HTTP/1.1 over TLS is proxied')
+})
+
+t.test('WebSocket over TLS on an http2 ssl listener (HTTP/1.1 by ALPN)', async (t) => {
+  const ws = new WebSocket(`wss://127.0.0.1:${ssl}/ws`, { rejectUnauthorized: false })
+  t.teardown(() => ws.close())
+  await once(ws, 'open')
+  const reply = once(ws, 'message')
+  ws.send('over tls')
+  t.equal(String((await reply)[0]), 'echo: over tls')
 })
 
 t.test('https-only routes: 426 or the redirect over http, proxied over TLS with X-Forwarded-Proto https', async (t) => {
