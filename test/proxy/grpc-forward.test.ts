@@ -3,12 +3,15 @@
 // or over TLS with a test CA. Raw node:http2 upstreams stand in where a test needs to count
 // sessions or make the upstream misbehave.
 import { EventEmitter } from 'node:events'
-import { constants, createServer as createH2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
+import { constants, createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { credentials, Metadata, status } from '@grpc/grpc-js'
 import t, { type Test } from 'tap'
 import { BODY_TOO_LARGE } from '../../src/proxy/body-limit.js'
+import { compileClientAddress } from '../../src/proxy/client-address.js'
+import { parseHeaderSettings } from '../../src/proxy/header-settings.js'
+import { forwarded, readRequestHead, upstreamRequestHeaders } from '../../src/proxy/request-headers.js'
 import type { TryOutcome } from '../../src/proxy/forward.js'
 import { grpcRequestHeaders, grpcTry, grpcTryAsync, GrpcSessions, sessionKey, writeGrpcHead, type GrpcResponseTarget, type GrpcSession, type GrpcTryRequest } from '../../src/proxy/grpc-forward.js'
 import type { ResponseHeaders } from '../../src/proxy/response-headers.js'
@@ -50,13 +53,13 @@ interface Front {
  * The proxy's stand-in: an h2c server whose handler sends each request on with grpcTry, as
  * `host` (its :authority upstream), and answers a failed try with a gRPC UNAVAILABLE.
  */
-async function front(t: Test, sessions: GrpcSessions, address: UpstreamAddress, host = 'grpc.test:8000', readTimeoutMs = 5000): Promise<Front> {
+async function front(t: Test, sessions: GrpcSessions, address: UpstreamAddress, host = 'grpc.test:8000', readTimeoutMs = 5000, headersOf: (req: Http2ServerRequest) => string[] = (req) => [...req.rawHeaders]): Promise<Front> {
   const outcomes = new Queue<TryOutcome>()
   const trailersOnly: boolean[] = []
   const server = createH2Server((req, res) => {
     const aborted = new AbortController()
     res.once('close', () => aborted.abort())
-    const request: GrpcTryRequest = { method: req.method, path: req.url, headers: [...req.rawHeaders, 'host', host], body: req, readTimeoutMs, signal: aborted.signal }
+    const request: GrpcTryRequest = { method: req.method, path: req.url, headers: [...headersOf(req), 'host', host], body: req, readTimeoutMs, signal: aborted.signal }
     grpcTry(sessions, address, request, (code, headers, only) => {
       trailersOnly.push(only)
       headers['x-front'] = 'yes'
@@ -112,6 +115,41 @@ t.test('a unary call goes through: request, metadata, authority, reply, headers 
   const again = await unary(client, 'Hello', { name: 'again' })
   t.equal(again.status.code, status.OK)
   t.equal(sessions.size, 1, 'the second call went over the same session')
+})
+
+t.test("the request headers the proxy builds go out as grpc_pass sends Kong's: X-Forwarded-*, X-Real-IP, Via, TE", async (t) => {
+  const up = await rawUpstream(t)
+  const settings = parseHeaderSettings(['server_tokens'], ['x-kong-request-id'], { server: 'kong-dbless/0.1.0', via: 'kong/3.10.0' })
+  const proxyHeaders = (req: Http2ServerRequest): string[] => {
+    const head = readRequestHead(req.rawHeaders)
+    const fwd = forwarded(compileClientAddress([]), head, req.rawHeaders, { peer: req.socket.remoteAddress, scheme: 'http', port: 8000, target: req.url }, undefined)
+    return upstreamRequestHeaders(settings, req.rawHeaders, head, fwd, req.httpVersion, '0123456789abcdef0123456789abcdef').headers
+  }
+  const f = await front(t, newSessions(t), plain(up.port), '127.0.0.1:' + String(up.port), 5000, proxyHeaders)
+  const metadata = new Metadata()
+  metadata.set('x-forwarded-for', '10.0.0.1')
+  metadata.set('x-real-ip', 'spoofed')
+  metadata.set('via', '1.1 edge')
+  const result = await unary(insecureClient(t, f.target), 'Hello', { name: 'h' }, metadata)
+  t.equal(result.status.code, status.OK)
+  const seen = up.requests[0] ?? {}
+  t.match(seen, {
+    ':method': 'POST',
+    ':scheme': 'http',
+    ':path': '/test.Greeter/Hello',
+    ':authority': `127.0.0.1:${up.port}`,
+    te: 'trailers',
+    'content-type': 'application/grpc',
+    via: '1.1 edge, 2 kong/3.10.0',
+    'x-forwarded-for': '10.0.0.1, 127.0.0.1',
+    'x-forwarded-proto': 'http',
+    'x-forwarded-host': '127.0.0.1',
+    'x-forwarded-port': '8000',
+    'x-forwarded-path': '/test.Greeter/Hello',
+    'x-real-ip': '127.0.0.1',
+    'x-kong-request-id': '0123456789abcdef0123456789abcdef',
+  })
+  t.notOk('host' in seen, 'Host went as :authority')
 })
 
 t.test('a failed call: its status and message pass as the trailers-only response they were', async (t) => {
