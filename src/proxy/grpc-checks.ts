@@ -4,6 +4,7 @@
  * and plain gRPC on a grpcs-only route gets a gRPC error (status 1) in a 200. Pure: facts in, an
  * answer or nothing out.
  */
+import { PROXY_MESSAGES } from '../http/kong-errors.js'
 import { kongError, type ErrorRequest, type ErrorResponse } from './error-response.js'
 
 /** What the checks look at. */
@@ -18,12 +19,8 @@ export interface GrpcRouteFacts {
   readonly forwardedProto: string
 }
 
-/** Kong's messages for the three refusals. */
-export const GRPC_CHECK_MESSAGES = Object.freeze({
-  notGrpc: 'Non-gRPC request matched gRPC route',
-  useHttp2: 'Please use HTTP2 protocol',
-  grpcsOnly: 'gRPC request matched gRPCs route',
-})
+/** Kong's `grpc-message` for plain gRPC on a grpcs-only route (the other two are in PROXY_MESSAGES). */
+export const GRPCS_ONLY_MESSAGE = 'gRPC request matched gRPCs route'
 
 const GRPC_TYPE = 'application/grpc'
 
@@ -39,14 +36,14 @@ export function grpcRouteCheck(facts: GrpcRouteFacts, req: ErrorRequest, request
   const grpc = facts.protocols.includes('grpc')
   if (!grpc && !facts.protocols.includes('grpcs')) return undefined
   // Kong compares the start of the header exactly: `Application/gRPC` is not gRPC to it.
-  if (facts.contentType === undefined || !facts.contentType.startsWith(GRPC_TYPE)) return kongError(415, GRPC_CHECK_MESSAGES.notGrpc, req, requestId)
+  if (facts.contentType === undefined || !facts.contentType.startsWith(GRPC_TYPE)) return kongError(415, PROXY_MESSAGES.nonGrpc, req, requestId)
   if (facts.httpVersionMajor !== 2) {
-    const refusal = kongError(426, GRPC_CHECK_MESSAGES.useHttp2, req, requestId)
+    const refusal = kongError(426, PROXY_MESSAGES.useHttp2, req, requestId)
     return { ...refusal, headers: { ...refusal.headers, connection: 'Upgrade', upgrade: 'HTTP/2' } }
   }
   if (!grpc && facts.forwardedProto !== 'https') {
     // kong.response.exit(200, nil, headers): the gRPC status in the headers, no body.
-    return { status: 200, headers: { 'content-type': GRPC_TYPE, 'grpc-status': '1', 'grpc-message': GRPC_CHECK_MESSAGES.grpcsOnly, 'content-length': '0' }, body: '' }
+    return { status: 200, headers: { 'content-type': GRPC_TYPE, 'grpc-status': '1', 'grpc-message': GRPCS_ONLY_MESSAGE, 'content-length': '0' }, body: '' }
   }
   return undefined
 }
