@@ -61,12 +61,15 @@ export interface GrpcClientResponse extends GrpcResponseTarget {
   statusCode: number
   setHeader(name: string, value: string | readonly string[]): unknown
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown
+  end(): unknown
+  end(data: string): unknown
 }
 
 /**
  * Writes the head of a proxied gRPC response. A trailers-only one is only staged, so that the
  * `end()` grpcTry then calls sends it in a single HEADERS frame that ends the stream, as the
  * upstream sent it (gRPC clients read the status from such a frame only when it ends the stream).
+ * `end('')` would not do: Node sends the head before an empty chunk, without END_STREAM.
  */
 export function writeGrpcHead(res: GrpcClientResponse, status: number, headers: ResponseHeaders, trailersOnly: boolean): void {
   if (!trailersOnly) {
@@ -78,6 +81,22 @@ export function writeGrpcHead(res: GrpcClientResponse, status: number, headers: 
     const value = headers[name]
     if (value !== undefined) res.setHeader(name, value)
   }
+}
+
+/**
+ * Sends one of Kong's own answers (an ErrorResponse) to an HTTP/2 client. With no body it goes
+ * as a single HEADERS frame that ends the stream, as nginx sends an empty response: a gRPC
+ * client then reads its grpc-status and grpc-message. HTTP/1.x-only headers are left to Node,
+ * which drops them from HTTP/2 responses.
+ */
+export function sendHttp2Answer(res: GrpcClientResponse, status: number, headers: ResponseHeaders, body: string): void {
+  if (body === '') {
+    writeGrpcHead(res, status, headers, true)
+    res.end()
+    return
+  }
+  res.writeHead(status, headers)
+  res.end(body)
 }
 
 // HTTP/1.x connection headers HTTP/2 forbids (Node refuses to send them), and those nginx's grpc

@@ -1,8 +1,13 @@
 // Kong's checks on requests that matched a gRPC route, after kong/runloop/handler.lua
 // access.before and spec/02-integration/05-proxy/19-grpc_proxy_spec.lua ("errors with").
+import { connect as h2connect, createServer as createH2Server } from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import { credentials, status } from '@grpc/grpc-js'
 import t from 'tap'
 import { grpcRouteCheck, type GrpcRouteFacts } from '../../src/proxy/grpc-checks.js'
 import type { ErrorRequest } from '../../src/proxy/error-response.js'
+import { sendHttp2Answer } from '../../src/proxy/grpc-forward.js'
+import { greeterClient, unary } from '../helpers/grpc.js'
 
 const RID = '0123456789abcdef0123456789abcdef'
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -68,4 +73,46 @@ t.test('a HEAD refusal keeps its Content-Length and drops the body', async (t) =
   t.equal(answer?.status, 426)
   t.equal(answer?.body, '')
   t.equal(answer?.headers['content-length'], String(json('Please use HTTP2 protocol').length))
+})
+
+t.test('the grpcs-only answer, sent with sendHttp2Answer, reaches a grpc-js client as Kong means it', async (t) => {
+  const server = createH2Server((req, res) => {
+    const facts: GrpcRouteFacts = { protocols: ['grpcs'], httpVersionMajor: req.httpVersionMajor, contentType: req.headers['content-type'], forwardedProto: 'http' }
+    const answer = grpcRouteCheck(facts, req, RID)
+    if (answer === undefined) throw new Error('expected an answer')
+    sendHttp2Answer(res, answer.status, answer.headers, answer.body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const client = greeterClient(`127.0.0.1:${(server.address() as AddressInfo).port}`, credentials.createInsecure())
+  t.teardown(() => client.close())
+  const result = await unary(client, 'Hello', { name: 'x' })
+  t.equal(result.status.code, status.CANCELLED, 'grpc-status 1')
+  t.equal(result.status.details, 'gRPC request matched gRPCs route')
+})
+
+t.test('a 415 with its body, sent with sendHttp2Answer to an HTTP/2 client', async (t) => {
+  const server = createH2Server((req, res) => {
+    const facts: GrpcRouteFacts = { protocols: ['grpc'], httpVersionMajor: req.httpVersionMajor, contentType: req.headers['content-type'], forwardedProto: 'http' }
+    const answer = grpcRouteCheck(facts, req, RID)
+    if (answer === undefined) throw new Error('expected an answer')
+    sendHttp2Answer(res, answer.status, answer.headers, answer.body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const session = h2connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+  t.teardown(() => session.close())
+  const stream = session.request({ ':method': 'POST', ':path': '/', 'content-type': 'application/json' }, { endStream: true })
+  const [head, body] = await Promise.all([
+    new Promise<Record<string, unknown>>((resolve) => stream.once('response', (h) => resolve(h))),
+    new Promise<string>((resolve) => {
+      let text = ''
+      stream.setEncoding('utf8')
+      stream.on('data', (c: string) => (text += c))
+      stream.on('end', () => resolve(text))
+    }),
+  ])
+  t.equal(head[':status'], 415)
+  t.equal(head['content-type'], JSON_TYPE)
+  t.equal(body, json('Non-gRPC request matched gRPC route'))
 })
