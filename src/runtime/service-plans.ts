@@ -25,6 +25,8 @@ export interface ServicePlan {
    * HTTP/2 (grpcTry). tcp, tls, tls_passthrough and udp services get no plan.
    */
   readonly scheme: 'http' | 'https' | 'grpc' | 'grpcs'
+  /** grpc or grpcs: sent over HTTP/2 with the client's own URI. */
+  readonly grpc: boolean
   /** The port the Host header (`:authority` for gRPC) leaves out: 80 for http and grpc, 443 for https and grpcs. */
   readonly defaultPort: number
   readonly connectTimeoutMs: number
@@ -65,6 +67,7 @@ export function buildServicePlans(services: readonly Service[], index: SnapshotI
     const tls = OVER_TLS.has(scheme)
     plans.set(service.id, {
       scheme,
+      grpc: scheme === 'grpc' || scheme === 'grpcs',
       defaultPort: tls ? 443 : 80,
       connectTimeoutMs: service.connect_timeout,
       readTimeoutMs: service.read_timeout,

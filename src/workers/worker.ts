@@ -15,6 +15,7 @@ import { createLogger, type NodeLogger } from '../log.js'
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
 import { DictChannel } from '../stores/remote-dict.js'
 import { createDnsCache } from '../balancer/dns.js'
+import { GrpcSessions } from '../proxy/grpc-forward.js'
 import { UpstreamPools } from '../proxy/upstream-pools.js'
 import { openAccessLog } from '../runloop/access-log.js'
 import { answerClientErrors } from '../runloop/client-errors.js'
@@ -118,14 +119,17 @@ export async function runWorker(): Promise<void> {
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)
   if (accessLog.problem !== undefined) log.error({ problem: accessLog.problem }, 'the access log cannot be written; its lines are dropped')
-  const pools = new UpstreamPools({
+  const keepalive = {
     poolSize: conf.upstream_keepalive_pool_size,
     maxRequests: conf.upstream_keepalive_max_requests,
     idleTimeoutMs: conf.upstream_keepalive_idle_timeout * 1000,
-  })
+  }
+  const pools = new UpstreamPools(keepalive)
+  const grpcSessions = new GrpcSessions(keepalive)
   const proxyDeps: ProxyDeps = {
     current: () => applier.current,
     pools,
+    grpcSessions,
     headers: settings.headers,
     clientAddress: settings.clientAddress,
     accessLog,
@@ -150,7 +154,7 @@ export async function runWorker(): Promise<void> {
   let listening = false
   let stopping = false
   // The access log's buffered lines are written out before the process goes.
-  const exit = (): void => void accessLog.close().finally(() => process.exit(0))
+  const exit = (): void => void Promise.allSettled([accessLog.close(), grpcSessions.close()]).finally(() => process.exit(0))
   const stop = (graceful: boolean, deadlineMs: number): void => {
     if (stopping) {
       // A stop without grace after a graceful one: cut off what is still in flight.
@@ -224,7 +228,7 @@ export async function runWorker(): Promise<void> {
     server.on('upgrade', upgrades)
   }
   // Pools nobody used for an idle timeout are closed: those of upstreams a new config dropped too.
-  const sweep = setInterval(() => void pools.sweep(), Math.max(10_000, conf.upstream_keepalive_idle_timeout * 1000))
+  const sweep = setInterval(() => void Promise.all([pools.sweep(), grpcSessions.sweep()]), Math.max(10_000, conf.upstream_keepalive_idle_timeout * 1000))
   sweep.unref()
   if (stopping) {
     exit()

@@ -14,6 +14,17 @@ export interface Handshake {
   readonly peer: PeerCertificate
 }
 
+/** A client's handshake with whatever listens on `port`: what it saw, or its error code. */
+function clientHandshake(port: number, client: ConnectionOptions): Promise<Handshake | { error: string }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...client }, () => {
+      resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name, ticket: socket.getTLSTicket() !== undefined, peer: socket.getPeerCertificate() })
+      socket.destroy()
+    })
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
+  })
+}
+
 /** Connects a client with `client` options to a server with `server` options; resolves with the outcome or the client's error code. */
 export async function handshake(server: TlsOptions, client: ConnectionOptions = {}): Promise<Handshake | { error: string }> {
   const srv = createServer(server, (socket) => socket.end())
@@ -22,13 +33,7 @@ export async function handshake(server: TlsOptions, client: ConnectionOptions = 
   srv.listen(0, '127.0.0.1')
   await once(srv, 'listening')
   try {
-    return await new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: (srv.address() as AddressInfo).port, rejectUnauthorized: false, ...client }, () => {
-        resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name, ticket: socket.getTLSTicket() !== undefined, peer: socket.getPeerCertificate() })
-        socket.destroy()
-      })
-      socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
-    })
+    return await clientHandshake((srv.address() as AddressInfo).port, client)
   } finally {
     srv.close()
   }
@@ -57,13 +62,7 @@ export async function handshakeOn(choose: (servername: string, ecdsa: boolean) =
   srv.listen(0, '127.0.0.1')
   await once(srv, 'listening')
   try {
-    return await new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: (srv.address() as AddressInfo).port, rejectUnauthorized: false, ...client }, () => {
-        resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name, ticket: socket.getTLSTicket() !== undefined, peer: socket.getPeerCertificate() })
-        socket.destroy()
-      })
-      socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
-    })
+    return await clientHandshake((srv.address() as AddressInfo).port, client)
   } finally {
     srv.close()
   }

@@ -21,11 +21,12 @@ t.test('http, https, grpc and grpcs services get plans; stream services none', a
   const plans = buildServicePlans(services, indexEntities(snapshot.entities))
   const of = (name: string) => plans.get(services.find((s) => s.name === name)?.id ?? '')
   t.equal(plans.size, 4, 'tcp and udp have no plan')
-  t.same(of('h'), { scheme: 'http', defaultPort: 80, connectTimeoutMs: 60000, readTimeoutMs: 1234, tls: undefined })
-  t.same(of('g'), { scheme: 'grpc', defaultPort: 80, connectTimeoutMs: 99, readTimeoutMs: 77, tls: undefined }, 'grpc: h2c, port 80 is the default')
+  t.same(of('h'), { scheme: 'http', grpc: false, defaultPort: 80, connectTimeoutMs: 60000, readTimeoutMs: 1234, tls: undefined })
+  t.same(of('g'), { scheme: 'grpc', grpc: true, defaultPort: 80, connectTimeoutMs: 99, readTimeoutMs: 77, tls: undefined }, 'grpc: h2c, port 80 is the default')
   t.same(of('hs')?.tls, { verify: true, verifyDepth: undefined, ca: undefined, caIds: '', clientCert: undefined })
   t.same(of('gs'), {
     scheme: 'grpcs',
+    grpc: true,
     defaultPort: 443,
     connectTimeoutMs: 60000,
     readTimeoutMs: 60000,
