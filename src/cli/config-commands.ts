@@ -31,6 +31,9 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
       }
       const loaded = await loadFile(resolve(io.cwd, file), file, io)
       if (loaded === undefined) return 1
+      for (const w of loaded.warnings) {
+        io.stderr.write(`${w.source}${w.line === undefined ? '' : `:${w.line}:${w.column}`}: warning: ${w.path}: ${w.message}\n`)
+      }
       io.stdout.write(sub === 'parse' ? 'parse successful\n' : `${loaded.hash}\n`)
       return 0
     }

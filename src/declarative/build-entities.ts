@@ -23,6 +23,8 @@ export class NodeBuilder {
   constructor(
     private readonly options: NormalizeOptions,
     private readonly issues: ConfigIssue[],
+    /** Where warnings about valid entities go. */
+    private readonly warnings: ConfigIssue[] = [],
   ) {}
 
   /** Validates one entity (and, recursively, its nested children) into a Node. */
@@ -74,6 +76,12 @@ export class NodeBuilder {
     }
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
     if (sink.empty) schema.finish?.(record)
+    if (sink.empty && schema.warnings) {
+      for (const w of schema.warnings(record, (this.options.now ?? Date.now)())) {
+        const at = w.field === undefined ? node.at : [...node.at, w.field]
+        this.warnings.push({ kind: w.field === undefined ? 'entity' : 'field', key: at, at, message: w.message, entity: node.origin, ...(w.field === undefined ? {} : { field: w.field }) })
+      }
+    }
     node.record = record
     node.id = typeof record.id === 'string' ? record.id : ''
     if (!sink.empty) {

@@ -121,17 +121,7 @@ export class DeclarativeConfigError extends Error {
 
   /** The reported problems with source, line, column and entity path, in document order. */
   located(): LocatedIssue[] {
-    const index = this.#positions()
-    const located = sortByPath(this.reported, (i) => i.at).map((issue) => {
-      const pos = index?.find(issue.at)
-      return {
-        source: this.source,
-        ...(pos ? { line: pos.line, column: pos.column } : {}),
-        path: pathString(issue.at),
-        message: issue.message,
-      }
-    })
-    return located.sort(byLine)
+    return locateIssues(this.reported, this.source, this.#positions())
   }
 
   /** Kong's nested `fields` tree. */
@@ -163,6 +153,20 @@ export class DeclarativeConfigError extends Error {
   pretty(): string {
     return prettyLines(this.fields(), 0).join('\n') + notShown(this.notShown)
   }
+}
+
+/** Issues with source, line, column (where `index` knows them) and entity path, in document order. */
+export function locateIssues(issues: readonly ConfigIssue[], source: string, index: PositionIndex | undefined): LocatedIssue[] {
+  const located = sortByPath(issues, (i) => i.at).map((issue) => {
+    const pos = index?.find(issue.at)
+    return {
+      source,
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+      path: pathString(issue.at),
+      message: issue.message,
+    }
+  })
+  return located.sort(byLine)
 }
 
 function notShown(n: number): string {

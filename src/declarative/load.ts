@@ -2,7 +2,8 @@
  * The declarative engine's entry points: text (or an already-parsed object) in, a frozen
  * Snapshot out, or one DeclarativeConfigError listing every problem with where it is.
  */
-import { ConfigParseError, DeclarativeConfigError } from './errors.js'
+import { ConfigParseError, DeclarativeConfigError, MAX_REPORTED_ERRORS, locateIssues } from './errors.js'
+import { sortByPath } from './error-paths.js'
 import { hashConfig, initHasher } from './hash.js'
 import { NormalizeIssues, normalizeConfig, type Entity } from './normalize.js'
 import { DEFAULT_LIMITS, checkTree, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
@@ -52,9 +53,10 @@ async function build(
   start: number,
 ): Promise<Snapshot> {
   const parsed = performance.now()
+  const now = options.now ?? Date.now
   let normalized
   try {
-    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas })
+    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now })
   } catch (err) {
     if (err instanceof NormalizeIssues) {
       let index: PositionIndex | undefined
@@ -67,7 +69,8 @@ async function build(
   // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
   const hashes = hashConfig(normalized.entities, { _format_version: '3.0' }, { entitySchema: (c) => ENTITY_BY_NAME.get(c), pluginSchema: options.pluginSchemas })
   const hashed = performance.now()
-  const loadedAt = (options.now ?? Date.now)()
+  const loadedAt = now()
+  const warnings = normalized.warnings.length === 0 ? [] : locateIssues(sortByPath(normalized.warnings, (w) => w.at).slice(0, MAX_REPORTED_ERRORS), options.source, positions())
   // Filled and frozen in document order, the order the records lie in memory; sorted last.
   const entities: Record<string, readonly Entity[]> = {}
   for (const [collection, list] of Object.entries(normalized.entities)) {
@@ -85,6 +88,7 @@ async function build(
     source: options.source,
     loadedAt,
     timings: { parse: parsed - start, validate: validated - parsed, hash: hashed - validated, total: done - start },
+    warnings,
   })
 }
 

@@ -27,10 +27,14 @@ export interface NormalizedConfig {
   readonly formatVersion: '3.0'
   readonly transform: boolean
   readonly entities: Readonly<Record<string, readonly Entity[]>>
+  /** What valid entities hold that their authors likely want to know (expired certificates). */
+  readonly warnings: readonly ConfigIssue[]
 }
 
 export interface NormalizeOptions {
   readonly pluginSchemas: PluginSchemaLookup
+  /** The clock entity warnings are judged by (certificate validity); milliseconds. */
+  readonly now?: () => number
 }
 
 /** Problems found; thrown as a DeclarativeConfigError by the caller, which knows the source. */
@@ -75,7 +79,8 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
 
   if (version === '1.1' || version === '2.1') migrateRoutePaths(doc)
 
-  const builder = new NodeBuilder(options, issues)
+  const warnings: ConfigIssue[] = []
+  const builder = new NodeBuilder(options, issues, warnings)
   const roots: Node[] = []
   for (const [schema, items] of collections) {
     for (let i = 0; i < items.length; i++) {
@@ -98,5 +103,5 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
     list.push(node.record as Entity)
     entities[node.schema.name] = list
   }
-  return { formatVersion: '3.0', transform, entities }
+  return { formatVersion: '3.0', transform, entities, warnings }
 }

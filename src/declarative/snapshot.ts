@@ -1,4 +1,5 @@
 /** The Snapshot: one validated, normalized, hashed and frozen configuration. Pure data. */
+import type { LocatedIssue } from './errors.js'
 import type { ConfigHashes } from './hash.js'
 import type { Entity } from './normalize.js'
 import type { EntityTypes } from './schema/entities/index.js'
@@ -23,6 +24,11 @@ export interface Snapshot {
   readonly loadedAt: number
   /** What the load cost, in milliseconds, by phase. */
   readonly timings: LoadTimings
+  /**
+   * What valid entities hold that their authors likely want to know (a certificate expired or
+   * not yet valid), located like errors; at most MAX_REPORTED_ERRORS. Kong accepts them.
+   */
+  readonly warnings: readonly LocatedIssue[]
 }
 
 /** Milliseconds spent loading a config, by phase. */

@@ -5,8 +5,8 @@
  * runtimes: a swap keeps the pools the new config still uses and closes the others once their
  * requests are done.
  */
-import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls'
 import { Pool } from 'undici'
+import { upstreamTlsOptions } from './upstream-tls.js'
 
 /** Kong's `upstream_keepalive_*` settings. */
 export interface KeepaliveSettings {
@@ -44,22 +44,6 @@ export function poolKey(a: UpstreamAddress): string {
   if (a.scheme === 'http' || !a.tls) return base
   const t = a.tls
   return `${base}|${t.servername ?? ''}|${t.verify ? 1 : 0}|${t.verifyDepth ?? ''}|${t.caIds}|${t.clientCert?.id ?? ''}`
-}
-
-/**
- * The host name check, plus nginx's `proxy_ssl_verify_depth` as OpenSSL counts it: how many
- * intermediate CAs may stand between the upstream's certificate and the trust anchor (Node has
- * no such option).
- */
-function depthChecked(maxDepth: number): (host: string, cert: PeerCertificate) => Error | undefined {
-  return (host, cert) => {
-    const mismatch = checkServerIdentity(host, cert)
-    if (mismatch) return mismatch
-    let steps = 0
-    for (let c: DetailedPeerCertificate | undefined = cert as DetailedPeerCertificate; c?.issuerCertificate && c.issuerCertificate !== c; c = c.issuerCertificate) steps++
-    const intermediates = Math.max(0, steps - 1)
-    return intermediates > maxDepth ? new Error(`certificate chain too long: ${intermediates} intermediate CA(s), tls_verify_depth ${maxDepth}`) : undefined
-  }
 }
 
 function originOf(a: UpstreamAddress): string {
@@ -134,15 +118,7 @@ export class UpstreamPools {
       ...(idleTimeoutMs > 0 ? { keepAliveTimeout: idleTimeoutMs, keepAliveMaxTimeout: idleTimeoutMs } : {}),
       connect: {
         timeout: a.connectTimeoutMs,
-        ...(tls
-          ? {
-              rejectUnauthorized: tls.verify,
-              ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
-              ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-              ...(tls.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
-              ...(tls.verify && tls.verifyDepth !== undefined ? { checkServerIdentity: depthChecked(tls.verifyDepth) } : {}),
-            }
-          : {}),
+        ...(tls ? upstreamTlsOptions(tls) : {}),
       },
     })
   }

@@ -9,6 +9,7 @@ import { isIP, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Readable } from 'node:stream'
 import { BalancerError, type Peer, type PeerSource } from '../balancer/peer.js'
+import { proxiedClient } from '../http/connection-front.js'
 import { hasBody, headerLines } from '../http/header-lines.js'
 import { PROXY_MESSAGES } from '../http/kong-errors.js'
 import type { NodeLogger } from '../log.js'
@@ -16,6 +17,9 @@ import type { ClientAddressSettings } from '../proxy/client-address.js'
 import { errorPage, kongError, type ErrorResponse } from '../proxy/error-response.js'
 import { limitBody } from '../proxy/body-limit.js'
 import { forwardTry, type TryOutcome, type TryRequest } from '../proxy/forward.js'
+import { grpcRouteCheck } from '../proxy/grpc-checks.js'
+import { grpcTry, sendHttp2Answer, writeGrpcHead, type GrpcClientResponse, type GrpcSessions } from '../proxy/grpc-forward.js'
+import { firstHeader } from '../proxy/header-text.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { forwarded, readRequestHead, upstreamRequestHeaders, wantsTrailers, type RequestHead } from '../proxy/request-headers.js'
 import { addDebugHeaders, addKongResponseHeaders, dropConnectionHeaders, passedResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
@@ -32,6 +36,8 @@ export interface ProxyDeps {
   /** The worker's current runtime; undefined until the first config is applied. */
   readonly current: () => Runtime | undefined
   readonly pools: UpstreamPools
+  /** HTTP/2 sessions to grpc and grpcs upstreams. */
+  readonly grpcSessions: GrpcSessions
   readonly headers: HeaderSettings
   readonly clientAddress: ClientAddressSettings
   readonly accessLog: AccessLog
@@ -158,7 +164,12 @@ export function ownAnswerHeaders(deps: ProxyDeps, response: ErrorResponse, trace
 /** Sends one of Kong's own answers with Kong's headers. */
 function answer(deps: ProxyDeps, res: ServerResponse, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): void {
   const headers = ownAnswerHeaders(deps, response, trace, extra)
-  if (trace.http2) dropConnectionHeaders(headers)
+  if (trace.http2) {
+    // An empty answer goes as one HEADERS frame that ends the stream, where gRPC clients read its status.
+    dropConnectionHeaders(headers)
+    sendHttp2Answer(res, response.status, headers, response.body)
+    return
+  }
   res.writeHead(response.status, headers as Record<string, string | string[]>)
   res.end(response.body)
 }
@@ -240,7 +251,9 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
   trace.route = match
   const route = match.route
   const prefix = strippedPrefix(match.prefix, route.strip_path)
-  const fwd = forwarded(deps.clientAddress, head, rawHeaders, { peer: socket.remoteAddress, scheme, port, target }, prefix)
+  // Only real_ip_header = proxy_protocol reads what the listener's front took from a PROXY header.
+  const proxied = deps.clientAddress.header === 'proxy_protocol' ? proxiedClient(socket)?.source : undefined
+  const fwd = forwarded(deps.clientAddress, head, rawHeaders, { peer: socket.remoteAddress, scheme, port, target, proxied }, prefix)
 
   // An https-only route over plain http: 426, or the redirect the route asks for.
   const protocols = route.protocols
@@ -250,15 +263,22 @@ export function resolveRequest(deps: ProxyDeps, req: IncomingMessage, trace: Tra
     return { kind: 'answer', response: { status: code, headers: { location: `https://${fwd.host}${target}`, 'content-length': '0' }, body: '' } }
   }
 
+  if (protocols.includes('grpc') || protocols.includes('grpcs')) {
+    const facts = { protocols, httpVersionMajor: req.httpVersionMajor, contentType: firstHeader(rawHeaders, 'content-type'), forwardedProto: fwd.proto }
+    const refusal = grpcRouteCheck(facts, req, trace.requestId)
+    if (refusal !== undefined) return { kind: 'answer', response: refusal }
+  }
+
   const service = match.service
   if (service === undefined) return { kind: 'answer', response: kongError(503, PROXY_MESSAGES.noService, req, trace.requestId) }
   const plan = runtime?.plans.get(service.id)
   const source = runtime?.balancers.forService(service.id)
   if (plan === undefined || source === undefined) {
-    return { kind: 'answer', response: kongError(502, `protocol '${service.protocol}' of service '${service.name ?? service.id}' is not proxied over HTTP/1.1 yet`, req, trace.requestId) }
+    return { kind: 'answer', response: kongError(502, `protocol '${service.protocol}' of service '${service.name ?? service.id}' is not proxied yet`, req, trace.requestId) }
   }
   const upstream = upstreamRequestHeaders(deps.headers, rawHeaders, head, fwd, req.httpVersion, trace.requestId)
-  const path = upstreamUri(match.path, match.prefix, route.strip_path, service.path, q === -1 ? undefined : target.slice(q + 1))
+  // nginx's grpc_pass has no URI: a gRPC call goes upstream with the client's own.
+  const path = plan.grpc ? target : upstreamUri(match.path, match.prefix, route.strip_path, service.path, q === -1 ? undefined : target.slice(q + 1))
   return {
     kind: 'forward',
     route: match,
@@ -280,6 +300,8 @@ function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, trac
   }
   const f = resolution.forwarding
   if (noBody(req, f.head)) return balance(deps, req, res, trace, f, done, fail)
+  // gRPC streams both ways, as nginx's grpc module does: the body is never read ahead.
+  if (f.plan.grpc) return balance(deps, req, res, trace, { ...f, body: req }, done, fail)
   const length = f.head.contentLength === undefined ? Number.NaN : Number(f.head.contentLength)
   if (resolution.route.route.request_buffering && length <= deps.bufferBodyBytes) {
     readBody(req, length).then((body) => balance(deps, req, res, trace, { ...f, body }, done, fail), fail)
@@ -360,7 +382,9 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
   const request: TryRequest = { method: f.method, path: f.path, headers, body: f.body, readTimeoutMs: plan.readTimeoutMs }
   const clientTrailers = wantsTrailers(f.head)
   const debug = deps.debugHeaders && f.head.kongDebug
-  const start = (status: number, received: ResponseHeaders): ServerResponse => {
+  const grpc = plan.grpc
+  /** The client's response head from the upstream's: hop-by-hop headers out, Kong's in. */
+  const responseHead = (status: number, received: ResponseHeaders): ResponseHeaders => {
     trace.upstreamStatus = status
     const firstByte = performance.now()
     const upstreamHeaders = passedResponseHeaders(received, undefined, clientTrailers)
@@ -373,12 +397,27 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
       responseLatency: 0,
       upstreamStatus: status,
       upstreamVia: Array.isArray(via) ? via.join(', ') : via,
-      grpcUpstream: false,
+      grpcUpstream: grpc,
     })
     if (debug) addDebugHeaders(upstreamHeaders, trace.route?.route, trace.route?.service)
     if (trace.http2) dropConnectionHeaders(upstreamHeaders)
-    res.writeHead(status, upstreamHeaders as Record<string, string | string[]>)
+    return upstreamHeaders
+  }
+  const start = (status: number, received: ResponseHeaders): ServerResponse => {
+    res.writeHead(status, responseHead(status, received) as Record<string, string | string[]>)
     return res
+  }
+  // A gRPC head that ends the stream (a trailers-only answer) must leave as one frame.
+  const grpcStart = (status: number, received: ResponseHeaders, trailersOnly: boolean): GrpcClientResponse => {
+    const target = res as unknown as GrpcClientResponse
+    writeGrpcHead(target, status, responseHead(status, received), trailersOnly)
+    return target
+  }
+  // A gRPC call whose client went away is cancelled upstream.
+  let cancel: AbortController | undefined
+  if (grpc) {
+    const controller = (cancel = new AbortController())
+    res.once('close', () => controller.abort())
   }
 
   let peerHostPort = ''
@@ -390,7 +429,8 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
     }
     peerHostPort = peer.hostPort
     const address = startTry(trace, f, peer, headers, hostAt)
-    forwardTry(deps.pools.get(address, poolKey(address)), request, start, settle)
+    if (cancel !== undefined) grpcTry(deps.grpcSessions, address, { ...request, signal: cancel.signal }, grpcStart, settle)
+    else forwardTry(deps.pools.get(address, poolKey(address)), request, start, settle)
   }
   const settle = (outcome: TryOutcome): void => {
     if (outcome.kind === 'responded') {
@@ -403,6 +443,11 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
       return done()
     }
     const { failure } = outcome
+    // An HTTP/2 client can leave while its connection stays: nobody is left to answer.
+    if (cancel?.signal.aborted === true) {
+      deps.log.info({ request_id: trace.requestId }, 'the client cancelled the call')
+      return done()
+    }
     const more = failure.retryable && trace.tries <= source.retries
     deps.log.error(
       { request_id: trace.requestId, upstream: peerHostPort, try: trace.tries, reason: failure.reason },

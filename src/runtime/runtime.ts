@@ -22,7 +22,7 @@ export interface Runtime {
   readonly router: Router
   /** Where each service's requests go. */
   readonly balancers: Balancers
-  /** How each http or https service is forwarded to, by service id. */
+  /** How each http, https, grpc or grpcs service is forwarded to, by service id. */
   readonly plans: ReadonlyMap<string, ServicePlan>
   /** The certificate each TLS handshake's server name selects. */
   readonly certificates: CertificateSelector

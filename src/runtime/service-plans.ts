@@ -1,12 +1,12 @@
 /**
  * What forwarding needs of each service, worked out once per snapshot: the scheme, the timeouts,
- * the path, and for https the TLS material (CA bundle, client certificate) looked up from the
- * snapshot's certificates, so no request reads an entity list.
+ * the path, and for https and grpcs the TLS material (CA bundle, client certificate) looked up
+ * from the snapshot's certificates, so no request reads an entity list.
  */
 import type { Service } from '../declarative/schema/entities/index.js'
 import type { SnapshotIndex } from '../declarative/snapshot-index.js'
 
-/** TLS towards an https upstream (Kong's `proxy_ssl_*` per service). */
+/** TLS towards an https or grpcs upstream (Kong's `proxy_ssl_*` / `grpc_ssl_*` per service). */
 export interface ServiceTls {
   /** `tls_verify`; null in the config means Kong's default, which is not to verify. */
   readonly verify: boolean
@@ -20,12 +20,18 @@ export interface ServiceTls {
 
 /** How requests to one service are sent. */
 export interface ServicePlan {
-  /** Only http and https services are proxied over HTTP/1.1 today. */
-  readonly scheme: 'http' | 'https'
-  /** The port the Host header leaves out: 80 for http, 443 for https. */
+  /**
+   * http and https go over HTTP/1.1 (forwardTry); grpc (h2c) and grpcs (HTTP/2 over TLS) over
+   * HTTP/2 (grpcTry). tcp, tls, tls_passthrough and udp services get no plan.
+   */
+  readonly scheme: 'http' | 'https' | 'grpc' | 'grpcs'
+  /** grpc or grpcs: sent over HTTP/2 with the client's own URI. */
+  readonly grpc: boolean
+  /** The port the Host header (`:authority` for gRPC) leaves out: 80 for http and grpc, 443 for https and grpcs. */
   readonly defaultPort: number
   readonly connectTimeoutMs: number
   readonly readTimeoutMs: number
+  /** Set for https and grpcs. */
   readonly tls: ServiceTls | undefined
 }
 
@@ -47,18 +53,25 @@ function tlsOf(service: Service, index: SnapshotIndex): ServiceTls {
   }
 }
 
-/** The plan of every http or https service of a snapshot, by service id. */
+// Kong's schema leaves tls_verify, ca_certificates and client_certificate unset on a grpcs
+// service, so its plan gets the defaults (no verification, no client certificate); they are read
+// all the same, as for https, should a config carry them.
+const OVER_TLS: ReadonlySet<string> = new Set(['https', 'grpcs'])
+
+/** The plan of every http, https, grpc or grpcs service of a snapshot, by service id. */
 export function buildServicePlans(services: readonly Service[], index: SnapshotIndex): ReadonlyMap<string, ServicePlan> {
   const plans = new Map<string, ServicePlan>()
   for (const service of services) {
-    if (service.protocol !== 'http' && service.protocol !== 'https') continue
-    const https = service.protocol === 'https'
+    const scheme = service.protocol
+    if (scheme !== 'http' && scheme !== 'https' && scheme !== 'grpc' && scheme !== 'grpcs') continue
+    const tls = OVER_TLS.has(scheme)
     plans.set(service.id, {
-      scheme: service.protocol,
-      defaultPort: https ? 443 : 80,
+      scheme,
+      grpc: scheme === 'grpc' || scheme === 'grpcs',
+      defaultPort: tls ? 443 : 80,
       connectTimeoutMs: service.connect_timeout,
       readTimeoutMs: service.read_timeout,
-      tls: https ? tlsOf(service, index) : undefined,
+      tls: tls ? tlsOf(service, index) : undefined,
     })
   }
   return plans

@@ -144,6 +144,9 @@ export class ConfigStore implements ConfigState {
     this.#liveTicket = ticket
     this.#problem = undefined
     this.deps.onSwap(live, snapshotPath)
+    for (const w of live.snapshot.warnings) {
+      this.deps.log.warn({ source: w.source, line: w.line, column: w.column, path: w.path }, `configuration warning: ${w.message}`)
+    }
     // A worker still reading the previous file has it open; one that has not will get the new one.
     if (previous) void unlink(previous).catch(() => undefined)
     return { kind: 'loaded', live, ...(result.body ? { body: Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength) } : {}) }

@@ -13,7 +13,13 @@ export type ToWorker =
    * The settings the node started with, and the live config if there is one: the worker takes
    * both in before it listens, so it never answers a request without its config.
    */
-  | { readonly type: 'init'; readonly conf: NodeConf; readonly live?: { readonly version: number; readonly path: string } }
+  | {
+      readonly type: 'init'
+      readonly conf: NodeConf
+      readonly live?: { readonly version: number; readonly path: string }
+      /** TLS session ticket keys shared by every worker (as nginx's master makes them), so a ticket resumes on any worker. */
+      readonly ticketKeys: Uint8Array
+    }
   /** A new live config: the snapshot file to read. */
   | { readonly type: 'config'; readonly version: number; readonly path: string }
   | { readonly type: 'stats'; readonly id: number }
@@ -52,7 +58,9 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
   if (!isRecord(m)) return undefined
   switch (m.type) {
     case 'init':
-      return isNodeConf(m.conf) && (m.live === undefined || (isRecord(m.live) && count(m.live.version) && text(m.live.path))) ? (m as ToWorker) : undefined
+      return isNodeConf(m.conf) && (m.live === undefined || (isRecord(m.live) && count(m.live.version) && text(m.live.path))) && m.ticketKeys instanceof Uint8Array && m.ticketKeys.length === 48
+        ? (m as ToWorker)
+        : undefined
     case 'config':
       return count(m.version) && text(m.path) ? (m as ToWorker) : undefined
     case 'stats':

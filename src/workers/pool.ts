@@ -8,6 +8,7 @@
  * proxy connection.
  */
 import cluster, { type Worker } from 'node:cluster'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { NodeConf } from '../conf/settings.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
@@ -46,6 +47,8 @@ export class WorkerPool implements WorkerFleet {
   readonly #tracked = new Map<number, Tracked>()
   readonly #pending = new Map<number, (stats: { heapUsed: number; connections: ConnectionStats }) => void>()
   #nextId = 1
+  /** Made once per node: a replaced worker resumes the sessions of the one it replaces. */
+  readonly #ticketKeys = randomBytes(48)
   #stopping = false
 
   constructor(
@@ -87,7 +90,7 @@ export class WorkerPool implements WorkerFleet {
           case 'hello': {
             tracked.greeted = true
             const live = this.live()
-            this.#send(worker, { type: 'init', conf: this.conf, ...(live ? { live } : {}) })
+            this.#send(worker, { type: 'init', conf: this.conf, ticketKeys: this.#ticketKeys, ...(live ? { live } : {}) })
             break
           }
           case 'listening':

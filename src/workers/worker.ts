@@ -15,6 +15,7 @@ import { createLogger, type NodeLogger } from '../log.js'
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
 import { DictChannel } from '../stores/remote-dict.js'
 import { createDnsCache } from '../balancer/dns.js'
+import { GrpcSessions } from '../proxy/grpc-forward.js'
 import { UpstreamPools } from '../proxy/upstream-pools.js'
 import { openAccessLog } from '../runloop/access-log.js'
 import { answerClientErrors } from '../runloop/client-errors.js'
@@ -35,13 +36,13 @@ function send(message: FromWorker): void {
  * before it hears from the worker: a message that arrives while an ES module worker is still
  * loading finds no listener and is lost.
  */
-function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined }> {
+function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined; ticketKeys: Uint8Array }> {
   return new Promise((resolve) => {
     const onMessage = (raw: unknown): void => {
       const message = parseToWorker(raw)
       if (message?.type !== 'init') return
       process.off('message', onMessage)
-      resolve({ conf: message.conf, live: message.live })
+      resolve({ conf: message.conf, live: message.live, ticketKeys: message.ticketKeys })
     }
     process.on('message', onMessage)
     send({ type: 'hello' })
@@ -108,24 +109,27 @@ class ConfigApplier {
 export async function runWorker(): Promise<void> {
   // Terminal signals reach the whole process group; the primary decides what they mean.
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGTERM'] as const) process.on(signal, () => undefined)
-  const { conf, live } = await waitForInit()
+  const { conf, live, ticketKeys } = await waitForInit()
   const log = createLogger(conf.log_level, 'worker')
   const counters = new ConnectionCounters()
   const settings = compileProxySettings(conf)
   const dns = await createDnsCache()
-  const tlsOptions = tlsServerOptions(conf)
+  const tlsOptions = { ...tlsServerOptions(conf), ticketKeys: Buffer.from(ticketKeys) }
   const applier = new ConfigApplier(log, { dns, contexts: new SecureContextCache(tlsOptions) })
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)
   if (accessLog.problem !== undefined) log.error({ problem: accessLog.problem }, 'the access log cannot be written; its lines are dropped')
-  const pools = new UpstreamPools({
+  const keepalive = {
     poolSize: conf.upstream_keepalive_pool_size,
     maxRequests: conf.upstream_keepalive_max_requests,
     idleTimeoutMs: conf.upstream_keepalive_idle_timeout * 1000,
-  })
+  }
+  const pools = new UpstreamPools(keepalive)
+  const grpcSessions = new GrpcSessions(keepalive)
   const proxyDeps: ProxyDeps = {
     current: () => applier.current,
     pools,
+    grpcSessions,
     headers: settings.headers,
     clientAddress: settings.clientAddress,
     accessLog,
@@ -150,7 +154,7 @@ export async function runWorker(): Promise<void> {
   let listening = false
   let stopping = false
   // The access log's buffered lines are written out before the process goes.
-  const exit = (): void => void accessLog.close().finally(() => process.exit(0))
+  const exit = (): void => void Promise.allSettled([accessLog.close(), grpcSessions.close()]).finally(() => process.exit(0))
   const stop = (graceful: boolean, deadlineMs: number): void => {
     if (stopping) {
       // A stop without grace after a graceful one: cut off what is still in flight.
@@ -224,7 +228,7 @@ export async function runWorker(): Promise<void> {
     server.on('upgrade', upgrades)
   }
   // Pools nobody used for an idle timeout are closed: those of upstreams a new config dropped too.
-  const sweep = setInterval(() => void pools.sweep(), Math.max(10_000, conf.upstream_keepalive_idle_timeout * 1000))
+  const sweep = setInterval(() => void Promise.all([pools.sweep(), grpcSessions.sweep()]), Math.max(10_000, conf.upstream_keepalive_idle_timeout * 1000))
   sweep.unref()
   if (stopping) {
     exit()

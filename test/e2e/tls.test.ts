@@ -6,23 +6,31 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
-import { connect as netConnect } from 'node:net'
+import { once } from 'node:events'
+import { connect as netConnect, type AddressInfo } from 'node:net'
+import { WebSocket, WebSocketServer } from 'ws'
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { join } from 'node:path'
-import { fingerprint, selfSigned } from '../helpers/certs.js'
-import { freePort } from '../helpers/node.js'
+import { X509Certificate } from 'node:crypto'
+import { selfSigned } from '../helpers/tls.js'
+import { eventually, freePort } from '../helpers/node.js'
 import { kongYml, send, startE2eNode, workerPids, type Reply } from '../helpers/e2e.js'
 import { echoUpstream, type Echoed } from '../helpers/upstreams.js'
 
-const exact = selfSigned(['exact.test'])
-const wildRsa = selfSigned(['*.wild.test'])
-const wildEc = selfSigned(['*.wild.test'], 'ec')
-const suffix = selfSigned(['suffix.any'])
-const star = selfSigned(['star.test'])
-const exact2 = selfSigned(['exact.test'])
+const exact = selfSigned('rsa', ['exact.test'])
+const wildRsa = selfSigned('rsa', ['*.wild.test'])
+const wildEc = selfSigned('ec', ['*.wild.test'])
+const suffix = selfSigned('rsa', ['suffix.any'])
+const star = selfSigned('rsa', ['star.test'])
+const exact2 = selfSigned('rsa', ['exact.test'])
+const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256
 
 const upstream = await echoUpstream()
 t.teardown(() => upstream.close())
+const wsUpstream = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+wsUpstream.on('connection', (socket) => socket.on('message', (data: Buffer) => socket.send(`echo: ${data.toString()}`)))
+await once(wsUpstream, 'listening')
+t.teardown(() => new Promise<void>((resolve) => wsUpstream.close(() => resolve())))
 
 const [plain, ssl, admin] = await Promise.all([freePort(), freePort(), freePort()])
 
@@ -45,6 +53,7 @@ function config(exactCert = exact): Record<string, unknown> {
           { name: 'by-sni', paths: ['/sni'], protocols: ['https'], snis: ['exact.test'] },
         ],
       },
+      { name: 'ws', url: `http://127.0.0.1:${(wsUpstream.address() as AddressInfo).port}`, routes: [{ name: 'ws', paths: ['/ws'] }] },
     ],
   }
 }
@@ -57,7 +66,7 @@ const node = await startE2eNode(t, kongYml(config()), {
 const insecure = { rejectUnauthorized: false } as const
 
 /** The certificate the proxy's ssl listener serves for a handshake, and the socket's ALPN. */
-function handshake(options: ConnectionOptions): Promise<{ fingerprint: string; alpn: string | false }> {
+function handshake(options: ConnectionOptions): Promise<{ fingerprint: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port: ssl, ...insecure, ...options }, () => {
       const result = { fingerprint: socket.getPeerCertificate().fingerprint256, alpn: socket.alpnProtocol }
@@ -137,6 +146,15 @@ t.test('ALPN: h2 when offered, HTTP/1.1 otherwise', async (t) => {
   t.equal(reply.status, 200, 'HTTP/1.1 over TLS is proxied')
 })
 
+t.test('WebSocket over TLS on an http2 ssl listener (HTTP/1.1 by ALPN)', async (t) => {
+  const ws = new WebSocket(`wss://127.0.0.1:${ssl}/ws`, { rejectUnauthorized: false })
+  t.teardown(() => ws.close())
+  await once(ws, 'open')
+  const reply = once(ws, 'message')
+  ws.send('over tls')
+  t.equal(String((await reply)[0]), 'echo: over tls')
+})
+
 t.test('https-only routes: 426 or the redirect over http, proxied over TLS with X-Forwarded-Proto https', async (t) => {
   const refused = await send(plain, { path: '/secure' })
   t.equal(refused.status, 426)
@@ -213,7 +231,9 @@ t.test('a new config swaps certificates; an open connection stays up', async (t)
   const pushed = await h2Send(session, { ':method': 'POST', ':path': '/config', 'content-type': 'application/json' }, [JSON.stringify({ _format_version: '3.0', ...config(exact2) })])
   t.equal(pushed.headers[':status'], 201)
 
-  t.equal((await handshake({ servername: 'exact.test' })).fingerprint, fingerprint(exact2.cert), 'a new handshake gets the new certificate')
+  // The answer comes once the config is live in the primary; the worker takes it in just after.
+  const swapped = await eventually(async () => (await handshake({ servername: 'exact.test' })).fingerprint === fingerprint(exact2.cert))
+  t.ok(swapped, 'a new handshake gets the new certificate')
   const after = await httpsSend(ssl, '/any/2', { servername: 'exact.test', agent })
   t.equal(after.status, 200, 'the open connection still serves')
   t.equal(after.localPort, before.localPort, 'over the same connection')

@@ -4,6 +4,7 @@
  * 127.0.0.1), and a client certificate signed by the root.
  */
 import { execFileSync } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -69,5 +70,26 @@ export function makePki(): Pki {
     serverChain: server.cert + intermediate.cert,
     client: read('client'),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/**
+ * A self-signed leaf with an RSA 2048 or ECDSA P-256 key for `names` (DNS subject alternative
+ * names; the first is the CN), made by the `openssl` CLI.
+ */
+export function selfSigned(type: 'rsa' | 'ec', names: readonly string[], days = 30): Pem {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-leaf-'))
+  try {
+    const keyFile = join(dir, 'leaf.key')
+    const certFile = join(dir, 'leaf.crt')
+    const { privateKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+    const san = names.map((n) => `DNS:${n}`).join(',')
+    execFileSync('openssl', ['req', '-x509', '-key', keyFile, '-out', certFile, '-subj', `/CN=${names[0] ?? 'leaf.test'}`, '-days', String(days), '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:FALSE'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }

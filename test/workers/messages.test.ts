@@ -26,10 +26,13 @@ t.test('worker messages are checked by shape, not only by type', async (t) => {
 
 t.test('primary messages are checked by shape too', async (t) => {
   const conf = { proxy_listen: [{ host: '127.0.0.1', port: 8000, ssl: false, text: '127.0.0.1:8000' }], log_level: 'info', headers: ['server_tokens'], prefix: '/p' }
-  t.ok(parseToWorker({ type: 'init', conf }), 'init with settings')
+  const ticketKeys = new Uint8Array(48)
+  t.ok(parseToWorker({ type: 'init', conf, ticketKeys }), 'init with settings')
+  t.equal(parseToWorker({ type: 'init', conf }), undefined, 'init without ticket keys')
+  t.equal(parseToWorker({ type: 'init', conf, ticketKeys: new Uint8Array(16) }), undefined, 'init with ticket keys of the wrong size')
   t.ok(parseToWorker({ type: 'config', version: 2, path: '/p/snapshots/snapshot-2.bin' }))
   t.ok(parseToWorker({ type: 'stop', graceful: true, deadlineMs: 30000 }))
-  t.equal(parseToWorker({ type: 'init', conf: { ...conf, proxy_listen: [{ host: 1 }] } }), undefined, 'init with a broken listener')
+  t.equal(parseToWorker({ type: 'init', conf: { ...conf, proxy_listen: [{ host: 1 }] }, ticketKeys }), undefined, 'init with a broken listener')
   t.equal(parseToWorker({ type: 'config', version: 2 }), undefined, 'config without its file')
   t.equal(parseToWorker({ type: 'stop', graceful: 'yes', deadlineMs: 1 }), undefined, 'stop with a non-boolean')
   t.equal(parseToWorker({ type: 'stats' }), undefined, 'stats without an id')

@@ -98,6 +98,16 @@ export interface CheckResult {
 /** A cross-field rule over a normalized record (defaults filled). */
 export type EntityCheck = (record: Readonly<Record<string, unknown>>) => CheckResult | undefined
 
+/** Something a valid entity holds that works but that its author likely wants to know. */
+export interface EntityWarning {
+  /** The field it concerns; absent for the entity as a whole. */
+  readonly field?: string
+  readonly message: string
+}
+
+/** Warnings about a valid, normalized record at `now` (milliseconds since the epoch). */
+export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number) => readonly EntityWarning[]
+
 /** A shorthand rewrites sugar (e.g. a service `url`) into real fields before validation. */
 export type Shorthand = (
   value: unknown,
@@ -116,6 +126,8 @@ export interface EntitySchema {
   readonly cacheKey?: readonly string[]
   readonly fields: Readonly<Record<string, Field>>
   readonly entityChecks?: readonly EntityCheck[]
+  /** Warnings about a valid entity; they never refuse a config (Kong accepts what they flag). */
+  readonly warnings?: EntityWarner
   readonly shorthands?: Readonly<Record<string, Shorthand>>
   /** Adjusts defaults that depend on other input fields, before validation (on a copy). */
   readonly prepare?: (input: Record<string, unknown>) => void

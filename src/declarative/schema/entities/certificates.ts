@@ -2,7 +2,7 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 import * as t from '../typedefs.js'
-import { defineEntity, type EntityOf, type EntityCheck } from '../types.js'
+import { defineEntity, type EntityOf, type EntityCheck, type EntityWarning } from '../types.js'
 
 function parseCert(pem: string): X509Certificate | string {
   try {
@@ -36,8 +36,7 @@ const pairMatches = (certField: string, keyField: string): EntityCheck => (r) =>
   const c = parseCert(cert)
   const k = parseKey(key)
   if (typeof c === 'string' || typeof k === 'string') return undefined
-  const suffix = certField === 'cert' ? '' : ' (alternate)'
-  return c.checkPrivateKey(k) ? undefined : { entity: [`certificate does not match key${suffix}`] }
+  return c.checkPrivateKey(k) ? undefined : { entity: [certField === 'cert' ? 'certificate does not match key' : 'alternative certificate does not match key'] }
 }
 
 const altKeyType: EntityCheck = (r) => {
@@ -48,6 +47,32 @@ const altKeyType: EntityCheck = (r) => {
   return a.publicKey.asymmetricKeyType === b.publicKey.asymmetricKeyType
     ? { entity: ['certificate and alternative certificate need to have different type (e.g. RSA and ECDSA), the provided certificates were both of the same type'] }
     : undefined
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
+
+const instant = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z')
+
+/** Certificates of a chain that are expired or not yet valid at `now`: clients refuse them, Kong serves them. */
+function validityWarnings(field: string, pem: unknown, now: number): EntityWarning[] {
+  if (typeof pem !== 'string') return []
+  const out: EntityWarning[] = []
+  let n = 0
+  for (const block of pem.match(PEM_CERTIFICATE) ?? []) {
+    n++
+    let cert: X509Certificate
+    try {
+      cert = new X509Certificate(block)
+    } catch {
+      continue // a chain's later blocks are OpenSSL's business at the handshake
+    }
+    const which = n === 1 ? 'the certificate' : `certificate ${n} of the chain`
+    const from = Date.parse(cert.validFrom)
+    const to = Date.parse(cert.validTo)
+    if (now >= to) out.push({ field, message: `${which} expired at ${instant(to)}; clients will refuse it` })
+    else if (now < from) out.push({ field, message: `${which} is not valid before ${instant(from)}; clients will refuse it until then` })
+  }
+  return out
 }
 
 /** A PEM certificate chain or key: long chains exceed the default string bound. */
@@ -71,23 +96,23 @@ export const certificates = defineEntity({
   },
   transient: ['snis'],
   entityChecks: [t.allOrNone(['cert_alt', 'key_alt']), pairMatches('cert', 'key'), pairMatches('cert_alt', 'key_alt'), altKeyType],
+  warnings: (record, now) => [...validityWarnings('cert', record.cert, now), ...validityWarnings('cert_alt', record.cert_alt, now)],
 })
 /** A stored certificates entity. */
 export type Certificate = EntityOf<typeof certificates>
 
-// Kong's wildcard_host: one `*`, as the first or last character (so `*` alone names the default
-// certificate), the rest a host name without a port.
+/**
+ * Kong's wildcard_host: one `*` as the first or last character (so `*` alone names the
+ * catch-all SNI), no IP, no port.
+ */
 const sniName = (v: string): string | undefined => {
-  const at = v.indexOf('*')
-  if (at !== -1) {
-    if (at !== 0 && at !== v.length - 1) return 'wildcard must be leftmost or rightmost character'
-    if (v.indexOf('*', at + 1) !== -1) return 'only one wildcard must be specified'
-  }
-  const host = v.replace('*', 'wildcard')
-  if (isIP(host) !== 0 || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return 'must not be an IP'
-  const { host: name, port } = t.splitHostPort(host)
+  const star = v.indexOf('*')
+  if (star > 0 && star !== v.length - 1) return 'wildcard must be leftmost or rightmost character'
+  if (v.split('*').length > 2) return 'only one wildcard must be specified'
+  if (isIP(v) !== 0) return 'must not be an IP'
+  const { host, port } = t.splitHostPort(v.replace('*', 'wildcard'))
   if (port !== undefined) return 'must not have a port'
-  return t.checkHost(name) === undefined ? undefined : `invalid value: ${host}`
+  return t.checkHost(host) === undefined ? undefined : `invalid value: ${v}`
 }
 
 export const snis = defineEntity({
@@ -98,7 +123,7 @@ export const snis = defineEntity({
     id: t.id(),
     created_at: t.timestamp('When the SNI was created (seconds).'),
     updated_at: t.timestamp('When the SNI was last updated (seconds).'),
-    name: { type: 'string', required: true, unique: true, description: 'Server name; one `*` as its first or last character (`*` alone: the default certificate).', checks: [sniName] },
+    name: { type: 'string', required: true, unique: true, description: 'Server name; one `*` allowed as its first or last character, and `*` alone matches any name.', checks: [sniName] },
     tags: t.tags(),
     certificate: t.foreign('certificates', { required: true, description: 'The certificate served for this name.' }),
   },
