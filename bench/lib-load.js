@@ -14,11 +14,12 @@ const AUTOCANNON = join(import.meta.dirname, 'proxy-autocannon.js')
 const HANDSHAKE = join(import.meta.dirname, 'tls-handshake-load.js')
 
 /**
- * Where things run, from `<prefix>_PROXY_CPU`, `_LOAD_CPU`, `_LOADGEN`, `_UPSTREAM`, `_MAX_OTHER`,
- * `_RETRIES`: { pin, proxyCpu, loadCpu, loadgen, upstream, maxOther, retries, notes }. Without
- * taskset, or with fewer CPUs than asked, nothing is pinned and a note says so.
+ * The context of a pinned bench working in `tmp`, from `<prefix>_PROXY_CPU`, `_LOAD_CPU`,
+ * `_LOADGEN`, `_UPSTREAM`, `_MAX_OTHER`, `_RETRIES`, `_SECONDS`, `_WARMUP`, `_CONNECTIONS` and
+ * `_READY_TIMEOUT` (default `readyTimeoutS`): where things run, how long and how hard, and notes.
+ * Without taskset, or with fewer CPUs than asked, nothing is pinned and a note says so.
  */
-export function layout(env, prefix) {
+export function benchContext(env, prefix, tmp, { readyTimeoutS }) {
   const proxyCpu = env[`${prefix}_PROXY_CPU`] || '1'
   const loadCpu = env[`${prefix}_LOAD_CPU`] || '0'
   for (const [name, v] of [[`${prefix}_PROXY_CPU`, proxyCpu], [`${prefix}_LOAD_CPU`, loadCpu]]) if (!/^\d+$/.test(v)) throw new Error(`${name}=${v}: want a CPU number`)
@@ -36,14 +37,28 @@ export function layout(env, prefix) {
   const upstream = env[`${prefix}_UPSTREAM`] ?? (has('nginx') ? 'nginx' : 'node')
   if (upstream !== 'nginx' && upstream !== 'node') throw new Error(`${prefix}_UPSTREAM=${upstream}: want nginx or node`)
   if (upstream === 'nginx' && !has('nginx')) throw new Error(`${prefix}_UPSTREAM=nginx but nginx is not installed`)
-  const maxOther = envNum(`${prefix}_MAX_OTHER`, 10) / 100
-  const retries = envNum(`${prefix}_RETRIES`, 3, { zero: true })
-  return { pin, proxyCpu, loadCpu, loadgen, upstream, maxOther, retries, notes }
+  return {
+    tmp,
+    pin,
+    proxyCpu,
+    loadCpu,
+    loadgen,
+    upstream,
+    notes,
+    maxOther: envNum(`${prefix}_MAX_OTHER`, 10) / 100,
+    retries: envNum(`${prefix}_RETRIES`, 3, { zero: true }),
+    seconds: envNum(`${prefix}_SECONDS`, 10),
+    warmupS: envNum(`${prefix}_WARMUP`, 3, { zero: true }),
+    connections: envNum(`${prefix}_CONNECTIONS`, 50),
+    readyTimeoutS: envNum(`${prefix}_READY_TIMEOUT`, readyTimeoutS),
+    round: 0,
+    wrkLua: writeWrkLua(tmp),
+  }
 }
 
 /**
  * One exchange on a fresh connection (http: or https:, any certificate accepted, SNI from `host`);
- * resolves with status, headers and body, rejects on error.
+ * resolves with status, headers, body and (https) `tls`: protocol and cipher; rejects on error.
  */
 export function exchange(url, { host, timeout = 2_000 } = {}) {
   const tls = url.startsWith('https:')
@@ -53,7 +68,9 @@ export function exchange(url, { host, timeout = 2_000 } = {}) {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('error', reject)
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+      // What the TLS handshake agreed, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384".
+      const agreed = tls ? `${res.socket.getProtocol()} ${res.socket.getCipher()?.name}` : undefined
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString(), tls: agreed }))
     })
     req.setTimeout(timeout, () => req.destroy(new Error(`no answer in ${timeout} ms`)))
     req.on('error', reject)
@@ -75,7 +92,7 @@ end
 `
 
 /** Writes wrk's reporter script into `dir`; returns its path (ctx.wrkLua for load()). */
-export function writeWrkLua(dir) {
+function writeWrkLua(dir) {
   const path = join(dir, 'wrk-report.lua')
   writeFileSync(path, WRK_LUA)
   return path

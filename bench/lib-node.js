@@ -66,6 +66,7 @@ export async function nodeLaunch(ctx, key, { config, proxyListen, port, env = {}
   const statusPort = await freePort()
   let readyAt
   let listenLagMs = 0
+  let refused = false
   return {
     argv: [process.execPath, CLI, 'start'],
     env: cleanEnv({
@@ -86,14 +87,15 @@ export async function nodeLaunch(ctx, key, { config, proxyListen, port, env = {}
         if (r.status !== 200) return `/status/ready ${r.status} ${r.body.slice(0, 300)}`
         readyAt = performance.now()
       }
-      if (await accepts(port)) return true
-      listenLagMs = performance.now() - readyAt
-      return listenLagMs > LISTEN_GRACE_MS || `/status/ready 200 but port ${port} refuses connections`
+      const accepted = await accepts(port)
+      if (!accepted) refused = true
+      if (refused) listenLagMs = performance.now() - readyAt
+      return accepted || listenLagMs > LISTEN_GRACE_MS || `/status/ready 200 but port ${port} refuses connections`
     },
     listenNote: () => {
-      if (listenLagMs === 0) return undefined
+      if (!refused) return undefined
       if (listenLagMs > LISTEN_GRACE_MS) return `its proxy port still refused connections ${LISTEN_GRACE_MS / 1000} s after /status/ready answered 200`
-      return `/status/ready answered 200 while its proxy port still refused connections (for ${listenLagMs.toFixed(0)} ms at least); measured once it accepted`
+      return `/status/ready answered 200 before its proxy port accepted connections (${listenLagMs.toFixed(1)} ms before); measured once it did`
     },
   }
 }

@@ -69,7 +69,7 @@ import { cpSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { exchange, layout, load, measureQuiet, writeWrkLua } from './lib-load.js'
+import { benchContext, exchange, load, measureQuiet } from './lib-load.js'
 import { startUpstream } from './lib-nginx.js'
 import { CLI, answers, checkForwards, measureRounds, nodeLaunch, requireBuild, startProxy } from './lib-node.js'
 import { ROOT, cleanEnv, forgetGroup, freePort, has, logTail, startGroup, stopGroup, tempDir, withCleanup } from './lib-procs.js'
@@ -206,20 +206,9 @@ function summarize(results) {
 export const run = () => withCleanup('proxy', (tmp) => runIn(tmp, process.env))
 
 async function runIn(tmp, env) {
-  const where = layout(env, 'PROXY_BENCH')
-  const { notes, pin, proxyCpu, loadCpu, loadgen, upstream } = where
   const nodeCmd = env.PROXY_BENCH_NODE_CMD || undefined
-  const ctx = {
-    ...where,
-    tmp,
-    nodeCmd,
-    seconds: envNum('PROXY_BENCH_SECONDS', 10),
-    warmupS: envNum('PROXY_BENCH_WARMUP', 3, { zero: true }),
-    connections: envNum('PROXY_BENCH_CONNECTIONS', 50),
-    readyTimeoutS: envNum('PROXY_BENCH_READY_TIMEOUT', 120),
-    round: 0,
-    wrkLua: writeWrkLua(tmp),
-  }
+  const ctx = { ...benchContext(env, 'PROXY_BENCH', tmp, { readyTimeoutS: 120 }), nodeCmd }
+  const { notes, pin, proxyCpu, loadCpu, loadgen, upstream } = ctx
   const rounds = envNum('PROXY_BENCH_ROUNDS', 1)
   const bigRoutes = envNum('PROXY_BENCH_ROUTES', 20_000)
   if (!nodeCmd) requireBuild()

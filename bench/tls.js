@@ -30,9 +30,11 @@
 //    request (`Connection: close`) and never offering a session, so no server can resume one,
 //    whatever its ticket and cache settings (wrk was not fit: it offers its last session again and
 //    servers with tickets resume it). Handshakes/s (one request each), p50/p99 from connect to
-//    response, handshakes per proxy CPU-second, and how busy the proxy's CPU was: the Node client
-//    on one CPU may not saturate a proxy (nginx especially); handshakes per proxy CPU-s are then
-//    the fair comparison, as req per proxy CPU-s are when "load CPU" is near 100%.
+//    response, handshakes per proxy CPU-second, and how busy the proxy's CPU was. A client's side
+//    of a handshake costs about as much CPU as a server's, so no client on the one load CPU
+//    saturates a proxy: this Node client got more handshakes through than 4 to 16 `openssl s_time
+//    -new` processes, and checks every answer. "load CPU" is then near 100% and handshakes per
+//    proxy CPU-s are the fair comparison, as req per proxy CPU-s are in bench/proxy.js.
 // Then a table, and the ratios node / baseline, node / nginx and baseline / nginx.
 //
 // Environment (all optional):
@@ -55,7 +57,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { layout, load, measureQuiet, writeWrkLua } from './lib-load.js'
+import { benchContext, exchange, load, measureQuiet } from './lib-load.js'
 import { nginxCommand, startUpstream } from './lib-nginx.js'
 import { answers, checkForwards, measureRounds, nodeLaunch, requireBuild, startProxy } from './lib-node.js'
 import { cleanEnv, freePort, has, logTail, stopGroup, withCleanup } from './lib-procs.js'
@@ -130,6 +132,7 @@ async function measureTarget(ctx, t) {
     const notForwarding = await checkForwards(ctx, origin)
     if (notForwarding) return { notForwarding: `${notForwarding} (it was ready after ${readyMs.toFixed(0)} ms); log tail:\n${logTail(g.log)}` }
     const url = `${origin}${HIT.path}`
+    const agreed = (await exchange(url, { host: HIT.host })).tls
     const keepAlive = (seconds) => load(ctx, url, ctx.connections, seconds, { host: HIT.host })
     const handshakes = (seconds) => load(ctx, url, ctx.hsConnections, seconds, { host: HIT.host, tool: 'handshakes' })
     const withKeepAlive = t.cert === ctx.certs[0]
@@ -148,6 +151,7 @@ async function measureTarget(ctx, t) {
     const hs = m.runs.at(-1)
     const ka = withKeepAlive ? m.runs[0] : undefined
     return {
+      agreed,
       ka: ka && figures(ka),
       hs: figures(hs),
       common: {
@@ -167,6 +171,7 @@ async function measureTarget(ctx, t) {
 function summarize(list) {
   if (list.length === 0) return undefined
   return {
+    agreed: list[0].agreed,
     ka: list[0].ka && medians(list.map((x) => x.ka)),
     hs: medians(list.map((x) => x.hs)),
     ...medians(list.map((x) => x.common)),
@@ -179,21 +184,13 @@ function summarize(list) {
 export const run = () => withCleanup('tls', (tmp) => runIn(tmp, process.env))
 
 async function runIn(tmp, env) {
-  const where = layout(env, 'TLS_BENCH')
   const certs = (env.TLS_BENCH_CERTS ?? 'rsa,ecdsa').split(',').map((c) => c.trim()).filter(Boolean)
   const unknown = certs.filter((c) => !CERT_KINDS[c])
   if (certs.length === 0 || unknown.length) throw new Error(`TLS_BENCH_CERTS=${env.TLS_BENCH_CERTS}: want a list of ${Object.keys(CERT_KINDS).join(', ')}`)
   const ctx = {
-    ...where,
-    tmp,
+    ...benchContext(env, 'TLS_BENCH', tmp, { readyTimeoutS: 60 }),
     certs,
-    seconds: envNum('TLS_BENCH_SECONDS', 10),
-    warmupS: envNum('TLS_BENCH_WARMUP', 3, { zero: true }),
-    connections: envNum('TLS_BENCH_CONNECTIONS', 50),
     hsConnections: envNum('TLS_BENCH_HANDSHAKE_CONNECTIONS', 16),
-    readyTimeoutS: envNum('TLS_BENCH_READY_TIMEOUT', 60),
-    round: 0,
-    wrkLua: writeWrkLua(tmp),
     certFiles: makeCerts(tmp, certs),
   }
   const rounds = envNum('TLS_BENCH_ROUNDS', 1)
@@ -245,6 +242,10 @@ async function runIn(tmp, env) {
     `  (medians over rounds; req/CPU-s and hs/CPU-s: requests, and handshakes, per CPU-second of the proxy's process group; "proxy CPU": its share of one CPU during the run; ` +
       `"load CPU": how busy CPU ${ctx.loadCpu} was during the handshake run; "CPU${ctx.proxyCpu} others": worst share of the proxy's CPU used by other processes)`,
   )
+  const agreed = new Map() // protocol and cipher -> targets
+  for (const t of targets.filter((t) => sums.get(t.key))) agreed.set(sums.get(t.key).agreed, [...(agreed.get(sums.get(t.key).agreed) ?? []), t])
+  const who = (ts) => (ts.length === targets.length ? 'every target' : ts.map((t) => t.label).join(', '))
+  console.log(`  TLS agreed with a Node client: ${[...agreed].map(([tls, ts]) => `${tls} (${who(ts)})`).join('; ')}`)
   for (const t of targets) if (sums.get(t.key)?.resumed) console.log(`  warning: ${t.label}: ${sums.get(t.key).resumed} connections of the handshake run were resumed, not full handshakes`)
 
   // --- Ratios
