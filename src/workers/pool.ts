@@ -152,7 +152,9 @@ export class WorkerPool implements WorkerFleet {
 
   applied(version: number): { ready: number; total: number } {
     let ready = 0
-    for (const t of this.#tracked.values()) if (t.applied >= version) ready++
+    // Listening too: a worker takes its config in before it binds, and until one binds the
+    // proxy port refuses connections.
+    for (const t of this.#tracked.values()) if (t.listening && t.applied >= version) ready++
     return { ready, total: this.conf.nginx_worker_processes }
   }
 
