@@ -48,18 +48,21 @@ function timeStamp(): string {
   return stamp
 }
 
-const quoted = (value: string | undefined): string => (value === undefined ? 'null' : JSON.stringify(value))
+// Request targets and addresses rarely hold anything JSON must escape: test first, stringify only then.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/
+const json = (value: string): string => (NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`)
+const quoted = (value: string | undefined): string => (value === undefined ? 'null' : json(value))
 
 /** The JSON line of an entry; absent ids and latencies are left out. */
 export function line(e: AccessEntry): string {
   const l = e.latencies
   return (
-    `{"time":"${timeStamp()}","method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"status":${e.status},` +
+    `{"time":"${timeStamp()}","method":${json(e.method)},"path":${json(e.path)},"status":${e.status},` +
     `"client_ip":${quoted(e.client_ip)},"request_id":"${e.request_id}"` +
     (e.route_id === undefined ? '' : `,"route_id":"${e.route_id}"`) +
     (e.service_id === undefined ? '' : `,"service_id":"${e.service_id}"`) +
     `,"latencies":{"request":${l.request},"kong":${l.kong}${l.proxy === undefined ? '' : `,"proxy":${l.proxy}`}}` +
-    (e.upstream === undefined ? '' : `,"upstream":${JSON.stringify(e.upstream)}`) +
+    (e.upstream === undefined ? '' : `,"upstream":${json(e.upstream)}`) +
     `,"tries":${e.tries}}\n`
   )
 }

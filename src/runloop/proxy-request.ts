@@ -18,7 +18,7 @@ import { errorPage, kongError, type ErrorResponse } from '../proxy/error-respons
 import { limitBody } from '../proxy/body-limit.js'
 import { forwardTry, type TryOutcome, type TryRequest } from '../proxy/forward.js'
 import { grpcRouteCheck } from '../proxy/grpc-checks.js'
-import { grpcTry, sendHttp2Answer, writeGrpcHead, type GrpcClientResponse, type GrpcSessions } from '../proxy/grpc-forward.js'
+import { grpcTry, sendHttp2Answer, writeGrpcHead, type GrpcClientResponse, type GrpcResponseStart, type GrpcSessions } from '../proxy/grpc-forward.js'
 import { firstHeader } from '../proxy/header-text.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { forwarded, readRequestHead, upstreamRequestHeaders, wantsTrailers, type RequestHead } from '../proxy/request-headers.js'
@@ -407,17 +407,18 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
     res.writeHead(status, responseHead(status, received) as Record<string, string | string[]>)
     return res
   }
-  // A gRPC head that ends the stream (a trailers-only answer) must leave as one frame.
-  const grpcStart = (status: number, received: ResponseHeaders, trailersOnly: boolean): GrpcClientResponse => {
-    const target = res as unknown as GrpcClientResponse
-    writeGrpcHead(target, status, responseHead(status, received), trailersOnly)
-    return target
-  }
-  // A gRPC call whose client went away is cancelled upstream.
+  // A gRPC call whose client went away is cancelled upstream; its head, when the upstream ends
+  // the stream with it (a trailers-only answer), must leave as one frame.
   let cancel: AbortController | undefined
+  let grpcStart: GrpcResponseStart | undefined
   if (grpc) {
     const controller = (cancel = new AbortController())
     res.once('close', () => controller.abort())
+    grpcStart = (status, received, trailersOnly) => {
+      const target = res as unknown as GrpcClientResponse
+      writeGrpcHead(target, status, responseHead(status, received), trailersOnly)
+      return target
+    }
   }
 
   let peerHostPort = ''
@@ -429,7 +430,7 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, tra
     }
     peerHostPort = peer.hostPort
     const address = startTry(trace, f, peer, headers, hostAt)
-    if (cancel !== undefined) grpcTry(deps.grpcSessions, address, { ...request, signal: cancel.signal }, grpcStart, settle)
+    if (cancel !== undefined && grpcStart !== undefined) grpcTry(deps.grpcSessions, address, { ...request, signal: cancel.signal }, grpcStart, settle)
     else forwardTry(deps.pools.get(address, poolKey(address)), request, start, settle)
   }
   const settle = (outcome: TryOutcome): void => {
