@@ -48,9 +48,15 @@ function timeStamp(): string {
   return stamp
 }
 
-// Request targets and addresses rarely hold anything JSON must escape: test first, stringify only then.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/
-const json = (value: string): string => (NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`)
+// Request targets and addresses rarely hold anything JSON must escape: look first, stringify only then.
+function needsEscape(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return true
+  }
+  return false
+}
+const json = (value: string): string => (needsEscape(value) ? JSON.stringify(value) : `"${value}"`)
 const quoted = (value: string | undefined): string => (value === undefined ? 'null' : json(value))
 
 /** The JSON line of an entry; absent ids and latencies are left out. */
