@@ -1,6 +1,6 @@
 /** One real TLS handshake against a throwaway server on a loopback port, and what the client saw. */
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
 import { connect, createServer, type ConnectionOptions, type PeerCertificate, type SecureContext, type TlsOptions } from 'node:tls'
 import { createConnectionFront } from '../../src/http/connection-front.js'
 import type { ClientHello } from '../../src/tls/client-hello.js'
@@ -25,11 +25,8 @@ function clientHandshake(port: number, client: ConnectionOptions): Promise<Hands
   })
 }
 
-/** Connects a client with `client` options to a server with `server` options; resolves with the outcome or the client's error code. */
-export async function handshake(server: TlsOptions, client: ConnectionOptions = {}): Promise<Handshake | { error: string }> {
-  const srv = createServer(server, (socket) => socket.end())
-  // A server-side handshake failure is the client's error to report.
-  srv.on('tlsClientError', () => undefined)
+/** Listens with `srv` on a loopback port for one client handshake, then closes it. */
+async function handshakeWith(srv: NetServer, client: ConnectionOptions): Promise<Handshake | { error: string }> {
   srv.listen(0, '127.0.0.1')
   await once(srv, 'listening')
   try {
@@ -37,6 +34,14 @@ export async function handshake(server: TlsOptions, client: ConnectionOptions = 
   } finally {
     srv.close()
   }
+}
+
+/** Connects a client with `client` options to a server with `server` options; resolves with the outcome or the client's error code. */
+export async function handshake(server: TlsOptions, client: ConnectionOptions = {}): Promise<Handshake | { error: string }> {
+  const srv = createServer(server, (socket) => socket.end())
+  // A server-side handshake failure is the client's error to report.
+  srv.on('tlsClientError', () => undefined)
+  return handshakeWith(srv, client)
 }
 
 /**
@@ -59,11 +64,5 @@ export async function handshakeOn(choose: (servername: string, ecdsa: boolean) =
     hellos.set(socket, hello)
     byName.emit('connection', socket)
   })
-  srv.listen(0, '127.0.0.1')
-  await once(srv, 'listening')
-  try {
-    return await clientHandshake((srv.address() as AddressInfo).port, client)
-  } finally {
-    srv.close()
-  }
+  return handshakeWith(srv, client)
 }
