@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -73,9 +73,87 @@ t.test('config schema prints a JSON Schema generated from the declarations', asy
 t.test('version, help and unknown commands', async (t) => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   t.equal((await runBin(['version'], dir)).stdout, `kong-dbless ${pkg.version}\n`)
-  t.equal((await runBin(['--help'], dir)).code, 0)
+  const help = await runBin(['--help'], dir)
+  t.equal(help.code, 0)
+  t.equal(help.stdout, '', 'usage goes to stderr, as Kong prints it')
+  t.match(help.stderr, /^Usage: kong-dbless COMMAND/)
+  const bare = await runBin([], dir)
+  t.equal(bare.code, 1, 'no command at all is an error')
+  t.match(bare.stderr, /^Usage: kong-dbless COMMAND/)
   const unknown = await runBin(['frobnicate'], dir)
   t.equal(unknown.code, 1)
   t.match(unknown.stderr, "Error: unknown command 'frobnicate'")
   t.equal((await runBin(['config', 'frob'], dir)).code, 1)
+  const configHelp = await runBin(['config', 'help'], dir)
+  t.equal(configHelp.code, 0)
+  t.match(configHelp.stderr, /^Usage: kong-dbless config COMMAND/)
+  const configBare = await runBin(['config'], dir)
+  t.equal(configBare.code, 1, 'config without a command is an error, with the usage')
+  t.match(configBare.stderr, /^Usage: kong-dbless config COMMAND/)
+})
+
+// Every verb and sub-verb answers --help (or -h) with its own usage on stderr and exit 0, without doing
+// anything: `start --help` must not start a node, `quit --help` must not look for one.
+const HELP_CASES: ReadonlyArray<{ readonly args: readonly string[]; readonly usage: string; readonly mentions: readonly string[] }> = [
+  { args: ['start', '--help'], usage: 'Usage: kong-dbless start [OPTIONS]', mentions: ['-c,--conf', '-p,--prefix'] },
+  { args: ['start', '-c', 'missing.conf', '-h'], usage: 'Usage: kong-dbless start [OPTIONS]', mentions: ['-c,--conf'] },
+  { args: ['quit', '--help'], usage: 'Usage: kong-dbless quit [OPTIONS]', mentions: ['-t,--timeout', '-w,--wait', '-p,--prefix'] },
+  { args: ['reload', '--help'], usage: 'Usage: kong-dbless reload [OPTIONS]', mentions: ['-p,--prefix'] },
+  { args: ['health', '--help'], usage: 'Usage: kong-dbless health [OPTIONS]', mentions: ['-p,--prefix'] },
+  { args: ['health', '-p', '/nonexistent/prefix', '--help'], usage: 'Usage: kong-dbless health [OPTIONS]', mentions: [] },
+  { args: ['drain', '--help'], usage: 'Usage: kong-dbless drain [OPTIONS]', mentions: ['-c,--conf'] },
+  { args: ['version', '--help'], usage: 'Usage: kong-dbless version', mentions: [] },
+  { args: ['config', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: ['parse FILE', 'hash FILE', 'init [FILE]', 'schema [FILE]', 'POST /config', 'GET /config'] },
+  { args: ['config', '-h'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+  { args: ['config', 'parse', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+  { args: ['config', 'hash', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+  { args: ['config', 'init', 'help-starter.yml', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+  { args: ['config', 'schema', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+  { args: ['config', 'db_import', 'good.yml', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+  { args: ['config', 'db_export', '--help'], usage: 'Usage: kong-dbless config COMMAND', mentions: [] },
+]
+
+for (const c of HELP_CASES) {
+  t.test(`${c.args.join(' ')} prints its usage on stderr and exits 0`, async (t) => {
+    const r = await runBin(c.args, dir)
+    t.equal(r.code, 0)
+    t.equal(r.stdout, '')
+    t.ok(r.stderr.startsWith(`${c.usage}\n`), r.stderr)
+    for (const m of c.mentions) t.match(r.stderr, m)
+  })
+}
+
+t.test('config init --help writes nothing', async (t) => {
+  t.notOk(existsSync(join(dir, 'help-starter.yml')))
+})
+
+// Kong refuses these on a database=off node; this gateway is always one, so they always get Kong's refusal.
+const NEEDS_DATABASE: ReadonlyArray<{ readonly args: readonly string[]; readonly kong: string; readonly pointer: RegExp }> = [
+  {
+    args: ['config', 'db_import', 'good.yml'],
+    kong: "Error: 'kong config db_import' only works with a database.\nWhen using database=off, reload your declarative configuration\nusing the /config endpoint.\n",
+    pointer: /POST \/config/,
+  },
+  {
+    args: ['config', 'db-import', 'good.yml'],
+    kong: "Error: 'kong config db_import' only works with a database.\n",
+    pointer: /POST \/config/,
+  },
+  { args: ['config', 'db_import'], kong: "Error: 'kong config db_import' only works with a database.\n", pointer: /POST \/config/ },
+  { args: ['config', 'db_export'], kong: "Error: 'kong config db_export' only works with a database.\n", pointer: /GET \/config/ },
+  { args: ['config', 'db-export', 'out.yml'], kong: "Error: 'kong config db_export' only works with a database.\n", pointer: /GET \/config/ },
+]
+
+for (const c of NEEDS_DATABASE) {
+  t.test(`${c.args.join(' ')} explains that it needs a database and where to go instead`, async (t) => {
+    const r = await runBin(c.args, dir)
+    t.equal(r.code, 1)
+    t.equal(r.stdout, '')
+    t.ok(r.stderr.startsWith(c.kong), r.stderr)
+    t.match(r.stderr, c.pointer)
+  })
+}
+
+t.test('config db_export writes no file', async (t) => {
+  t.notOk(existsSync(join(dir, 'out.yml')))
 })

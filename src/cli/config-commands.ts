@@ -11,14 +11,10 @@ import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/registry
 import { PRODUCT, VERSION } from '../version.js'
 import { FileReadError, readRegularFile } from '../util/files.js'
 import { printError, type CliIo } from './io.js'
+import { CONFIG_USAGE } from './usage.js'
 
-const CONFIG_USAGE = `Usage: ${PRODUCT} config COMMAND
-
-  parse FILE      validate FILE (.yml, .yaml or .json); prints "parse successful" or every error
-  hash FILE       print the configuration_hash of FILE
-  init [FILE]     write a starter config (default ./kong.yml)
-  schema [FILE]   the JSON Schema of kong.yml
-`
+/** Where a DB-less node's configuration goes in and comes out instead. */
+const DB_LESS_HINT = `${PRODUCT} has no database: load a file with POST /config on the admin API (or set declarative_config and run \`${PRODUCT} reload\`), and read the running configuration with GET /config.`
 
 /** Dispatches `config <sub>`. */
 export async function configCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -50,7 +46,15 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
       else writeFileSync(resolve(io.cwd, file), text)
       return 0
     }
+    case 'db_import':
+    case 'db-import':
+      // Kong's own words for a node with database=off, which is all this gateway ever is.
+      return printError(io, "'kong config db_import' only works with a database.\nWhen using database=off, reload your declarative configuration\nusing the /config endpoint.\n" + DB_LESS_HINT)
+    case 'db_export':
+    case 'db-export':
+      return printError(io, "'kong config db_export' only works with a database.\n" + DB_LESS_HINT)
     case '--help':
+    case '-h':
     case 'help':
     case undefined:
       io.stderr.write(CONFIG_USAGE)

@@ -3,25 +3,17 @@ import { PRODUCT, VERSION } from '../version.js'
 import { configCommand } from './config-commands.js'
 import { printError, type CliIo, type NodeRunner } from './io.js'
 import { drainCommand, healthCommand, quitCommand, reloadCommand, startCommand } from './node-commands.js'
-
-const USAGE = `Usage: ${PRODUCT} COMMAND [OPTIONS]
-
-Commands:
-  start [-c CONF] [-p PREFIX]   run the node (KONG_* env > -c kong.conf > defaults)
-  quit [-p PREFIX] [-t SECS]    stop gracefully (SIGQUIT), then SIGTERM after the timeout
-  reload [-p PREFIX]            re-read declarative_config (SIGHUP)
-  health [-p PREFIX]            exit 0 when the node in the prefix is running
-  drain [-c CONF]               make /status/ready answer 503 from now on
-  config parse FILE      validate a declarative config; exit 1 with every error and where it is
-  config hash FILE       print the configuration_hash a node started on FILE reports
-  config init [FILE]     write a starter kong.yml (default ./kong.yml)
-  config schema [FILE]   print (or write) the JSON Schema of kong.yml, for editors and linters
-  version                print the version
-`
+import { MAIN_USAGE, usageOf, wantsHelp } from './usage.js'
 
 /** Runs one CLI invocation; resolves to the process exit status. */
 export async function runCli(argv: readonly string[], io: CliIo, runNode: NodeRunner): Promise<number> {
   const [verb, ...rest] = argv
+  // `VERB --help` prints VERB's usage on stderr and does nothing else, as Kong's commands do.
+  const usage = verb === undefined ? undefined : usageOf(verb)
+  if (usage !== undefined && wantsHelp(rest)) {
+    io.stderr.write(usage)
+    return 0
+  }
   switch (verb) {
     case 'config':
       return configCommand(rest, io)
@@ -44,11 +36,11 @@ export async function runCli(argv: readonly string[], io: CliIo, runNode: NodeRu
     case 'help':
     case '--help':
     case '-h':
-      io.stdout.write(USAGE)
+      io.stderr.write(MAIN_USAGE)
       return verb === undefined ? 1 : 0
     default:
       printError(io, `unknown command '${verb}'`)
-      io.stderr.write(`\n${USAGE}`)
+      io.stderr.write(`\n${MAIN_USAGE}`)
       return 1
   }
 }
