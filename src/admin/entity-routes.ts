@@ -41,7 +41,7 @@ const NESTED: readonly (readonly [string, string, string, string])[] = [
 
 const PARENT_OF: Readonly<Record<string, string>> = Object.fromEntries(COLLECTIONS)
 
-/** A path parameter of the matched route. */
+/** A path parameter of the matched route; parameters are named after their collection, as Kong names them in `GET /endpoints`. */
 const param = (ctx: Context, name: string): string => (ctx.params as Record<string, string>)[name] ?? ''
 
 const MAX_PAGE = 1000
@@ -97,30 +97,31 @@ function page(ctx: Context, entities: readonly Entity[]): void {
 
 /** Kong's DB-less answers to writes: 405 with the operation, 404/204 for missing entities. */
 function refuseWrites(router: Router, base: string, collection: string, state: NodeState, scoped?: (ctx: Context) => readonly Entity[]): void {
+  const item = `${base}/:${collection}`
   const endpointKey = ENTITY_BY_NAME.get(collection)?.endpointKey ?? 'name'
   const unsupported = (verb: string, key: string): HttpError => {
     const by = UUID.test(key) ? '' : ` by '${endpointKey}'`
     return new HttpError(405, kongError('OPERATION_UNSUPPORTED', `cannot ${verb} '${collection}' entities${by} when not using a database`))
   }
   const lookup = (ctx: Context): Entity | undefined => {
-    const key = param(ctx, 'id')
+    const key = param(ctx, collection)
     return scoped ? scoped(ctx).find((e) => e.id === key || e[endpointKey] === key) : find(state, collection, key)
   }
   router.post(base, () => {
     throw new HttpError(405, kongError('OPERATION_UNSUPPORTED', `cannot create '${collection}' entities when not using a database`))
   })
-  router.put(`${base}/:id`, (ctx) => {
-    throw unsupported('create or update', ctx.params.id)
+  router.put(item, (ctx) => {
+    throw unsupported('create or update', param(ctx, collection))
   })
-  router.patch(`${base}/:id`, (ctx) => {
-    const key = ctx.params.id
+  router.patch(item, (ctx) => {
+    const key = param(ctx, collection)
     if (lookup(ctx)) throw unsupported('update', key)
     const field = UUID.test(key) ? 'id' : endpointKey
     const what = field === 'id' ? 'primary key' : `'${field}'`
     throw new HttpError(404, kongError('NOT_FOUND', `could not find the entity with ${what} '{${field}="${key}"}'`, { [field]: key }))
   })
-  router.delete(`${base}/:id`, (ctx) => {
-    if (lookup(ctx)) throw unsupported('remove', ctx.params.id)
+  router.delete(item, (ctx) => {
+    if (lookup(ctx)) throw unsupported('remove', param(ctx, collection))
     ctx.status = 204
   })
 }
@@ -129,8 +130,8 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
   for (const [segment, collection] of COLLECTIONS) {
     const base = `/${segment}`
     router.get(base, (ctx) => page(ctx, list(state, collection)))
-    router.get(`${base}/:id`, (ctx) => {
-      const entity = find(state, collection, ctx.params.id)
+    router.get(`${base}/:${collection}`, (ctx) => {
+      const entity = find(state, collection, param(ctx, collection))
       if (!entity) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = entity
     })
@@ -138,24 +139,24 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
   }
   for (const [parentSegment, childSegment, collection, field] of NESTED) {
     const parentCollection = PARENT_OF[parentSegment]
-    const base = `/${parentSegment}/:parent/${childSegment}`
+    const base = `/${parentSegment}/:${parentCollection}/${childSegment}`
     const children = (ctx: Context): readonly Entity[] => {
-      const parent = find(state, parentCollection, param(ctx, 'parent'))
+      const parent = find(state, parentCollection, param(ctx, parentCollection))
       if (!parent) throw new HttpError(404, KONG_BODIES.notFound)
       return state.config.live?.index.children(collection, field, parent.id) ?? []
     }
     router.get(base, (ctx) => page(ctx, children(ctx)))
-    router.get(`${base}/:id`, (ctx) => {
-      const parent = find(state, parentCollection, ctx.params.parent)
-      const key = ctx.params.id
+    router.get(`${base}/:${collection}`, (ctx) => {
+      const parent = find(state, parentCollection, param(ctx, parentCollection))
+      const key = param(ctx, collection)
       const entity = parent && (find(state, collection, key) ?? state.config.live?.index.byId(collection, key))
       if (!entity || (entity[field] as { id: string } | null)?.id !== parent?.id) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = entity
     })
     refuseWrites(router, base, collection, state, children)
   }
-  router.get('/routes/:id/service', (ctx) => {
-    const route = find(state, 'routes', ctx.params.id)
+  router.get('/routes/:routes/service', (ctx) => {
+    const route = find(state, 'routes', param(ctx, 'routes'))
     const ref = route?.service as { id: string } | null | undefined
     const service = ref ? find(state, 'services', ref.id) : undefined
     if (!service) throw new HttpError(404, KONG_BODIES.notFound)

@@ -3,7 +3,7 @@
  * sorted `Allow`, HEAD, trailing slashes, case-sensitive paths, CORS and `Server` headers, the
  * admin latency header, and a generic 500 that never leaks internals.
  */
-import Koa from 'koa'
+import Koa, { type Middleware } from 'koa'
 import { Router } from '@koa/router'
 import { PRODUCT, VERSION } from '../version.js'
 import type { NodeLogger } from '../log.js'
@@ -31,6 +31,8 @@ export interface AppOptions {
   /** Settings `headers` tokens: decide `Server` and `X-Kong-Admin-Latency`. */
   readonly headers: readonly string[]
   readonly log: NodeLogger
+  /** Run before the routes, after errors are caught and trailing slashes removed (Kong's `before_filter`). */
+  readonly before?: readonly Middleware[]
 }
 
 /** A Koa app serving `router` the way Kong's lapis apps answer. */
@@ -62,6 +64,7 @@ export function createApp(router: Router, options: AppOptions): Koa {
     if (ctx.path.length > 1 && ctx.path.endsWith('/')) ctx.path = ctx.path.replace(/\/+$/, '')
     await next()
   })
+  for (const middleware of options.before ?? []) app.use(middleware)
   app.use(router.routes())
   app.use((ctx) => {
     if ((ctx.matched as unknown[] | undefined)?.length && ctx.body !== undefined) return

@@ -13,6 +13,7 @@ import { ADMIN_BODY_LIMIT } from '../admin/config-routes.js'
 import type { ListenSpec } from '../conf/listen.js'
 import type { NodeConf } from '../conf/settings.js'
 import { countEntities } from '../declarative/snapshot.js'
+import { answerApiClientErrors } from '../http/api-client-errors.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
 import { bindFailure, ipv6Only, listenAll, ListenError, type Listener, type ListenerTls } from '../http/listen.js'
 import { ConfigLoader } from '../loader/loader.js'
@@ -98,7 +99,9 @@ async function bindListeners(conf: NodeConf, state: NodeState, counters: Connect
     const tls = listenerTls(conf, kind, specs)
     for (const spec of specs) {
       try {
-        listeners.push(...(await listenAll(callback, [spec], { setting, counters, log, ...(tls ? { tls } : {}) })))
+        const bound = await listenAll(callback, [spec], { setting, counters, log, ...(tls ? { tls } : {}) })
+        for (const server of bound.flatMap((l) => l.http1)) answerApiClientErrors(server, { admin: kind === 'admin', headers: conf.headers })
+        listeners.push(...bound)
       } catch (err) {
         if (!(err instanceof ListenError)) throw err
         problems.push(err)
