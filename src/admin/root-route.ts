@@ -15,31 +15,22 @@ type ListenSpec = NodeConf['proxy_listen'][number]
  */
 const RUNNING_PLUGINS: ReadonlySet<string> = new Set<string>()
 
-const BACKLOG = /^backlog=\d+$/
-const KEEPALIVE_TIMES = /^so_keepalive=\w*:\w*:\d*$/
+/** One of Kong's listen flags: its key in a listener object when absent, and the tokens it takes. */
+interface ListenFlag {
+  readonly key: string
+  readonly match: RegExp
+}
+const exactly = (key: string): ListenFlag => ({ key, match: new RegExp(`^${key}$`) })
 
-/** Kong's listen flags, in the order its conf loader checks them (`%d+`-style patterns stay keys when absent). */
-const HTTP_FLAGS: readonly (string | RegExp)[] = [
-  'ssl',
-  'http2',
-  'proxy_protocol',
-  'deferred',
-  'bind',
-  'reuseport',
-  BACKLOG,
-  'ipv6only=on',
-  'ipv6only=off',
-  'so_keepalive=on',
-  'so_keepalive=off',
-  KEEPALIVE_TIMES,
+/** Kong's listen flags, in the order its conf loader checks them; a pattern flag keeps its Lua pattern as key when absent. */
+const HTTP_FLAGS: readonly ListenFlag[] = [
+  ...['ssl', 'http2', 'proxy_protocol', 'deferred', 'bind', 'reuseport'].map(exactly),
+  { key: 'backlog=%d+', match: /^backlog=\d+$/ },
+  ...['ipv6only=on', 'ipv6only=off', 'so_keepalive=on', 'so_keepalive=off'].map(exactly),
+  { key: 'so_keepalive=%w*:%w*:%d*', match: /^so_keepalive=\w*:\w*:\d*$/ },
 ]
-/** The Lua pattern Kong keeps as the key of a regexp flag that is absent. */
-const FLAG_PATTERN_KEYS = new Map<string | RegExp, string>([
-  [BACKLOG, 'backlog=%d+'],
-  [KEEPALIVE_TIMES, 'so_keepalive=%w*:%w*:%d*'],
-])
 /** Kong parses status_listen with the `ssl` flag only. */
-const STATUS_FLAGS: readonly (string | RegExp)[] = ['ssl']
+const STATUS_FLAGS: readonly ListenFlag[] = [exactly('ssl')]
 
 /** Settings Kong holds as arrays (comma-separated text, each entry trimmed). */
 const ARRAYS: ReadonlySet<string> = new Set([
@@ -65,16 +56,27 @@ const BOOLEANS: ReadonlySet<string> = new Set(['allow_debug_header'])
 /** Kong's JSON encoder writes an empty Lua table as `{}`, so its empty lists read that way. */
 const kongList = <T>(items: readonly T[]): readonly T[] | Record<string, never> => (items.length === 0 ? {} : items)
 
+/** An IPv6 address in Kong's normalized form: eight zero-padded groups, in brackets. */
+function kongIpv6(host: string): string {
+  // An address with an embedded IPv4 part is left as written.
+  if (host.includes('.')) return `[${host}]`
+  const [head = '', tail] = host.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = [...left, ...Array<string>(tail === undefined ? 0 : 8 - left.length - right.length).fill('0'), ...right]
+  return `[${groups.map((g) => g.toLowerCase().padStart(4, '0')).join(':')}]`
+}
+
 /** One listener as Kong's conf loader renders it: ip, port, one boolean per flag, and the nginx `listener` line. */
-function kongListener(spec: ListenSpec, flags: readonly (string | RegExp)[]): Record<string, unknown> {
-  const ip = spec.host.includes(':') ? `[${spec.host}]` : spec.host
+function kongListener(spec: ListenSpec, flags: readonly ListenFlag[]): Record<string, unknown> {
+  const ip = spec.host.includes(':') ? kongIpv6(spec.host) : spec.host
   const tokens = spec.text.trim().split(/\s+/).slice(1)
   const out: Record<string, unknown> = { ip, port: spec.port }
   const written: string[] = []
   for (const flag of flags) {
-    const found = tokens.find((token) => (typeof flag === 'string' ? token === flag : flag.test(token)))
+    const found = tokens.find((token) => flag.match.test(token))
     if (found !== undefined) written.push(found)
-    out[found ?? (typeof flag === 'string' ? flag : (FLAG_PATTERN_KEYS.get(flag) ?? flag.source))] = found !== undefined
+    out[found ?? flag.key] = found !== undefined
   }
   out.listener = [`${ip}:${spec.port}`, ...written].join(' ')
   return out

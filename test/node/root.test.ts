@@ -120,3 +120,18 @@ t.test('a data plane shows admin_listen off, as it serves no admin API', async (
   t.same(conf.admin_listeners, {})
   t.equal(conf.role, 'data_plane')
 })
+
+t.test('IPv6 listeners are written as Kong normalizes them: eight zero-padded groups in brackets', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-v6-'))
+  const cases: [listen: string, ip: string][] = [
+    ['[::1]:8100', '[0000:0000:0000:0000:0000:0000:0000:0001]'],
+    ['[::]:8100', '[0000:0000:0000:0000:0000:0000:0000:0000]'],
+    ['[FE80::A:1]:8100', '[fe80:0000:0000:0000:0000:0000:000a:0001]'],
+    ['[2001:db8:0:0:1:2:3:4]:8100', '[2001:0db8:0000:0000:0001:0002:0003:0004]'],
+    ['[::ffff:10.0.0.1]:8100', '[::ffff:10.0.0.1]'],
+  ]
+  for (const [listen, ip] of cases) {
+    const conf = kongConfiguration(loadConf({ env: { KONG_STATUS_LISTEN: listen }, cwd: dir }))
+    t.same(conf.status_listeners, [{ ip, port: 8100, ssl: false, listener: `${ip}:8100` }], listen)
+  }
+})
