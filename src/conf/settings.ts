@@ -139,8 +139,12 @@ export const SETTINGS = {
   node_id: setting({ doc: 'A fixed node id (Kong deprecated it); otherwise one is kept in the prefix.', read: optionalText }),
   router_flavor: setting({
     default: 'traditional_compatible',
-    doc: 'How routes match; only `traditional_compatible` (Kong\'s default) is served.',
-    read: oneOf(['traditional_compatible'], (raw) => `router_flavor = ${raw} is not supported (traditional_compatible only)`),
+    doc: 'How routes match: `traditional_compatible` (Kong\'s default) or `traditional`, served alike; `expressions` is not supported yet.',
+    read: (raw) => {
+      if (raw === 'traditional_compatible' || raw === 'traditional') return raw
+      if (raw === 'expressions') return new Problem('router_flavor = expressions is not supported yet (use traditional_compatible or traditional)')
+      return new Problem(`router_flavor has an invalid value: '${raw ?? ''}' (traditional, traditional_compatible, expressions)`)
+    },
   }),
   upstream_keepalive_pool_size: setting({ default: '512', doc: 'Idle connections kept per upstream pool; 0 disables keep-alive.', read: count('upstream_keepalive_pool_size') }),
   upstream_keepalive_max_requests: setting({ default: '10000', doc: 'Requests sent over one upstream connection before it is closed; 0 is no limit.', read: count('upstream_keepalive_max_requests') }),

@@ -95,12 +95,35 @@ t.test('proxy settings: defaults, values, and every bad one listed', async (t) =
   ) as ConfError
   t.ok(err instanceof ConfError)
   t.same(err.problems, [
-    'router_flavor = expressions is not supported (traditional_compatible only)',
+    'router_flavor = expressions is not supported yet (use traditional_compatible or traditional)',
     "upstream_keepalive_pool_size must be a whole number, got '-1'",
     "real_ip_recursive must be on or off, got 'maybe'",
     "error_default_type must be one of: text/plain, text/html, application/json, application/xml, got 'text/csv'",
     "nginx_http_large_client_header_buffers must be a count and a size such as '4 8k', got '8k'",
   ])
+})
+
+t.test('router_flavor: the two traditional flavors are served, expressions is refused until supported', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-conf-'))
+  const cases: { raw?: string; value?: string; problem?: string }[] = [
+    { value: 'traditional_compatible' },
+    { raw: 'traditional_compatible', value: 'traditional_compatible' },
+    { raw: 'traditional', value: 'traditional' },
+    { raw: 'expressions', problem: 'router_flavor = expressions is not supported yet (use traditional_compatible or traditional)' },
+    { raw: 'fancy', problem: "router_flavor has an invalid value: 'fancy' (traditional, traditional_compatible, expressions)" },
+    { raw: '', problem: "router_flavor has an invalid value: '' (traditional, traditional_compatible, expressions)" },
+  ]
+  for (const c of cases) {
+    const env = c.raw === undefined ? {} : { KONG_ROUTER_FLAVOR: c.raw }
+    if (c.problem === undefined) {
+      const conf = loadConf({ env, cwd: dir })
+      t.equal(conf.router_flavor, c.value, `${c.raw ?? '(default)'} is read`)
+      t.equal(conf.public.router_flavor, c.value, `${c.raw ?? '(default)'} is shown`)
+    } else {
+      const err = t.throws(() => loadConf({ env, cwd: dir }), `${c.raw} is refused`) as ConfError
+      t.same(err.problems, [c.problem])
+    }
+  }
 })
 
 t.test('real_ip_header = proxy_protocol needs a proxy_listen entry that reads PROXY headers', async (t) => {
