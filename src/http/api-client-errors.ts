@@ -5,10 +5,10 @@
  * API's other answers carry. Anything else keeps Node's own answer (400, 408, 413, 431).
  */
 import type { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
-import { STATUS_CODES } from 'node:http'
 import { PRODUCT, VERSION } from '../version.js'
+import { sendsServerHeader } from './app.js'
 import { KONG_BODIES } from './kong-errors.js'
+import { answerParseFailures, rawHead } from './raw-response.js'
 
 /** What the 405 carries besides its body. */
 export interface ApiClientErrorOptions {
@@ -50,28 +50,24 @@ export function apiClientErrorStatus(code: string | undefined, packet: Buffer | 
 
 /** The raw response for `status`: Kong's JSON 405, or Node's bodiless answer for the others. */
 export function apiClientErrorResponse(status: number, options: ApiClientErrorOptions): string {
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}`]
+  const headers: Record<string, string | undefined> = { Date: new Date().toUTCString() }
   let body = ''
-  lines.push(`Date: ${new Date().toUTCString()}`)
   if (status === 405) {
     body = JSON.stringify(KONG_BODIES.methodNotAllowed)
-    lines.push('Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`)
-    lines.push('Access-Control-Allow-Origin: *')
-    if (options.admin) lines.push('Access-Control-Allow-Credentials: true')
-    if (options.headers.some((h) => h === 'server_tokens' || h === 'server')) lines.push(`Server: ${PRODUCT}/${VERSION}`)
+    headers['Content-Type'] = 'application/json; charset=utf-8'
+    headers['Content-Length'] = String(Buffer.byteLength(body))
+    headers['Access-Control-Allow-Origin'] = '*'
+    if (options.admin) headers['Access-Control-Allow-Credentials'] = 'true'
+    if (sendsServerHeader(options.headers)) headers.Server = `${PRODUCT}/${VERSION}`
   }
-  lines.push('Connection: close')
-  return `${lines.join('\r\n')}\r\n\r\n${body}`
+  headers.Connection = 'close'
+  return rawHead(status, headers) + body
 }
 
 /** Answers parse failures on `server` as above, then closes the connection. */
 export function answerApiClientErrors(server: EventEmitter, options: ApiClientErrorOptions): void {
-  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
-    const status = apiClientErrorStatus(err.code, err.rawPacket)
-    if (status === undefined || !socket.writable) {
-      socket.destroy()
-      return
-    }
-    socket.end(apiClientErrorResponse(status, options))
+  answerParseFailures(server, (code, rawPacket) => {
+    const status = apiClientErrorStatus(code, rawPacket)
+    return status === undefined ? undefined : apiClientErrorResponse(status, options)
   })
 }

@@ -20,6 +20,11 @@ export class HttpError extends Error {
   }
 }
 
+/** Whether the `headers` setting's tokens ask for the `Server` header (`server_tokens` or `server`). */
+export function sendsServerHeader(headers: readonly string[]): boolean {
+  return headers.some((h) => h === 'server_tokens' || h === 'server')
+}
+
 /** A router with Kong's matching rules: case-sensitive, trailing slash tolerated. */
 export function createRouter(): Router {
   return new Router({ sensitive: true, strict: false })
@@ -38,7 +43,7 @@ export interface AppOptions {
 /** A Koa app serving `router` the way Kong's lapis apps answer. */
 export function createApp(router: Router, options: AppOptions): Koa {
   const app = new Koa()
-  const serverTokens = options.headers.some((h) => h === 'server_tokens' || h === 'server')
+  const serverTokens = sendsServerHeader(options.headers)
   const latencyTokens = options.headers.some((h) => h === 'latency_tokens' || h === 'x-kong-admin-latency')
   app.use(async (ctx, next) => {
     const started = performance.now()

@@ -5,10 +5,9 @@
  * the worker is affected.
  */
 import type { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
+import { answerParseFailures, rawHead } from '../http/raw-response.js'
 import { errorPage } from '../proxy/error-response.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
-import { rawHead } from './raw-response.js'
 import { nextRequestId } from './request-id.js'
 
 /** What the answer depends on. */
@@ -43,18 +42,15 @@ const NO_HEADERS = { method: undefined, rawHeaders: [] as string[], httpVersionM
 
 /** Answers parse failures on `server` with Kong's error pages instead of Node's bare ones. */
 export function answerClientErrors(server: EventEmitter, settings: ClientErrorSettings): void {
-  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
-    const status = clientErrorStatus(err.code, err.rawPacket, settings.headerBufferBytes)
-    if (status === undefined || !socket.writable) {
-      socket.destroy()
-      return
-    }
+  answerParseFailures(server, (code, rawPacket) => {
+    const status = clientErrorStatus(code, rawPacket, settings.headerBufferBytes)
+    if (status === undefined) return undefined
     const requestId = nextRequestId()
     const page = errorPage(status, NO_HEADERS, requestId, settings.errorDefaultType)
     const headers: Record<string, string> = { ...page.headers }
     if (settings.headers.server) headers.server = settings.headers.serverToken
     if (settings.headers.requestId) headers['x-kong-request-id'] = requestId
     headers.connection = 'close'
-    socket.end(rawHead(page.status, headers) + page.body)
+    return rawHead(page.status, headers) + page.body
   })
 }

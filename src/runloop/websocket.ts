@@ -11,7 +11,7 @@ import { errorPage, type ErrorResponse } from '../proxy/error-response.js'
 import { classifyFailure } from '../proxy/forward.js'
 import { addKongResponseHeaders, type ResponseHeaders } from '../proxy/response-headers.js'
 import { poolKey } from '../proxy/upstream-pools.js'
-import { rawHead } from './raw-response.js'
+import { rawHead } from '../http/raw-response.js'
 import { createProxyHandler, logAccess, newTrace, noPeerAnswer, ownAnswerHeaders, resolveRequest, startTry, type Forwarding, type ProxyDeps, type Trace } from './proxy-request.js'
 
 function refuse(deps: ProxyDeps, socket: Duplex, response: ErrorResponse, trace: Trace, extra?: Readonly<Record<string, string>>): number {
