@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream'
 import { asciiLower } from '../util/ascii.js'
 import { classifyFailure, type TryFailure, type TryOutcome } from './forward.js'
 import type { ResponseHeaders } from './response-headers.js'
-import { poolKey, type KeepaliveSettings, type UpstreamAddress } from './upstream-pools.js'
+import { authorityOf, originOf, poolKey, type KeepaliveSettings, type UpstreamAddress } from './upstream-pools.js'
 import { upstreamTlsOptions } from './upstream-tls.js'
 
 /** What one gRPC try sends. */
@@ -107,10 +107,6 @@ const DROPPED: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy
 // header name outside it, so such a request is refused before it reaches Node.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
 
-function bracketed(ip: string): string {
-  return ip.includes(':') ? `[${ip}]` : ip
-}
-
 /** The HTTP/2 request headers of a try: pseudo-headers first, then the request's own; throws for a header name that is no token. */
 export function grpcRequestHeaders(address: UpstreamAddress, request: Pick<GrpcTryRequest, 'method' | 'path' | 'headers'>): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':method': request.method, ':scheme': address.scheme, ':path': request.path }
@@ -140,7 +136,7 @@ export function grpcRequestHeaders(address: UpstreamAddress, request: Pick<GrpcT
       else if (value !== undefined) for (const one of value) add(name, one)
     }
   }
-  out[':authority'] = authority ?? `${bracketed(address.ip)}:${address.port}`
+  out[':authority'] = authority ?? authorityOf(address)
   return out
 }
 
@@ -294,8 +290,7 @@ export class GrpcSessions {
 
   #open(address: UpstreamAddress, key: string): GrpcSession {
     const tls = address.scheme === 'https'
-    const authority = `${address.scheme}://${bracketed(address.ip)}:${address.port}`
-    const h2 = connect(authority, {
+    const h2 = connect(originOf(address), {
       ...(tls ? upstreamTlsOptions(address.tls) : {}),
       // The upstream is a server: it has nothing to push to us.
       settings: { enablePush: false },

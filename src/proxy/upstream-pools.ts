@@ -46,9 +46,14 @@ export function poolKey(a: UpstreamAddress): string {
   return `${base}|${t.servername ?? ''}|${t.verify ? 1 : 0}|${t.verifyDepth ?? ''}|${t.caIds}|${t.clientCert?.id ?? ''}`
 }
 
-function originOf(a: UpstreamAddress): string {
-  const host = a.ip.includes(':') ? `[${a.ip}]` : a.ip
-  return `${a.scheme}://${host}:${a.port}`
+/** `ip:port` of an address, an IPv6 address in brackets: a URL's authority. */
+export function authorityOf(a: UpstreamAddress): string {
+  return `${a.ip.includes(':') ? `[${a.ip}]` : a.ip}:${a.port}`
+}
+
+/** `scheme://ip:port` of an address. */
+export function originOf(a: UpstreamAddress): string {
+  return `${a.scheme}://${authorityOf(a)}`
 }
 
 interface Entry {
