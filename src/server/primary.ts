@@ -34,9 +34,8 @@ const STOP_GRACE_MS = 10_000
 /** How long a SIGQUIT drain may take, in the primary and every worker. */
 const DRAIN_GRACE_MS = 30_000
 
+/** Every kind of listener: ensureDefaultCertificates makes defaults only for those with ssl entries and no certificate setting. */
 const LISTENER_KINDS: readonly ListenerKind[] = ['proxy', 'admin', 'status']
-
-const listenersOf = (conf: NodeConf, kind: ListenerKind): readonly ListenSpec[] => (kind === 'proxy' ? conf.proxy_listen : kind === 'admin' ? conf.admin_listen : conf.status_listen)
 
 const isListener = (b: Listener | Error): b is Listener => !(b instanceof Error)
 
@@ -156,7 +155,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     return 1
   }
   // Kong's self-signed defaults for ssl listeners without certificate settings, made once in the prefix.
-  const bound = await ensureDefaultCertificates(conf, LISTENER_KINDS.filter((kind) => listenersOf(conf, kind).some((l) => l.ssl)))
+  const bound = await ensureDefaultCertificates(conf, LISTENER_KINDS)
     .then(() => bindListeners(conf, state, counters, log))
     .catch((err: unknown) => [err instanceof ListenError ? err : new Error((err as Error).message)])
   if (bound.some((b) => !isListener(b))) {
