@@ -8,7 +8,7 @@ import type { EventEmitter } from 'node:events'
 import { PRODUCT, VERSION } from '../version.js'
 import { sendsServerHeader } from './app.js'
 import { KONG_BODIES } from './kong-errors.js'
-import { answerParseFailures, rawHead } from './raw-response.js'
+import { answerParseFailures, parseFailureStatus, rawHead } from './raw-response.js'
 
 /** What the 405 carries besides its body. */
 export interface ApiClientErrorOptions {
@@ -37,14 +37,8 @@ export function apiClientErrorStatus(code: string | undefined, packet: Buffer | 
       return 431
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return 413
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-    case 'HPE_HEADERS_TIMEOUT':
-      return 408
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined
     default:
-      return 400
+      return parseFailureStatus(code)
   }
 }
 

@@ -30,3 +30,20 @@ export function answerParseFailures(server: EventEmitter, answer: (code: string 
     else socket.end(response)
   })
 }
+
+/**
+ * What every listener answers for a parse failure it has no rule of its own for: 408 for a head
+ * that never completed, nothing when the peer is gone, else 400.
+ */
+export function parseFailureStatus(code: string | undefined): number | undefined {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      return 408
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined
+    default:
+      return 400
+  }
+}

@@ -5,7 +5,7 @@
  * the worker is affected.
  */
 import type { EventEmitter } from 'node:events'
-import { answerParseFailures, rawHead } from '../http/raw-response.js'
+import { answerParseFailures, parseFailureStatus, rawHead } from '../http/raw-response.js'
 import { errorPage } from '../proxy/error-response.js'
 import type { HeaderSettings } from '../proxy/header-settings.js'
 import { nextRequestId } from './request-id.js'
@@ -27,14 +27,8 @@ export function clientErrorStatus(code: string | undefined, rawPacket: Buffer | 
       const lineLength = lineEnd === -1 ? (rawPacket?.length ?? 0) : lineEnd
       return lineLength > headerBufferBytes ? 414 : 494
     }
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-    case 'HPE_HEADERS_TIMEOUT':
-      return 408
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined
     default:
-      return 400
+      return parseFailureStatus(code)
   }
 }
 
