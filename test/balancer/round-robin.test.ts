@@ -1,16 +1,7 @@
 import t from 'tap'
 import { RoundRobin } from '../../src/balancer/algorithms/round-robin.js'
 import { Address } from '../../src/balancer/peer.js'
-
-/** A seeded generator (mulberry32), so a shuffle can be replayed. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom as seeded } from '../helpers/random.js'
 
 const addresses = (weights: readonly number[]): Address[] =>
   weights.map((w, i) => new Address(`10.0.0.${i + 1}`, 80, `10.0.0.${i + 1}`, w, undefined))

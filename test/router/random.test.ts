@@ -9,17 +9,7 @@ import { compileRustRegex, isRegexError, kongPathPattern, type RustRegex } from 
 import { normalizePath } from '../../src/util/uri.js'
 import { load } from '../helpers/load.js'
 import { request, type Req } from '../helpers/router.js'
-
-/** mulberry32: a small seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom as rng } from '../helpers/random.js'
 
 const HOSTS = ['a.com', 'b.com', 'x.a.com', 'a.com:81', '*.a.com', 'b.*', 'c.org', 'x.a.com:8000']
 const PATHS = ['/a', '/a/b', '/ab', '/a/b/c', '/b', '/users', '/users/1', '/a/bc', '~/a/\\d+', '~/users/(\\d+)', '~/b', '~/a', '~/(a|b)/x', '~/users/(?<id>\\d+)/?(x)?', '~/ab?c']
