@@ -33,6 +33,8 @@ export interface StringField extends FieldBase {
   readonly startsWith?: string
   /** Marks UUID-typed strings for docs and JSON Schema. */
   readonly format?: 'uuid'
+  /** Kong's `referenceable`: the value may be a `{vault://...}` reference, resolved at load. */
+  readonly referenceable?: boolean
 }
 
 export interface NumberField extends FieldBase {
