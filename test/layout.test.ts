@@ -26,7 +26,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'node': ['conf', 'declarative', 'http', 'log.ts', 'stores'],
   'loader': ['declarative', 'http', 'log.ts', 'plugins', 'util'],
   'proxy': ['http', 'util'],
-  'status': ['declarative', 'http', 'node', 'stores'],
+  'status': ['declarative', 'http', 'node', 'stores', 'version.ts'],
   'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'version.ts'],
   'runloop': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'proxy', 'router', 'runtime', 'util', 'version.ts'],
   'workers': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'node', 'proxy', 'runloop', 'runtime', 'stores', 'tls', 'util', 'version.ts'],

@@ -1,7 +1,8 @@
-/** The admin API: `/`, `/endpoints`, `/status`, `/config` and the read-only entity endpoints. */
+/** The admin API: `/`, `/endpoints`, `/status`, `/metrics`, `/config` and the read-only entity endpoints. */
 import type Koa from 'koa'
 import { createApp, createRouter } from '../http/app.js'
 import type { NodeState } from '../node/state.js'
+import { addMetricsRoute } from '../status/metrics-route.js'
 import { addStatusRoute } from '../status/routes.js'
 import { addConfigRoutes } from './config-routes.js'
 import { contentTypeGate } from './content-type-gate.js'
@@ -15,6 +16,7 @@ export function createAdminApp(state: NodeState): Koa {
   addRootRoute(router, state)
   addEndpointsRoute(router)
   addStatusRoute(router, state)
+  addMetricsRoute(router, state)
   addConfigRoutes(router, state)
   addEntityRoutes(router, state)
   const before = [contentTypeGate(router, new Set(['/config']))]

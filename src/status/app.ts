@@ -1,12 +1,14 @@
-/** The status API: `/status`, `/status/ready` (with drain) and `/status/config`. */
+/** The status API: `/status`, `/status/ready` (with drain), `/status/config` and `/metrics`. */
 import type Koa from 'koa'
 import { createApp, createRouter } from '../http/app.js'
 import type { NodeState } from '../node/state.js'
+import { addMetricsRoute } from './metrics-route.js'
 import { addReadyRoutes, addStatusRoute } from './routes.js'
 
 export function createStatusApp(state: NodeState): Koa {
   const router = createRouter()
   addStatusRoute(router, state)
   addReadyRoutes(router, state)
+  addMetricsRoute(router, state)
   return createApp(router, { admin: false, headers: state.conf.headers, log: state.log })
 }
