@@ -367,10 +367,10 @@ function withShorthands(field: RecordField, validate: RecordValidator): RecordVa
     if (!shorthands.some(([name]) => Object.hasOwn(value, name))) return validate(value, path, sink, allowed)
     const work: Record<string, unknown> = {}
     for (const key of Object.keys(value)) if (!names.has(key)) defineKey(work, key, value[key])
+    const before = sink.issues.length
     for (const [name, shorthand] of shorthands) {
       const given = Object.hasOwn(value, name) ? value[name] : undefined
       if (given === null || given === undefined) continue
-      const before = sink.issues.length
       const checked = validateField(shorthand.field, given, child(path, name), sink)
       if (sink.issues.length > before) continue
       const expand = shorthand.expand as (v: unknown) => Readonly<Record<string, unknown>>
@@ -378,7 +378,8 @@ function withShorthands(field: RecordField, validate: RecordValidator): RecordVa
         if (!shorthand.deprecated || work[key] === undefined || work[key] === null) defineKey(work, key, v)
       }
     }
-    return validate(work, path, sink, allowed)
+    // Kong stops at a bad shorthand: the record's own fields are not checked then.
+    return sink.issues.length > before ? work : validate(work, path, sink, allowed)
   }
 }
 
