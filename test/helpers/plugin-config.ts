@@ -19,7 +19,7 @@ export function pluginDoc(name: string, config: Record<string, unknown>, entity:
 /** The stored plugin entity of a valid one-plugin document. */
 export async function loadedPlugin(name: string, config: Record<string, unknown>, entity?: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
   const s = await load(pluginDoc(name, config, entity))
-  return s.entities.plugins?.[0] as Record<string, unknown> | undefined
+  return s.entities.plugins?.[0]
 }
 
 /** The error tree Kong would give for the plugin of an invalid one-plugin document. */
