@@ -3,6 +3,8 @@
  * config schemas: Kong's defaults, its shorthand, its plugin-level checks and its refusals.
  */
 import t from 'tap'
+import { buildJsonSchema } from '../../src/declarative/json-schema.js'
+import { BUNDLED_PLUGIN_SCHEMAS } from '../../src/plugins/registry.js'
 import { loadedPlugin, refusal } from '../helpers/plugin-config.js'
 
 const QUEUE = {
@@ -126,6 +128,15 @@ t.test("opentelemetry's deprecated endpoint stands for traces_endpoint", async (
   t.equal((both?.config as Record<string, unknown>).traces_endpoint, 'http://new.test/v1/traces', 'the real field wins over the deprecated alias')
   t.same(await refusal('opentelemetry', { endpoint: 'otel.test:4318' }), { config: { endpoint: 'missing host in url' } }, 'the alias is checked as a URL')
   t.same(await refusal('opentelemetry', { endpoint: 5 }), { config: { endpoint: 'expected a string' } }, 'the alias is checked as a string')
+})
+
+t.test("the editors' JSON Schema accepts the alias", async (t) => {
+  type Branch = { if: { properties: { name: { const: string } } }; then: { properties: { config: { properties: Record<string, unknown> } } } }
+  const schema = buildJsonSchema(BUNDLED_PLUGIN_SCHEMAS, 'test') as { $defs: { plugins: { allOf: Branch[] } } }
+  const otel = schema.$defs.plugins.allOf.find((b) => b.if.properties.name.const === 'opentelemetry')
+  const properties = otel?.then.properties.config.properties ?? {}
+  t.match(properties.endpoint, { type: 'string' }, 'endpoint is described')
+  t.ok(properties.traces_endpoint, 'next to the real field')
 })
 
 t.test('given values are kept', async (t) => {
