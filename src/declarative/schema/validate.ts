@@ -383,7 +383,6 @@ function withShorthands(field: RecordField, validate: RecordValidator): RecordVa
   }
 }
 
-
 const NO_KEYS: ReadonlySet<string> = new Set()
 
 /**
