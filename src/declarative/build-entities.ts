@@ -8,7 +8,7 @@ import { Node, PARENT_REF, factsOf, pathOf } from './entity-node.js'
 import type { NormalizeOptions } from './normalize.js'
 import { DEFAULT_PLUGIN_PROTOCOLS, ENTITY_BY_NAME, nestingsOf, type Nesting } from './schema/entities/index.js'
 import type { EntitySchema, PluginSchema, RecordField, Shorthand } from './schema/types.js'
-import { IssueSink, child, validateField, validateRecord, type Path } from './schema/validate.js'
+import { IssueSink, child, runEntityChecks, validateField, validateRecord, type Path } from './schema/validate.js'
 import { defineKey, isRecord } from '../util/json.js'
 
 export function checkCommentAndIgnore(value: Record<string, unknown>, at: Path, issues: ConfigIssue[], entity?: EntityOrigin): void {
@@ -141,6 +141,13 @@ export class NodeBuilder {
     if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
     if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
     if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
+    const accepted = plugin.acceptedProtocols
+    if (accepted && Array.isArray(record.protocols)) {
+      record.protocols.forEach((p, i) => {
+        if (!accepted.includes(p as string)) sink.field(['protocols', i], `expected one of: ${accepted.join(', ')}`)
+      })
+    }
+    if (plugin.entityChecks && sink.empty) runEntityChecks(plugin.entityChecks, record, undefined, sink)
     return record
   }
 }

@@ -43,6 +43,8 @@ function fieldSchema(field: Field): Json {
       break
     case 'record':
       Object.assign(out, recordSchema(field.fields))
+      // Input-only aliases (Kong's shorthand_fields) are accepted too.
+      for (const [name, shorthand] of Object.entries(field.shorthands ?? {})) (out.properties as Json)[name] = fieldSchema(shorthand.field)
       break
     case 'foreign':
       out.anyOf = [

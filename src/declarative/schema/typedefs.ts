@@ -9,7 +9,9 @@ import type {
   EntityCheck,
   FieldBase,
   ForeignField,
+  MapField,
   NumberField,
+  RecordField,
   StringField,
 } from './types.js'
 
@@ -64,6 +66,9 @@ export const port = <const O extends Opts>(o: O): NumberField & O => ({ type: 'i
 
 /** A timeout in milliseconds, Kong's 1 to 2^31-2 range. */
 export const timeout = <const O extends Opts>(o: O): NumberField & O => ({ type: 'integer', between: [1, 2 ** 31 - 2], ...o })
+
+/** Kong's typedefs.timeout as plugins use it: milliseconds, 0 allowed (services use `timeout`). */
+export const zeroableTimeout = <const O extends Opts>(o: O): NumberField & O => ({ type: 'integer', between: [0, 2 ** 31 - 2], ...o })
 
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$/
 
@@ -148,7 +153,24 @@ export const headerName = <const O extends Opts>(o: O): StringField & O => ({
 export const httpStatus = <const O extends Opts>(o: O): NumberField & O => ({ type: 'integer', between: [100, 999], ...o })
 
 const isSet = (v: unknown): boolean =>
-  v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && v !== ''
+  v !== null &&
+  v !== undefined &&
+  v !== '' &&
+  !(Array.isArray(v) && v.length === 0) &&
+  !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)
+
+/**
+ * A field's value named Kong's way, dots reaching into nested records (`auth.header_name`);
+ * undefined when a record on the way is absent or null.
+ */
+export function fieldAt(record: Readonly<Record<string, unknown>>, name: string): unknown {
+  let value: unknown = record
+  for (const part of name.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+    value = (value as Record<string, unknown>)[part]
+  }
+  return value
+}
 
 const quoted = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
 
@@ -156,7 +178,7 @@ const quoted = (fields: readonly string[]): string => fields.map((f) => `'${f}'`
 export const atLeastOneOf =
   (fields: readonly string[], label = fields): EntityCheck =>
   (r) =>
-    fields.some((f) => isSet(r[f]))
+    fields.some((f) => isSet(fieldAt(r, f)))
       ? undefined
       : { entity: [`at least one of these fields must be non-empty: ${quoted(label)}`] }
 
@@ -164,7 +186,7 @@ export const atLeastOneOf =
 export const onlyOneOf =
   (fields: readonly string[], label = fields): EntityCheck =>
   (r) =>
-    fields.filter((f) => isSet(r[f])).length > 1
+    fields.filter((f) => isSet(fieldAt(r, f))).length > 1
       ? { entity: [`only one of these fields must be non-empty: ${quoted(label)}`] }
       : undefined
 
@@ -172,25 +194,155 @@ export const onlyOneOf =
 export const allOrNone =
   (fields: readonly string[]): EntityCheck =>
   (r) => {
-    const n = fields.filter((f) => isSet(r[f])).length
+    const n = fields.filter((f) => isSet(fieldAt(r, f))).length
     return n === 0 || n === fields.length ? undefined : { entity: [`all or none of these fields must be set: ${quoted(fields)}`] }
   }
 
 /**
  * Kong's `conditional`: when `ifField` satisfies `when`, `thenField` must pass `then` (which
- * returns the field's message); a failure also adds the entity-level conditional message.
+ * returns the field's message); a failure also adds the entity-level message, Kong's
+ * conditional one unless the check declares its own (`then_err`).
  */
 export const conditional =
-  (ifField: string, when: (v: unknown) => boolean, thenField: string, then: (v: unknown) => string | undefined): EntityCheck =>
+  (
+    ifField: string,
+    when: (v: unknown) => boolean,
+    thenField: string,
+    then: (v: unknown) => string | undefined,
+    thenErr = `failed conditional validation given value of field '${ifField}'`,
+  ): EntityCheck =>
   (r): CheckResult | undefined => {
-    if (!when(r[ifField])) return undefined
-    const message = then(r[thenField])
+    if (!when(fieldAt(r, ifField))) return undefined
+    const message = then(fieldAt(r, thenField))
     if (message === undefined) return undefined
-    return {
-      fields: { [thenField]: message },
-      entity: [`failed conditional validation given value of field '${ifField}'`],
-    }
+    return { fields: { [thenField]: message }, entity: [thenErr] }
   }
+
+/** A `then` for conditional: the field must equal `expected` (null fails too, as in Kong). */
+export const mustEqual =
+  (expected: string | number | boolean) =>
+  (v: unknown): string | undefined =>
+    v === expected ? undefined : `value must be ${String(expected)}`
+
+/** A `then` for conditional: the field must be set. */
+export const mustBeSet = (v: unknown): string | undefined => (v === null || v === undefined ? 'required field missing' : undefined)
+
+/**
+ * Kong's `conditional_at_least_one_of`: when `ifField` satisfies `when`, one of `fields` must be
+ * non-empty; `thenErr` may name them with `%s` (their quoted list).
+ */
+export const conditionalAtLeastOneOf =
+  (ifField: string, when: (v: unknown) => boolean, fields: readonly string[], thenErr?: string): EntityCheck =>
+  (r) => {
+    const ifValue = fieldAt(r, ifField)
+    if (ifValue === undefined || !when(ifValue)) return undefined
+    if (fields.some((f) => isSet(fieldAt(r, f)))) return undefined
+    const list = quoted(fields)
+    return { entity: [thenErr === undefined ? `at least one of these fields must be non-empty: ${list}` : thenErr.replace('%s', list)] }
+  }
+
+/** Kong's vault reference form, `{vault://...}`. */
+export const isReference = (v: unknown): boolean => typeof v === 'string' && /^\{vault:\/\/.*\}$/s.test(v)
+
+/** Kong skips an entity check when one of its referenceable fields holds a vault reference. */
+export const unlessReference =
+  (referenceable: readonly string[], check: EntityCheck): EntityCheck =>
+  (r) =>
+    referenceable.some((f) => isReference(fieldAt(r, f))) ? undefined : check(r)
+
+/** A check refusing the listed values with Kong's `not_one_of` message. */
+export const notOneOf =
+  (values: readonly string[]) =>
+  (v: string): string | undefined =>
+    values.includes(v) ? `must not be one of: ${values.join(', ')}` : undefined
+
+/**
+ * Kong's header-name rule for plugin settings (tools.http.validate_header_name): letters,
+ * digits, `-` and `_`, with its message.
+ */
+export const checkPluginHeaderName = (v: string): string | undefined =>
+  /^[A-Za-z0-9_-]+$/.test(v) ? undefined : `bad header name '${v}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`
+
+/**
+ * Kong's typedefs.url, which parses as LuaSocket's url.parse does: the value needs a scheme
+ * (`x:`) and a non-empty host after `//`; anything else goes.
+ */
+export function checkUrl(value: string): string | undefined {
+  let rest = value.replace(/#[\s\S]*$/, '')
+  const scheme = /^[A-Za-z0-9][A-Za-z0-9+\-.]*:/.exec(rest)
+  if (scheme) rest = rest.slice(scheme[0].length)
+  const authority = /^\/\/([^/]*)/.exec(rest)?.[1]
+  let host: string | undefined
+  if (authority !== undefined) {
+    const bare = authority.replace(/^[^@]*@/, '').replace(/:[^:\]]*$/, '')
+    if (bare !== '') host = /^\[(.+)\]$/s.exec(bare)?.[1] ?? bare
+  }
+  if (host === undefined) return 'missing host in url'
+  if (!scheme) return 'missing scheme in url'
+  return undefined
+}
+
+/** A URL field (Kong's typedefs.url). */
+export const url = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkUrl], ...o })
+
+/**
+ * Kong's typedefs.lua_code: field names to Lua expressions. Kong also compiles each one in its
+ * sandbox; this node runs no Lua, so only their shape is checked.
+ */
+export const luaCode = (description: string): MapField => ({
+  type: 'map',
+  description,
+  keys: { type: 'string', lenMin: 1, description: 'Log field name.' },
+  values: { type: 'string', lenMin: 1, description: 'Lua expression.' },
+})
+
+/** Kong's typedefs.queue: the batching and retry queue of a log plugin; `default` may preset some fields. */
+export const queue = (o: { readonly default?: Readonly<Record<string, unknown>> } = {}): RecordField => ({
+  type: 'record',
+  required: true,
+  description: 'Batching and retry queue.',
+  ...o,
+  fields: {
+    max_batch_size: { type: 'integer', between: [1, 1000000], default: 1, description: 'Maximum entries processed at a time.' },
+    max_coalescing_delay: { type: 'number', between: [0, 3600], default: 1, description: 'Seconds to wait after the first entry before sending.' },
+    max_entries: { type: 'integer', between: [1, 1000000], default: 10000, description: 'Maximum entries waiting on the queue.' },
+    max_bytes: { type: 'integer', description: 'Maximum bytes waiting on the queue.' },
+    max_retry_time: { type: 'number', default: 60, description: 'Seconds before a failing batch is given up.' },
+    initial_retry_delay: { type: 'number', between: [0.001, 1000000], default: 0.01, description: 'Seconds before the first retry.' },
+    max_retry_delay: { type: 'number', between: [0.001, 1000000], default: 60, description: 'Longest wait between retries, in seconds.' },
+    concurrency_limit: { type: 'integer', oneOf: [-1, 1], default: 1, description: 'Delivery timers; -1 for unlimited.' },
+  },
+})
+
+/** Kong's tracing header formats, in its declaration order (Kong lists them in hash order). */
+const TRACE_FORMATS = ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'datadog', 'aws', 'gcp', 'instana'] as const
+
+/** Kong's typedefs.propagation: tracing headers read, cleared and written; `defaultFormat` is the plugin's. */
+export const propagation = (defaultFormat: (typeof TRACE_FORMATS)[number]): RecordField => ({
+  type: 'record',
+  required: true,
+  default: { default_format: defaultFormat },
+  description: 'Tracing header propagation.',
+  fields: {
+    extract: {
+      type: 'array',
+      description: 'Header formats read, first found wins.',
+      // b3-single is read by the b3 extractor.
+      elements: { type: 'string', oneOf: TRACE_FORMATS.filter((f) => f !== 'b3-single'), description: 'A format.' },
+    },
+    clear: {
+      type: 'array',
+      description: 'Headers removed after extraction.',
+      elements: { type: 'string', checks: [checkPluginHeaderName], description: 'A header name.' },
+    },
+    inject: {
+      type: 'array',
+      description: 'Header formats written; `preserve` writes the incoming one.',
+      elements: { type: 'string', oneOf: ['preserve', ...TRACE_FORMATS], description: 'A format.' },
+    },
+    default_format: { type: 'string', required: true, oneOf: TRACE_FORMATS, description: 'Format written when preserve has none to follow.' },
+  },
+})
 
 /** A `then` for conditional: the field must be null. */
 export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)

@@ -66,6 +66,18 @@ export interface RecordField extends FieldBase {
   readonly type: 'record'
   readonly fields: Readonly<Record<string, Field>>
   readonly entityChecks?: readonly EntityCheck[]
+  /** Kong's `shorthand_fields`: input-only aliases rewritten into real fields before validation. */
+  readonly shorthands?: Readonly<Record<string, RecordShorthand>>
+}
+
+/** An input-only alias of a record (often a deprecated name), never stored. */
+export interface RecordShorthand {
+  /** How the alias's own value is checked; its errors are reported under the alias. */
+  readonly field: Field
+  /** Kong's deprecated shorthands yield to a real field given alongside; others overwrite it. */
+  readonly deprecated?: boolean
+  /** The real fields the valid alias value stands for. */
+  readonly expand: (value: never) => Readonly<Record<string, unknown>>
 }
 
 /** A reference to another entity, written as its id or endpoint key, stored as `{id}`. */
@@ -156,6 +168,10 @@ export interface PluginSchema {
   readonly noRoute?: boolean
   /** The plugin cannot be scoped to a service. */
   readonly noService?: boolean
+  /** Protocols a plugin instance may name (Kong's typedefs.protocols_http); any when absent. */
+  readonly acceptedProtocols?: readonly string[]
+  /** Kong's plugin-level entity checks, over the whole plugin record (`config.x` names). */
+  readonly entityChecks?: readonly EntityCheck[]
 }
 
 /** Finds a plugin's schema by name; injected so declarative/ never imports plugins/. */

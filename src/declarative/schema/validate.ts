@@ -347,10 +347,40 @@ export function validateRecord(
 ): Record<string, unknown> {
   let validate = RECORDS.get(field)
   if (!validate) {
-    validate = compileRecord(field)
+    // Entity schemas carry shorthands of their own kind, expanded before they get here.
+    const compiled = compileRecord(field)
+    validate = 'type' in field && field.type === 'record' ? withShorthands(field as RecordField, compiled) : compiled
     RECORDS.set(field, validate)
   }
   return validate(value, path, sink, allowed)
+}
+
+/**
+ * Kong's shorthand_fields: each alias present is checked against its own declaration, dropped,
+ * and its expansion written over (or, for a deprecated alias, under) the real fields.
+ */
+function withShorthands(field: RecordField, validate: RecordValidator): RecordValidator {
+  const shorthands = Object.entries(field.shorthands ?? {})
+  if (shorthands.length === 0) return validate
+  const names = new Set(shorthands.map(([name]) => name))
+  return (value, path, sink, allowed) => {
+    if (!shorthands.some(([name]) => Object.hasOwn(value, name))) return validate(value, path, sink, allowed)
+    const work: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) if (!names.has(key)) defineKey(work, key, value[key])
+    const before = sink.issues.length
+    for (const [name, shorthand] of shorthands) {
+      const given = Object.hasOwn(value, name) ? value[name] : undefined
+      if (given === null || given === undefined) continue
+      const checked = validateField(shorthand.field, given, child(path, name), sink)
+      if (sink.issues.length > before) continue
+      const expand = shorthand.expand as (v: unknown) => Readonly<Record<string, unknown>>
+      for (const [key, v] of Object.entries(expand(checked))) {
+        if (!shorthand.deprecated || work[key] === undefined || work[key] === null) defineKey(work, key, v)
+      }
+    }
+    // Kong stops at a bad shorthand: the record's own fields are not checked then.
+    return sink.issues.length > before ? work : validate(work, path, sink, allowed)
+  }
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set()
@@ -393,7 +423,8 @@ export function runEntityChecks(
   for (const check of checks) {
     const result = check(record)
     if (!result) continue
-    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field(child(path, name), message)
+    // Kong names nested fields with dots (`auth.header_name`); each part is a level of the path.
+    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field(name.split('.').reduce<Loc | undefined>(child, path), message)
     for (const message of result.entity ?? []) sink.entity(path, message)
   }
 }
