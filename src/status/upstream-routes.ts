@@ -49,6 +49,13 @@ export function targetOf(ctx: Context, state: NodeState, upstream: Upstream): Ta
   return found
 }
 
+/** Kong's `tags` filter: `a,b` needs every tag, `a/b` any of them. */
+function hasTags(own: readonly string[] | null, filter: string): boolean {
+  const tags = own ?? []
+  if (filter.includes('/')) return filter.split('/').some((x) => tags.includes(x))
+  return filter.split(',').every((x) => tags.includes(x))
+}
+
 /** `?size=`: Kong's default 100, at most 1000. */
 function pageSize(ctx: Context): number {
   const raw = ctx.query.size
@@ -145,7 +152,9 @@ export function addUpstreamReadRoutes(router: Router, state: NodeState): void {
   })
   router.get('/upstreams/:upstreams/targets', (ctx) => {
     const upstream = upstreamOf(ctx, state)
-    ctx.body = numberedPage(ctx, targetsOf(state, upstream).reverse(), `/upstreams/${param(ctx, 'upstreams')}/targets`)
+    const tags = typeof ctx.query.tags === 'string' ? ctx.query.tags : undefined
+    const targets = targetsOf(state, upstream).reverse()
+    ctx.body = numberedPage(ctx, tags === undefined ? targets : targets.filter((x) => hasTags(x.tags, tags)), `/upstreams/${param(ctx, 'upstreams')}/targets`)
   })
   router.get('/upstreams/:upstreams/targets/:targets', (ctx) => {
     ctx.body = targetOf(ctx, state, upstreamOf(ctx, state))

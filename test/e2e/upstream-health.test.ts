@@ -26,7 +26,7 @@ function config(checkedTargets: Record<string, unknown>[], extra: Record<string,
   })
 }
 
-const CHECKED = [at(a.port), at(b.port), at(c.port, 0)]
+const CHECKED = [at(a.port), { ...at(b.port), tags: ['blue'] }, at(c.port, 0)]
 const node = await startE2eNode(t, config(CHECKED), {}, 2)
 const port = node.ports.proxy
 const A = `127.0.0.1:${a.port}`
@@ -96,6 +96,8 @@ t.test('the read routes on the admin and the status listener', async (t) => {
     const paged = await http(`${base}/upstreams/checked.up/targets?size=1&offset=1`)
     t.same(paged.body, { data: [listed.body.data[1]], offset: '2', next: '/upstreams/checked.up/targets?offset=2' }, "Kong's numbered offsets")
 
+    const blue = await http(`${base}/upstreams/checked.up/targets?tags=blue`)
+    t.same(blue.body.data.map((x: { target: string }) => x.target), [`127.0.0.1:${b.port}`], 'the tags filter')
     const byTarget = await http(`${base}/upstreams/checked.up/targets/${A}`)
     t.equal(byTarget.status, 200)
     t.equal(byTarget.body.target, A)
