@@ -10,6 +10,7 @@ import type { Snapshot } from '../declarative/snapshot.js'
 import type { AlgorithmFactory, AlgorithmOptions } from './algorithm.js'
 import { createRoundRobin } from './algorithms/round-robin.js'
 import type { DnsAnswer, DnsCache } from './dns.js'
+import type { BalancerStatus, HealthLookup } from './health.js'
 import { Address, bracketIPv6, nameResolutionFailed, resolveFailed, type BalancerError, type Peer, type PeerSource } from './peer.js'
 import { compareTargets, UpstreamBalancer } from './upstream-balancer.js'
 
@@ -24,6 +25,8 @@ export interface BalancerOptions {
   readonly random?: () => number
   /** The largest round-robin wheel (entries) built; beyond it, smooth weighted round-robin. Default 2^20. */
   readonly maxWheelSize?: number
+  /** Manual health marks the upstreams' balancers read; none: every address is available. */
+  readonly health?: HealthLookup
 }
 
 /** Every service's peer source and every upstream's balancer, for one snapshot. */
@@ -44,6 +47,17 @@ export class Balancers {
   /** The balancer of an upstream, by name. */
   upstream(name: string): UpstreamBalancer | undefined {
     return this.#upstreams.get(name)
+  }
+
+  /** Makes every upstream's balancer take the health marks anew (they changed). */
+  refreshHealth(): void {
+    for (const balancer of this.#upstreams.values()) balancer.refreshHealth()
+  }
+
+  /** Kong's status of an upstream's balancer, by upstream id; undefined for an id the snapshot does not hold. */
+  statusOf(upstreamId: string): BalancerStatus | undefined {
+    for (const balancer of this.#upstreams.values()) if (balancer.upstream.id === upstreamId) return balancer.status()
+    return undefined
   }
 
   /** Starts resolving every name the snapshot's services and targets use; waits for nothing. */
@@ -68,7 +82,7 @@ export function buildBalancers(snapshot: Snapshot, dns: DnsCache, options: Balan
     const factory = ALGORITHMS[upstream.algorithm]
     const name = factory ? upstream.algorithm : 'round-robin'
     const algorithm = (factory ?? createRoundRobin)(upstream, algorithmOptions)
-    upstreams.set(upstream.name, new UpstreamBalancer(upstream, targets, dns, name, algorithm))
+    upstreams.set(upstream.name, new UpstreamBalancer(upstream, targets, dns, name, algorithm, options.health))
   }
   const sources = new Map<string, PeerSource>()
   for (const service of snapshot.entities.services ?? []) {

@@ -6,6 +6,7 @@ import { isIP } from 'node:net'
 import type { Target, Upstream } from '../declarative/schema/entities/index.js'
 import type { Algorithm } from './algorithm.js'
 import type { DnsAnswer, DnsCache } from './dns.js'
+import type { BalancerStatus, HealthLookup, TargetStatus } from './health.js'
 import { Address, NO_PEER, bracketIPv6, type BalancerError } from './peer.js'
 
 /** Kong's port for a target given without one. */
@@ -45,6 +46,7 @@ export class UpstreamBalancer {
   readonly #targets: readonly TargetState[]
   readonly #named: readonly NamedTarget[]
   readonly #threshold: number
+  readonly #health: HealthLookup | undefined
   #addresses: readonly Address[] = []
   #healthy = false
   #dnsVersion: number
@@ -59,9 +61,12 @@ export class UpstreamBalancer {
     /** The algorithm that runs, which is round-robin for algorithms not written yet. */
     readonly algorithmName: string,
     algorithm: Algorithm,
+    /** Manual health marks, read whenever the addresses change and on {@link refreshHealth}. */
+    health?: HealthLookup,
   ) {
     this.#algorithm = algorithm
     this.#dns = dns
+    this.#health = health
     this.#threshold = thresholdOf(upstream)
     const named: NamedTarget[] = []
     this.#targets = targets.map((target): TargetState => {
@@ -144,17 +149,69 @@ export class UpstreamBalancer {
     )
   }
 
+  /**
+   * Takes the health marks anew: each address is available unless marked unhealthy. The
+   * algorithm is not rebuilt (it walks past unavailable addresses), so the rotation goes on
+   * where it was, as in Kong.
+   */
+  refreshHealth(): void {
+    if (this.#dns.version !== this.#dnsVersion) this.#sync()
+    this.#applyHealth()
+  }
+
+  /** Kong's `balancer:getStatus`: health, weights, and every target with its addresses. */
+  status(): BalancerStatus {
+    if (this.#dns.version !== this.#dnsVersion) this.#sync()
+    let total = 0
+    let unavailable = 0
+    const hosts = this.#targets.map((t): TargetStatus => {
+      let targetTotal = 0
+      let targetUnavailable = 0
+      for (const a of t.addresses) {
+        targetTotal += a.weight
+        if (!a.available) targetUnavailable += a.weight
+      }
+      total += targetTotal
+      unavailable += targetUnavailable
+      return {
+        host: t.hostname,
+        port: t.port,
+        dns: dnsSource(t),
+        nodeWeight: t.target.weight,
+        weight: { total: targetTotal, unavailable: targetUnavailable, available: targetTotal - targetUnavailable },
+        addresses: t.addresses.map((a) => ({ ip: a.ip, port: a.port, weight: a.weight, healthy: a.available })),
+      }
+    })
+    return { healthy: this.#healthy, weight: { total, unavailable, available: total - unavailable }, hosts }
+  }
+
   #rebuild(): void {
     this.#addresses = this.#targets.flatMap((t) => t.addresses)
+    this.#applyHealth()
+    this.#algorithm.rebuild(this.#addresses)
+  }
+
+  /** Sets each address's availability from the marks, then the balancer's health from the threshold. */
+  #applyHealth(): void {
+    const health = this.#health
+    const id = this.upstream.id
     let total = 0
     let available = 0
     for (const a of this.#addresses) {
+      if (health !== undefined) a.available = health.healthOf(id, a.hostname, a.ip, a.port) ?? true
       total += a.weight
       if (a.available) available += a.weight
     }
     this.#healthy = total > 0 && (available / total) * 100 > this.#threshold
-    this.#algorithm.rebuild(this.#addresses)
   }
+}
+
+/** Kong's `dns` field: the record type of an IP or a good answer, the error of a failed one, `unknown` before any. */
+function dnsSource(t: TargetState): string {
+  if (!('answer' in t)) return t.hostname.startsWith('[') ? 'AAAA' : 'A'
+  const answer = (t as NamedTarget).answer
+  if (answer.addresses.length > 0) return isIP(answer.addresses[0]) === 6 ? 'AAAA' : 'A'
+  return answer.failure?.message ?? 'unknown'
 }
 
 function thresholdOf(upstream: Upstream): number {

@@ -5,6 +5,7 @@
  */
 import type { NodeConf } from '../conf/settings.js'
 import type { LocatedIssue } from '../declarative/errors.js'
+import type { Upstream } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import type { SnapshotIndex } from '../declarative/snapshot-index.js'
 import type { ConnectionCounters, ConnectionStats } from '../http/connection-counters.js'
@@ -73,8 +74,43 @@ export type WorkerStats =
   | { readonly pid: number; readonly heapUsed: number; readonly connections: ConnectionStats }
   | { readonly pid: number; readonly error: string }
 
+/** Weights of a target or a balancer, as Kong reports them. */
+export interface WeightReport {
+  readonly total: number
+  readonly unavailable: number
+  readonly available: number
+}
+
+/** An upstream's balancer as a worker reports it (Kong's `balancer:getStatus`). */
+export interface BalancerReport {
+  readonly healthy: boolean
+  readonly weight: WeightReport
+  readonly hosts: readonly {
+    readonly host: string
+    readonly port: number
+    readonly dns: string
+    readonly nodeWeight: number
+    readonly weight: WeightReport
+    readonly addresses: readonly { readonly ip: string; readonly port: number; readonly weight: number; readonly healthy: boolean }[]
+  }[]
+}
+
+/** A manual health mark as the admin API asks for it: a whole target (`ip` null) or one address. */
+export interface HealthRequest {
+  readonly upstream: Upstream
+  /** The target's host (IPv6 in brackets). */
+  readonly hostname: string
+  readonly port: number
+  readonly ip: string | null
+  readonly healthy: boolean
+}
+
 /** The worker processes, as the APIs see them. */
 export interface WorkerFleet {
+  /** Records a health mark and sends it to every worker; returns Kong's 400 message when the upstream has no healthchecker. */
+  markHealth(request: HealthRequest): string | undefined
+  /** An upstream's balancer as a worker serving the live config sees it; undefined when none could answer. */
+  upstreamHealth(upstreamId: string): Promise<BalancerReport | undefined>
   /** Heap and connection counters of every worker. */
   stats(): Promise<WorkerStats[]>
   /** How many workers serve `version` (or later), of how many. */

@@ -6,6 +6,7 @@
  */
 import { buildBalancers, type Balancers } from '../balancer/balancers.js'
 import type { DnsCache } from '../balancer/dns.js'
+import type { HealthLookup } from '../balancer/health.js'
 import type { Service } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { indexEntities, type SnapshotIndex } from '../declarative/snapshot-index.js'
@@ -34,6 +35,8 @@ export interface RuntimeDeps {
   readonly dns: DnsCache
   /** The process's TLS contexts, shared by every runtime so an unchanged certificate keeps its context. */
   readonly contexts: SecureContextCache
+  /** The process's health marks, read by every runtime's balancers (so marks outlive a swap). */
+  readonly health?: HealthLookup
 }
 
 /** Builds the runtime of a snapshot; `index` may be passed when it was built while reading the snapshot in. */
@@ -45,7 +48,7 @@ export function buildRuntime(snapshot: Snapshot, version: number, deps: RuntimeD
     snapshot,
     index,
     router: compileRouter(snapshot.entities.routes ?? [], servicesById),
-    balancers: buildBalancers(snapshot, deps.dns),
+    balancers: buildBalancers(snapshot, deps.dns, deps.health ? { health: deps.health } : {}),
     plans: buildServicePlans(services, index),
     certificates: buildCertificateSelector(snapshot.entities.certificates ?? [], snapshot.entities.snis ?? [], deps.contexts),
   })

@@ -134,7 +134,11 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     loader,
     log,
     bodyLimit: ADMIN_BODY_LIMIT,
-    onSwap: (live, path) => pool.broadcast({ version: live.version, path }),
+    onSwap: (live, path) => {
+      // Marks of targets the new config dropped go before the config itself.
+      pool.retainHealth(live.snapshot)
+      pool.broadcast({ version: live.version, path })
+    },
   })
   const pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
   const counters = new ConnectionCounters()

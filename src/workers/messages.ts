@@ -3,6 +3,7 @@
  * message passes before it is acted on: a message that does not have its declared shape is
  * dropped, whatever its `type` says.
  */
+import type { BalancerStatus, HealthMark } from '../balancer/health.js'
 import type { NodeConf } from '../conf/settings.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import { isRecord } from '../util/json.js'
@@ -19,9 +20,15 @@ export type ToWorker =
       readonly live?: { readonly version: number; readonly path: string }
       /** TLS session ticket keys shared by every worker (as nginx's master makes them), so a ticket resumes on any worker. */
       readonly ticketKeys: Uint8Array
+      /** The node's manual health marks, applied before the first request. */
+      readonly health?: readonly HealthMark[]
     }
   /** A new live config: the snapshot file to read. */
   | { readonly type: 'config'; readonly version: number; readonly path: string }
+  /** The node's manual health marks changed: the whole list, in place of the one held. */
+  | { readonly type: 'health'; readonly marks: readonly HealthMark[] }
+  /** Asks for an upstream's balancer status (answered with a `health-report` of the same id). */
+  | { readonly type: 'health-report'; readonly id: number; readonly upstream: string }
   | { readonly type: 'stats'; readonly id: number }
   /** Stop: gracefully (in-flight requests finish) within `deadlineMs`, or at once. */
   | { readonly type: 'stop'; readonly graceful: boolean; readonly deadlineMs: number }
@@ -34,6 +41,8 @@ export type FromWorker =
   | { readonly type: 'applied'; readonly version: number; readonly hash: string }
   | { readonly type: 'apply-failed'; readonly version: number; readonly error: string }
   | { readonly type: 'stats'; readonly id: number; readonly heapUsed: number; readonly connections: ConnectionStats }
+  /** An upstream's balancer status; null when the worker's config has no such upstream. */
+  | { readonly type: 'health-report'; readonly id: number; readonly status: BalancerStatus | null }
 
 const COUNTERS = ['accepted', 'handled', 'active', 'reading', 'writing', 'waiting', 'requests'] as const
 
@@ -48,6 +57,28 @@ function isListenSpecs(v: unknown): boolean {
   return Array.isArray(v) && v.every((s) => isRecord(s) && text(s.host) && count(s.port) && typeof s.ssl === 'boolean' && text(s.text))
 }
 
+function isHealthMark(v: unknown): v is HealthMark {
+  return isRecord(v) && text(v.upstream) && text(v.hostname) && count(v.port) && (v.ip === null || text(v.ip)) && typeof v.healthy === 'boolean'
+}
+
+const isHealthMarks = (v: unknown): boolean => Array.isArray(v) && v.every(isHealthMark)
+
+function isWeights(v: unknown): boolean {
+  return isRecord(v) && count(v.total) && count(v.unavailable) && count(v.available)
+}
+
+function isAddressStatus(v: unknown): boolean {
+  return isRecord(v) && text(v.ip) && count(v.port) && count(v.weight) && typeof v.healthy === 'boolean'
+}
+
+function isTargetStatus(v: unknown): boolean {
+  return isRecord(v) && text(v.host) && count(v.port) && text(v.dns) && count(v.nodeWeight) && isWeights(v.weight) && Array.isArray(v.addresses) && v.addresses.every(isAddressStatus)
+}
+
+function isBalancerStatus(v: unknown): v is BalancerStatus {
+  return isRecord(v) && typeof v.healthy === 'boolean' && isWeights(v.weight) && Array.isArray(v.hosts) && v.hosts.every(isTargetStatus)
+}
+
 /** The settings a worker relies on are there and have their types. */
 function isNodeConf(v: unknown): v is NodeConf {
   return isRecord(v) && isListenSpecs(v.proxy_listen) && text(v.log_level) && Array.isArray(v.headers) && v.headers.every(text) && text(v.prefix)
@@ -58,11 +89,15 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
   if (!isRecord(m)) return undefined
   switch (m.type) {
     case 'init':
-      return isNodeConf(m.conf) && (m.live === undefined || (isRecord(m.live) && count(m.live.version) && text(m.live.path))) && m.ticketKeys instanceof Uint8Array && m.ticketKeys.length === 48
+      return isNodeConf(m.conf) && (m.live === undefined || (isRecord(m.live) && count(m.live.version) && text(m.live.path))) && m.ticketKeys instanceof Uint8Array && m.ticketKeys.length === 48 && (m.health === undefined || isHealthMarks(m.health))
         ? (m as ToWorker)
         : undefined
     case 'config':
       return count(m.version) && text(m.path) ? (m as ToWorker) : undefined
+    case 'health':
+      return isHealthMarks(m.marks) ? (m as ToWorker) : undefined
+    case 'health-report':
+      return count(m.id) && text(m.upstream) ? (m as ToWorker) : undefined
     case 'stats':
       return count(m.id) ? (m as ToWorker) : undefined
     case 'stop':
@@ -85,6 +120,8 @@ export function parseFromWorker(m: unknown): FromWorker | undefined {
       return count(m.version) && text(m.error) ? (m as FromWorker) : undefined
     case 'stats':
       return count(m.id) && count(m.heapUsed) && isConnectionStats(m.connections) ? (m as FromWorker) : undefined
+    case 'health-report':
+      return count(m.id) && (m.status === null || isBalancerStatus(m.status)) ? (m as FromWorker) : undefined
     default:
       return undefined
   }

@@ -10,10 +10,13 @@
 import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { HealthMarks } from '../balancer/health.js'
 import type { NodeConf } from '../conf/settings.js'
+import { usesHealthchecks } from '../declarative/schema/entities/index.js'
+import type { Snapshot } from '../declarative/snapshot.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import type { NodeLogger } from '../log.js'
-import type { WorkerFleet, WorkerStats } from '../node/state.js'
+import type { BalancerReport, HealthRequest, WorkerFleet, WorkerStats } from '../node/state.js'
 import { malformedDictRequest, parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
 import type { SharedDict } from '../stores/shared-dict.js'
 import { parseFromWorker, type ToWorker } from './messages.js'
@@ -40,12 +43,17 @@ export interface LiveFile {
 const RESTART_DELAY_MS = 1000
 /** How long `/status` waits for a worker's own numbers before using its last ones. */
 const STATS_WAIT_MS = 250
+/** How long `/upstreams/{u}/health` waits for a worker's balancer status. */
+const HEALTH_WAIT_MS = 2000
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 
 export class WorkerPool implements WorkerFleet {
   readonly #tracked = new Map<number, Tracked>()
   readonly #pending = new Map<number, (stats: { heapUsed: number; connections: ConnectionStats }) => void>()
+  readonly #healthReports = new Map<number, (status: BalancerReport | null) => void>()
+  /** The node's manual health marks: every worker holds a copy, a new one gets them with its init. */
+  readonly #health = new HealthMarks()
   #nextId = 1
   /** Made once per node: a replaced worker resumes the sessions of the one it replaces. */
   readonly #ticketKeys = randomBytes(48)
@@ -90,12 +98,17 @@ export class WorkerPool implements WorkerFleet {
           case 'hello': {
             tracked.greeted = true
             const live = this.live()
-            this.#send(worker, { type: 'init', conf: this.conf, ticketKeys: this.#ticketKeys, ...(live ? { live } : {}) })
+            this.#send(worker, { type: 'init', conf: this.conf, ticketKeys: this.#ticketKeys, health: this.#health.list(), ...(live ? { live } : {}) })
             break
           }
           case 'listening':
             tracked.listening = true
+            // Marks set while it started may have come before it listened for them.
+            this.#send(worker, { type: 'health', marks: this.#health.list() })
             resolve()
+            break
+          case 'health-report':
+            this.#healthReports.get(message.id)?.(message.status)
             break
           case 'applied':
             tracked.applied = Math.max(tracked.applied, message.version)
@@ -148,6 +161,47 @@ export class WorkerPool implements WorkerFleet {
     for (const { worker, greeted } of this.#tracked.values()) {
       if (greeted) this.#send(worker, { type: 'config', ...live })
     }
+  }
+
+  markHealth(request: HealthRequest): string | undefined {
+    const { upstream, hostname, port, ip, healthy } = request
+    if (!usesHealthchecks(upstream)) return `no healthchecker found for ${upstream.name}`
+    this.#health.set({ upstream: upstream.id, hostname, port, ip, healthy })
+    this.#broadcastHealth()
+    return undefined
+  }
+
+  /** Drops the marks a new config's targets no longer have (see {@link HealthMarks.retain}); called before the config is sent. */
+  retainHealth(snapshot: Snapshot): void {
+    if (this.#health.retain(snapshot)) this.#broadcastHealth()
+  }
+
+  /** Sends the marks to every worker that listens for messages (one still starting gets them when it listens). */
+  #broadcastHealth(): void {
+    const marks = this.#health.list()
+    for (const { worker, listening } of this.#tracked.values()) if (listening) this.#send(worker, { type: 'health', marks })
+  }
+
+  upstreamHealth(upstreamId: string): Promise<BalancerReport | undefined> {
+    // The worker that has applied the newest config answers: its balancers have every target.
+    let best: Tracked | undefined
+    for (const t of this.#tracked.values()) if (t.listening && t.worker.isConnected() && (!best || t.applied > best.applied)) best = t
+    if (!best) return Promise.resolve(undefined)
+    const tracked = best
+    return new Promise((resolve) => {
+      const id = this.#nextId++
+      const settle = (status: BalancerReport | null | undefined): void => {
+        clearTimeout(timer)
+        this.#healthReports.delete(id)
+        tracked.waiting.delete(exited)
+        resolve(status ?? undefined)
+      }
+      const exited = (): void => settle(undefined)
+      const timer = setTimeout(exited, HEALTH_WAIT_MS)
+      tracked.waiting.add(exited)
+      this.#healthReports.set(id, settle)
+      this.#send(tracked.worker, { type: 'health-report', id, upstream: upstreamId })
+    })
   }
 
   applied(version: number): { ready: number; total: number } {

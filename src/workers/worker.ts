@@ -15,6 +15,7 @@ import { createLogger, type NodeLogger } from '../log.js'
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
 import { DictChannel } from '../stores/remote-dict.js'
 import { createDnsCache } from '../balancer/dns.js'
+import { HealthMarks, type HealthMark } from '../balancer/health.js'
 import { GrpcSessions } from '../proxy/grpc-forward.js'
 import { UpstreamPools } from '../proxy/upstream-pools.js'
 import { openAccessLog } from '../runloop/access-log.js'
@@ -36,13 +37,13 @@ function send(message: FromWorker): void {
  * before it hears from the worker: a message that arrives while an ES module worker is still
  * loading finds no listener and is lost.
  */
-function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined; ticketKeys: Uint8Array }> {
+function waitForInit(): Promise<{ conf: NodeConf; live: { version: number; path: string } | undefined; ticketKeys: Uint8Array; health: readonly HealthMark[] }> {
   return new Promise((resolve) => {
     const onMessage = (raw: unknown): void => {
       const message = parseToWorker(raw)
       if (message?.type !== 'init') return
       process.off('message', onMessage)
-      resolve({ conf: message.conf, live: message.live, ticketKeys: message.ticketKeys })
+      resolve({ conf: message.conf, live: message.live, ticketKeys: message.ticketKeys, health: message.health ?? [] })
     }
     process.on('message', onMessage)
     send({ type: 'hello' })
@@ -109,13 +110,14 @@ class ConfigApplier {
 export async function runWorker(): Promise<void> {
   // Terminal signals reach the whole process group; the primary decides what they mean.
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGTERM'] as const) process.on(signal, () => undefined)
-  const { conf, live, ticketKeys } = await waitForInit()
+  const { conf, live, ticketKeys, health: marks } = await waitForInit()
+  const health = new HealthMarks(marks)
   const log = createLogger(conf.log_level, 'worker')
   const counters = new ConnectionCounters()
   const settings = compileProxySettings(conf)
   const dns = await createDnsCache()
   const tlsOptions = { ...tlsServerOptions(conf), ticketKeys: Buffer.from(ticketKeys) }
-  const applier = new ConfigApplier(log, { dns, contexts: new SecureContextCache(tlsOptions) })
+  const applier = new ConfigApplier(log, { dns, contexts: new SecureContextCache(tlsOptions), health })
   const dicts = new DictChannel((message) => process.connected && process.send?.(message) !== undefined)
   const accessLog = await openAccessLog(conf.proxy_access_log, conf.prefix)
   if (accessLog.problem !== undefined) log.error({ problem: accessLog.problem }, 'the access log cannot be written; its lines are dropped')
@@ -203,6 +205,13 @@ export async function runWorker(): Promise<void> {
         break
       case 'stop':
         stop(message.graceful, message.deadlineMs)
+        break
+      case 'health':
+        health.replace(message.marks)
+        applier.current?.balancers.refreshHealth()
+        break
+      case 'health-report':
+        send({ type: 'health-report', id: message.id, status: applier.current?.balancers.statusOf(message.upstream) ?? null })
         break
       case 'init':
         break

@@ -2,6 +2,10 @@ import t from 'tap'
 import { parseFromWorker, parseToWorker } from '../../src/workers/messages.js'
 
 const stats = { accepted: 1, handled: 1, active: 1, reading: 0, writing: 1, waiting: 0, requests: 3 }
+const weight = { total: 100, unavailable: 0, available: 100 }
+const host = { host: 'a.test', port: 80, dns: 'A', nodeWeight: 100, weight, addresses: [{ ip: '10.0.0.1', port: 80, weight: 100, healthy: true }] }
+const balancerStatus = { healthy: true, weight, hosts: [host] }
+const healthMark = { upstream: 'u', hostname: 'a.test', port: 80, ip: null, healthy: false }
 
 t.test('worker messages are checked by shape, not only by type', async (t) => {
   const good = [
@@ -10,6 +14,8 @@ t.test('worker messages are checked by shape, not only by type', async (t) => {
     { type: 'applied', version: 3, hash: 'abc' },
     { type: 'apply-failed', version: 3, error: 'ENOENT' },
     { type: 'stats', id: 9, heapUsed: 1024, connections: stats },
+    { type: 'health-report', id: 4, status: null },
+    { type: 'health-report', id: 4, status: balancerStatus },
   ]
   for (const m of good) t.same(parseFromWorker(m), m, `${m.type} passes`)
   const bad = [
@@ -20,6 +26,8 @@ t.test('worker messages are checked by shape, not only by type', async (t) => {
     { desc: 'stats without counters', m: { type: 'stats', id: 1, heapUsed: 1 } },
     { desc: 'stats with a counter that is text', m: { type: 'stats', id: 1, heapUsed: 1, connections: { ...stats, active: '1' } } },
     { desc: 'a fractional stats id', m: { type: 'stats', id: 1.5, heapUsed: 1, connections: stats } },
+    { desc: 'a health report without a status', m: { type: 'health-report', id: 4 } },
+    { desc: 'a health report whose address has no ip', m: { type: 'health-report', id: 4, status: { ...balancerStatus, hosts: [{ ...host, addresses: [{ port: 1, weight: 1, healthy: true }] }] } } },
   ]
   for (const { desc, m } of bad) t.equal(parseFromWorker(m), undefined, desc)
 })
@@ -36,4 +44,10 @@ t.test('primary messages are checked by shape too', async (t) => {
   t.equal(parseToWorker({ type: 'config', version: 2 }), undefined, 'config without its file')
   t.equal(parseToWorker({ type: 'stop', graceful: 'yes', deadlineMs: 1 }), undefined, 'stop with a non-boolean')
   t.equal(parseToWorker({ type: 'stats' }), undefined, 'stats without an id')
+  t.ok(parseToWorker({ type: 'init', conf, ticketKeys, health: [healthMark] }), 'init with health marks')
+  t.equal(parseToWorker({ type: 'init', conf, ticketKeys, health: [{ ...healthMark, healthy: 'no' }] }), undefined, 'init with a broken mark')
+  t.ok(parseToWorker({ type: 'health', marks: [healthMark, { ...healthMark, ip: '10.0.0.1' }] }))
+  t.equal(parseToWorker({ type: 'health', marks: [{ ...healthMark, port: -1 }] }), undefined, 'a mark with a negative port')
+  t.ok(parseToWorker({ type: 'health-report', id: 3, upstream: 'u' }))
+  t.equal(parseToWorker({ type: 'health-report', id: 3 }), undefined, 'a health report request without its upstream')
 })

@@ -58,6 +58,7 @@ export function nestingsOf(parent: EntitySchema): readonly Nesting[] {
 const NESTINGS = new Map<EntitySchema, readonly Nesting[]>()
 
 export { DEFAULT_PLUGIN_PROTOCOLS } from './plugins.js'
+export { usesHealthchecks } from './upstreams.js'
 export type { Acl, BasicauthCredential, CaCertificate, Certificate, Consumer, KeyauthCredential, Plugin, Route, Service, Sni, Target, Upstream }
 
 /** Each collection's stored entity type. */

@@ -169,6 +169,17 @@ export const upstreams = defineEntity({
 /** A stored upstreams entity. */
 export type Upstream = EntityOf<typeof upstreams>
 
+/** Kong's test for an upstream having a healthchecker (`is_upstream_using_healthcheck`): an active interval or a passive unhealthy counter set. */
+export function usesHealthchecks(upstream: Upstream): boolean {
+  const checks = upstream.healthchecks as {
+    readonly active?: { readonly healthy?: { readonly interval?: unknown }; readonly unhealthy?: { readonly interval?: unknown } }
+    readonly passive?: { readonly unhealthy?: { readonly tcp_failures?: unknown; readonly timeouts?: unknown; readonly http_failures?: unknown } }
+  } | null
+  const set = (v: unknown): boolean => typeof v === 'number' && v !== 0
+  const passive = checks?.passive?.unhealthy
+  return set(checks?.active?.healthy?.interval) || set(checks?.active?.unhealthy?.interval) || set(passive?.tcp_failures) || set(passive?.timeouts) || set(passive?.http_failures)
+}
+
 /** Appends Kong's default target port (8000) and brackets IPv6 literals. */
 export function formatTarget(value: string): string {
   if (isIP(value) === 6) return `[${value}]:8000`

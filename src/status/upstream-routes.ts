@@ -1,0 +1,163 @@
+/**
+ * The read side of Kong's own upstream routes (`kong/api/routes/upstreams.lua`), which Kong's
+ * status API also serves in DB-less mode: an upstream's targets newest first, every target
+ * (`/targets/all`), a target by id or by `host:port`, and the targets' health as the workers'
+ * balancers see it.
+ */
+import type { Router } from '@koa/router'
+import type { Context } from 'koa'
+import { usesHealthchecks, type Target, type Upstream } from '../declarative/schema/entities/index.js'
+import { UUID } from '../declarative/schema/validate.js'
+import { HttpError } from '../http/app.js'
+import { KONG_BODIES, kongError } from '../http/kong-errors.js'
+import type { BalancerReport, NodeState } from '../node/state.js'
+
+const MAX_PAGE = 1000
+const DEFAULT_PAGE = 100
+
+const param = (ctx: Context, name: string): string => (ctx.params as Record<string, string>)[name] ?? ''
+
+/** The upstream named by the URL (id or name), or Kong's 404. */
+export function upstreamOf(ctx: Context, state: NodeState): Upstream {
+  const key = param(ctx, 'upstreams')
+  const index = state.config.live?.index
+  const upstream = index && (UUID.test(key) ? index.byId('upstreams', key.toLowerCase()) : index.byKey('upstreams', key))
+  if (!upstream) throw new HttpError(404, KONG_BODIES.notFound)
+  return upstream as unknown as Upstream
+}
+
+/** Kong's target order: `created_at`, then `id`. */
+function compareTargets(a: Target, b: Target): number {
+  return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+/** Every target of an upstream in Kong's order (oldest first). */
+function targetsOf(state: NodeState, upstream: Upstream): Target[] {
+  const children = state.config.live?.index.children('targets', 'upstream', upstream.id) ?? []
+  return (children as unknown as Target[]).slice().sort(compareTargets)
+}
+
+/**
+ * The target named by the URL, as Kong's `target_endpoint` finds it: by id (when it belongs to
+ * the upstream), else by its `host:port` exactly as stored; Kong's 404 otherwise.
+ */
+export function targetOf(ctx: Context, state: NodeState, upstream: Upstream): Target {
+  const key = param(ctx, 'targets')
+  const targets = targetsOf(state, upstream)
+  const found = UUID.test(key) ? targets.find((t) => t.id === key.toLowerCase()) : targets.findLast((t) => t.target === key)
+  if (!found) throw new HttpError(404, KONG_BODIES.notFound)
+  return found
+}
+
+/** Kong's `tags` filter: `a,b` needs every tag, `a/b` any of them. */
+function hasTags(own: readonly string[] | null, filter: string): boolean {
+  const tags = own ?? []
+  if (filter.includes('/')) return filter.split('/').some((x) => tags.includes(x))
+  return filter.split(',').every((x) => tags.includes(x))
+}
+
+/** `?size=`: Kong's default 100, at most 1000. */
+function pageSize(ctx: Context): number {
+  const raw = ctx.query.size
+  if (typeof raw !== 'string') return DEFAULT_PAGE
+  if (!/^\d+$/.test(raw)) throw new HttpError(400, kongError('INVALID_SIZE', 'size must be a number'))
+  const size = Number(raw)
+  if (size < 1 || size > MAX_PAGE) throw new HttpError(400, kongError('INVALID_SIZE', `size must be an integer between 1 and ${MAX_PAGE}`))
+  return size
+}
+
+/** A page with Kong's `page_for_upstream` offsets: the index of the next item, as a decimal string. */
+function numberedPage<T>(ctx: Context, items: readonly T[], nextPath: string): { data: T[]; offset?: string; next: string | null } {
+  const size = pageSize(ctx)
+  const raw = ctx.query.offset
+  let start = 0
+  if (typeof raw === 'string') {
+    if (!/^\d+$/.test(raw)) throw new HttpError(400, kongError('INVALID_OFFSET', `'${raw}' is not a valid offset: bad offset string`))
+    start = Number(raw)
+  }
+  const data = items.slice(start, start + size)
+  if (start + size >= items.length) return { data, next: null }
+  const offset = String(start + size)
+  return { data, offset, next: `${nextPath}?offset=${encodeURIComponent(offset)}` }
+}
+
+/** A page with opaque offsets, as Kong's DB-less strategy pages: `/targets/all`. */
+function opaquePage<T>(ctx: Context, items: readonly T[], nextPath: string): { data: T[]; offset?: string; next: string | null } {
+  const size = pageSize(ctx)
+  const raw = ctx.query.offset
+  let start = 0
+  if (typeof raw === 'string') {
+    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64').toString('utf8') : ''
+    const m = /^o:(\d+)$/.exec(decoded)
+    if (!m) throw new HttpError(400, kongError('INVALID_OFFSET', `'${raw}' is not a valid offset: bad base64 encoding`))
+    start = Number(m[1])
+  }
+  const data = items.slice(start, start + size)
+  if (start + size >= items.length) return { data, next: null }
+  const offset = Buffer.from(`o:${start + size}`).toString('base64')
+  return { data, offset, next: `${nextPath}?offset=${encodeURIComponent(offset)}` }
+}
+
+/**
+ * A target with Kong's `health` and `data` (`page_for_upstream_with_health`): a target the
+ * balancer has no address for is `DNS_ERROR`; otherwise `HEALTHY` when an address is healthy,
+ * `UNHEALTHY` when one is unhealthy and none healthy, `HEALTHCHECKS_OFF` without a
+ * healthchecker or for a target of weight 0.
+ */
+function withHealth(target: Target, report: BalancerReport, checked: boolean): Record<string, unknown> {
+  const status = report.hosts.find((h) => `${h.host}:${h.port}` === target.target)
+  if (!status) return { ...target, health: 'DNS_ERROR' }
+  const addresses = status.addresses.map((a) => ({
+    ip: a.ip,
+    port: a.port,
+    weight: a.weight,
+    health: checked && target.weight > 0 ? (a.healthy ? 'HEALTHY' : 'UNHEALTHY') : 'HEALTHCHECKS_OFF',
+  }))
+  let health = addresses.length > 0 ? 'HEALTHCHECKS_OFF' : 'DNS_ERROR'
+  for (const a of addresses) {
+    if (a.health === 'HEALTHY') {
+      health = 'HEALTHY'
+      break
+    }
+    if (a.health === 'UNHEALTHY') health = 'UNHEALTHY'
+  }
+  const { host, port, dns, nodeWeight, weight } = status
+  return { ...target, health, data: { host, port, dns, nodeWeight, weight, addresses } }
+}
+
+/** Mounts the GET routes both the admin and the status API serve. */
+export function addUpstreamReadRoutes(router: Router, state: NodeState): void {
+  router.get('/upstreams/:upstreams/health', async (ctx) => {
+    const upstream = upstreamOf(ctx, state)
+    const checked = usesHealthchecks(upstream)
+    const report = await state.workers.upstreamHealth(upstream.id)
+    if (report === undefined) state.log.error({ upstream: upstream.name }, 'failed getting upstream health: no worker answered')
+    if (ctx.query.balancer_health === '1') {
+      const balancerHealth = report?.healthy ? 'HEALTHY' : 'UNHEALTHY'
+      ctx.body = {
+        ...(report ? { data: { health: checked ? balancerHealth : 'HEALTHCHECKS_OFF', balancer_health: balancerHealth, id: upstream.id, details: report } } : {}),
+        next: null,
+        node_id: state.nodeId,
+      }
+      return
+    }
+    // Newest first, as Kong's page_for_upstream walks them.
+    const page = numberedPage(ctx, targetsOf(state, upstream).reverse(), `/upstreams/${param(ctx, 'upstreams')}/health`)
+    const data = report ? page.data.map((t) => withHealth(t, report, checked)) : page.data
+    ctx.body = { data, ...(page.offset ? { offset: page.offset } : {}), next: page.next, node_id: state.nodeId }
+  })
+  router.get('/upstreams/:upstreams/targets/all', (ctx) => {
+    const upstream = upstreamOf(ctx, state)
+    ctx.body = opaquePage(ctx, targetsOf(state, upstream), `/upstreams/${param(ctx, 'upstreams')}/targets/all`)
+  })
+  router.get('/upstreams/:upstreams/targets', (ctx) => {
+    const upstream = upstreamOf(ctx, state)
+    const tags = typeof ctx.query.tags === 'string' ? ctx.query.tags : undefined
+    const targets = targetsOf(state, upstream).reverse()
+    ctx.body = numberedPage(ctx, tags === undefined ? targets : targets.filter((x) => hasTags(x.tags, tags)), `/upstreams/${param(ctx, 'upstreams')}/targets`)
+  })
+  router.get('/upstreams/:upstreams/targets/:targets', (ctx) => {
+    ctx.body = targetOf(ctx, state, upstreamOf(ctx, state))
+  })
+}
+
