@@ -4,19 +4,34 @@
  */
 import type { PluginSchema } from '../declarative/schema/types.js'
 import * as acl from './acl/schema.js'
+import * as acme from './acme/schema.js'
 import * as basicAuth from './basic-auth/schema.js'
+import * as botDetection from './bot-detection/schema.js'
 import * as correlationId from './correlation-id/schema.js'
 import * as cors from './cors/schema.js'
 import * as fileLog from './file-log/schema.js'
+import * as grpcGateway from './grpc-gateway/schema.js'
+import * as grpcWeb from './grpc-web/schema.js'
+import * as hmacAuth from './hmac-auth/schema.js'
 import * as httpLog from './http-log/schema.js'
 import * as ipRestriction from './ip-restriction/schema.js'
+import * as jwt from './jwt/schema.js'
 import * as keyAuth from './key-auth/schema.js'
+import * as ldapAuth from './ldap-auth/schema.js'
+import * as oauth2 from './oauth2/schema.js'
+import * as postFunction from './post-function/schema.js'
+import * as preFunction from './pre-function/schema.js'
 import * as prometheus from './prometheus/schema.js'
+import * as proxyCache from './proxy-cache/schema.js'
 import * as rateLimiting from './rate-limiting/schema.js'
+import * as redirect from './redirect/schema.js'
 import * as requestSizeLimiting from './request-size-limiting/schema.js'
 import * as requestTermination from './request-termination/schema.js'
 import * as requestTransformer from './request-transformer/schema.js'
+import * as responseRatelimiting from './response-ratelimiting/schema.js'
 import * as responseTransformer from './response-transformer/schema.js'
+import * as session from './session/schema.js'
+import * as standardWebhooks from './standard-webhooks/schema.js'
 
 /** A bundled plugin as the registry knows it. */
 export interface BundledPlugin {
@@ -28,25 +43,48 @@ export interface BundledPlugin {
 
 const MODULES: readonly { readonly priority: number; readonly schema: PluginSchema }[] = [
   acl,
+  acme,
   basicAuth,
+  botDetection,
   correlationId,
   cors,
   fileLog,
+  grpcGateway,
+  grpcWeb,
+  hmacAuth,
   httpLog,
   ipRestriction,
+  jwt,
   keyAuth,
+  ldapAuth,
+  oauth2,
+  postFunction,
+  preFunction,
   prometheus,
+  proxyCache,
   rateLimiting,
+  redirect,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
+  responseRatelimiting,
   responseTransformer,
+  session,
+  standardWebhooks,
 ]
 
-/** Every bundled plugin, sorted by name. */
-export const BUNDLED_PLUGINS: readonly BundledPlugin[] = MODULES.map(({ priority, schema }) => ({ name: schema.name, priority, schema })).sort((a, b) =>
-  a.name.localeCompare(b.name),
-)
+/**
+ * Bundled plugins whose handlers run on this node: the one list `GET /` reports and load
+ * warnings are judged by. Every bundled plugin's config is validated, but none runs yet.
+ */
+export const RUNNING_PLUGINS: ReadonlySet<string> = new Set<string>()
+
+/** Every bundled plugin, sorted by name; a plugin that does not run says so in its schema. */
+export const BUNDLED_PLUGINS: readonly BundledPlugin[] = MODULES.map(({ priority, schema }) => ({
+  name: schema.name,
+  priority,
+  schema: RUNNING_PLUGINS.has(schema.name) ? schema : { ...schema, runs: false },
+})).sort((a, b) => a.name.localeCompare(b.name))
 
 /** The bundled plugins' config schemas. */
 export const BUNDLED_PLUGIN_SCHEMAS: readonly PluginSchema[] = BUNDLED_PLUGINS.map((p) => p.schema)

@@ -181,16 +181,65 @@ export const allOrNone =
  * returns the field's message); a failure also adds the entity-level conditional message.
  */
 export const conditional =
-  (ifField: string, when: (v: unknown) => boolean, thenField: string, then: (v: unknown) => string | undefined): EntityCheck =>
+  (
+    ifField: string,
+    when: (v: unknown) => boolean,
+    thenField: string,
+    then: (v: unknown) => string | undefined,
+    /** `label` names ifField in the message (`config.x` for a plugin's); `err` is Kong's then_err. */
+    opts: { readonly label?: string; readonly err?: string } = {},
+  ): EntityCheck =>
   (r): CheckResult | undefined => {
     if (!when(r[ifField])) return undefined
     const message = then(r[thenField])
     if (message === undefined) return undefined
     return {
       fields: { [thenField]: message },
-      entity: [`failed conditional validation given value of field '${ifField}'`],
+      entity: [opts.err ?? `failed conditional validation given value of field '${opts.label ?? ifField}'`],
     }
   }
 
 /** A `then` for conditional: the field must be null. */
 export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)
+
+/** Kong's url typedef, parsed as LuaSocket's url.parse does: a URL needs a host and a scheme. */
+export function checkUrl(v: string): string | undefined {
+  let rest = v.replace(/#.*$/s, '')
+  const scheme = /^([A-Za-z0-9][A-Za-z0-9+\-.]*):/.exec(rest)
+  if (scheme) rest = rest.slice(scheme[0].length)
+  let host: string | undefined
+  const authority = /^\/\/([^/]*)/.exec(rest)
+  if (authority) {
+    const hostPort = (authority[1]).replace(/^[^@]*@/, '').replace(/:[^:\]]*$/, '')
+    if (hostPort !== '') host = hostPort
+  }
+  if (host === undefined) return 'missing host in url'
+  return scheme ? undefined : 'missing scheme in url'
+}
+
+/** A URL with a scheme and a host. */
+export const url = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkUrl], ...o })
+
+/** Kong's sni typedef: a host name, neither an IP nor with a port. */
+export function checkSni(v: string): string | undefined {
+  const { host: h, port: p } = splitHostPort(v)
+  if (checkHost(h) !== undefined) return `invalid value: ${v}`
+  if (isIP(h) !== 0) return 'must not be an IP'
+  return p === undefined ? undefined : 'must not have a port'
+}
+
+/** A TLS server name. */
+export const sni = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkSni], ...o })
+
+/** Kong's ttl typedef: seconds, up to the 1e8 its DAO allows. */
+export const ttl = <const O extends Opts>(o: O): NumberField & O => ({ type: 'number', between: [0, 1e8], ...o })
+
+/** Kong's is_regex: the value compiles as a regular expression (ours, for its PCRE). */
+export function checkRegex(v: string): string | undefined {
+  try {
+    new RegExp(v)
+    return undefined
+  } catch {
+    return `not a valid regex: ${v}`
+  }
+}

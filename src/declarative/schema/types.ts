@@ -66,6 +66,21 @@ export interface RecordField extends FieldBase {
   readonly type: 'record'
   readonly fields: Readonly<Record<string, Field>>
   readonly entityChecks?: readonly EntityCheck[]
+  /** Kong's `shorthand_fields`: aliases accepted in input and rewritten into real fields. */
+  readonly shorthandFields?: Readonly<Record<string, RecordShorthand>>
+}
+
+/** One of Kong's `shorthand_fields` of a record (mostly deprecated names of moved fields). */
+export interface RecordShorthand {
+  /** The alias's own type, checked before it is rewritten. */
+  readonly field: Field
+  /** The real fields the value becomes (records merge into records); undefined drops it. */
+  readonly expand: (value: never) => Readonly<Record<string, unknown>> | undefined
+  /**
+   * Kong's `deprecation.replaced_with` path: when set, a value already at that path wins over
+   * the alias, and a different one is an error.
+   */
+  readonly replacedWith?: readonly string[]
 }
 
 /** A reference to another entity, written as its id or endpoint key, stored as `{id}`. */
@@ -107,8 +122,13 @@ export interface EntityWarning {
   readonly message: string
 }
 
+/** What a warner may consult besides the record. */
+export interface WarnContext {
+  readonly pluginSchemas: PluginSchemaLookup
+}
+
 /** Warnings about a valid, normalized record at `now` (milliseconds since the epoch). */
-export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number) => readonly EntityWarning[]
+export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number, context: WarnContext) => readonly EntityWarning[]
 
 /** A shorthand rewrites sugar (e.g. a service `url`) into real fields before validation. */
 export type Shorthand = (
@@ -156,6 +176,8 @@ export interface PluginSchema {
   readonly noRoute?: boolean
   /** The plugin cannot be scoped to a service. */
   readonly noService?: boolean
+  /** False when this node validates the plugin's config but does not run the plugin: loads warn. */
+  readonly runs?: boolean
 }
 
 /** Finds a plugin's schema by name; injected so declarative/ never imports plugins/. */

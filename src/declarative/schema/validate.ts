@@ -3,6 +3,7 @@
  * every problem with Kong's own messages at a path relative to the value it was given.
  */
 import { copyJson, defineKey, isRecord } from '../../util/json.js'
+import { expandShorthands } from './record-shorthands.js'
 import type { ArrayField, Field, MapField, NumberField, RecordField, StringField } from './types.js'
 
 /** A position inside a value: record keys and 0-based array indexes. */
@@ -339,7 +340,7 @@ const RECORDS = new WeakMap<object, RecordValidator>()
  * (null where unset), and entity checks run once the fields themselves are valid.
  */
 export function validateRecord(
-  field: Pick<RecordField, 'fields' | 'entityChecks'>,
+  field: Pick<RecordField, 'fields' | 'entityChecks' | 'shorthandFields'>,
   value: Record<string, unknown>,
   path: Loc | undefined,
   sink: IssueSink,
@@ -350,7 +351,7 @@ export function validateRecord(
     validate = compileRecord(field)
     RECORDS.set(field, validate)
   }
-  return validate(value, path, sink, allowed)
+  return validate(field.shorthandFields ? expandShorthands(field.shorthandFields, value, path, sink) : value, path, sink, allowed)
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set()
@@ -393,7 +394,8 @@ export function runEntityChecks(
   for (const check of checks) {
     const result = check(record)
     if (!result) continue
-    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field(child(path, name), message)
+    // A dotted name (`redis.host`) points into a nested record, as Kong's check field names do.
+    for (const [name, message] of Object.entries(result.fields ?? {})) sink.field(name.split('.').reduce<Loc | undefined>(child, path), message)
     for (const message of result.entity ?? []) sink.entity(path, message)
   }
 }
