@@ -48,7 +48,7 @@ function mismatchWith(data: Record<string, unknown>, path: readonly string[], na
 }
 
 /** A value as the mismatch message shows it. */
-const shown = (v: unknown): string => (typeof v === 'object' ? JSON.stringify(v) : String(v as string))
+const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v))
 
 /**
  * Writes expanded fields into the record. A deprecated alias yields to a real field already

@@ -3,6 +3,7 @@
  * own error messages.
  */
 import { isIP } from 'node:net'
+import RE2 from 're2'
 import type {
   ArrayField,
   CheckResult,
@@ -234,12 +235,19 @@ export const sni = <const O extends Opts>(o: O): StringField & O => ({ type: 'st
 /** Kong's ttl typedef: seconds, up to the 1e8 its DAO allows. */
 export const ttl = <const O extends Opts>(o: O): NumberField & O => ({ type: 'number', between: [0, 1e8], ...o })
 
-/** Kong's is_regex: the value compiles as a regular expression (ours, for its PCRE). */
-export function checkRegex(v: string): string | undefined {
+const compiles = (compile: () => unknown): boolean => {
   try {
-    new RegExp(v)
-    return undefined
+    compile()
+    return true
   } catch {
-    return `not a valid regex: ${v}`
+    return false
   }
+}
+
+/**
+ * Kong's is_regex, which asks PCRE. Neither engine here is PCRE: a pattern either JavaScript or
+ * RE2 compiles is taken (RE2 adds inline flags such as `(?i)`, JavaScript adds lookarounds).
+ */
+export function checkRegex(v: string): string | undefined {
+  return compiles(() => new RegExp(v)) || compiles(() => new RE2(v)) ? undefined : `not a valid regex: ${v}`
 }
