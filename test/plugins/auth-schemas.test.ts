@@ -94,7 +94,7 @@ checkPlugin(
       errors: { config: { scopes: 'required field missing', '@entity': ["failed conditional validation given value of field 'mandatory_scope'"] } },
     },
     { desc: 'an unknown pkce mode', config: { enable_password_grant: true, pkce: 'loose' }, errors: { config: { pkce: 'expected one of: none, lax, strict' } } },
-    { desc: 'a refresh token ttl past Kong's limit', config: { enable_password_grant: true, refresh_token_ttl: 1e9 }, errors: { config: { refresh_token_ttl: 'value should be between 0 and 100000000' } } },
+    { desc: "a refresh token ttl past Kong's limit", config: { enable_password_grant: true, refresh_token_ttl: 1e9 }, errors: { config: { refresh_token_ttl: 'value should be between 0 and 100000000' } } },
   ],
 )
 
