@@ -124,6 +124,7 @@ checkPlugin(
       config: { strategy: 'memory', response_code: [200], request_method: ['POST'], vary_headers: ['accept'], vary_query_params: ['page'], response_headers: { age: false } },
       expect: { response_code: [200], request_method: ['POST'], vary_headers: ['accept'], vary_query_params: ['page'], response_headers: { age: false, 'X-Cache-Status': true, 'X-Cache-Key': true } },
     },
+    { desc: 'wildcard and parameterized content types (Kong spec)', config: { strategy: 'memory', content_type: ['application/*', '*/text', 'application/json; charset=UTF-8'] }, expect: { content_type: ['application/*', '*/text', 'application/json; charset=UTF-8'] } },
     { desc: 'another shared dictionary Kong declares', config: { strategy: 'memory', memory: { dictionary_name: 'kong' } }, expect: { memory: { dictionary_name: 'kong' } } },
   ],
   [
@@ -132,6 +133,9 @@ checkPlugin(
     { desc: 'no response codes (Kong spec)', config: { strategy: 'memory', response_code: [] }, errors: { config: { response_code: 'length must be at least 1' } } },
     { desc: 'a response code out of range (Kong spec)', config: { strategy: 'memory', response_code: [99] }, errors: { config: { response_code: ['value should be between 100 and 900'] } } },
     { desc: 'a response code that is a string (Kong spec)', config: { strategy: 'memory', response_code: ['123'] }, errors: { config: { response_code: ['expected an integer'] } } },
+    { desc: 'response codes of the wrong types (Kong spec)', config: { strategy: 'memory', response_code: [true, 'alo', 123] }, errors: { config: { response_code: ['expected an integer', 'expected an integer'] } } },
+    { desc: 'a fractional response code (Kong spec)', config: { strategy: 'memory', response_code: [123.5] }, errors: { config: { response_code: ['expected an integer'] } } },
+    { desc: 'response codes as a string (Kong spec)', config: { strategy: 'memory', response_code: '' }, errors: { config: { response_code: 'expected an array' } } },
     { desc: 'an uncacheable method', config: { strategy: 'memory', request_method: ['DELETE'] }, errors: { config: { request_method: ['expected one of: HEAD, GET, POST, PATCH, PUT'] } } },
     { desc: 'a zero ttl (Kong spec)', config: { strategy: 'memory', cache_ttl: 0 }, errors: { config: { cache_ttl: 'value must be greater than 0' } } },
     { desc: 'a dictionary Kong does not declare (Kong spec)', config: { strategy: 'memory', memory: { dictionary_name: 'foo' } }, errors: { config: { '@entity': ["missing shared dict 'foo'"] } } },
