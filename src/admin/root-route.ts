@@ -1,19 +1,14 @@
 /** `GET /`: what this node is, its plugins, its settings (in Kong's value shapes) and its processes. */
 import type { Router } from '@koa/router'
 import { hostname } from 'node:os'
-import { availablePlugins } from '../plugins/registry.js'
+// Kong lists only the plugins a node executes under `available_on_server` and `loaded_plugins`.
+import { RUNNING_PLUGINS, availablePlugins } from '../plugins/registry.js'
 import type { NodeState } from '../node/state.js'
 import { KONG_COMPAT_VERSION, PRODUCT, VERSION } from '../version.js'
 
 // Through NodeState, as the admin folder does not import conf.
 type NodeConf = NodeState['conf']
 type ListenSpec = NodeConf['proxy_listen'][number]
-
-/**
- * Bundled plugins whose handlers run on this node. Their schemas are all validated, but none
- * runs yet, and Kong lists only plugins a node executes under `available_on_server`.
- */
-const RUNNING_PLUGINS: ReadonlySet<string> = new Set<string>()
 
 /** One of Kong's listen flags: its key in a listener object when absent, and the tokens it takes. */
 interface ListenFlag {

@@ -77,7 +77,7 @@ export class NodeBuilder {
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
     if (sink.empty) schema.finish?.(record)
     if (sink.empty && schema.warnings) {
-      for (const w of schema.warnings(record, (this.options.now ?? Date.now)())) {
+      for (const w of schema.warnings(record, (this.options.now ?? Date.now)(), this.options)) {
         const at = w.field === undefined ? node.at : [...node.at, w.field]
         this.warnings.push({ kind: w.field === undefined ? 'entity' : 'field', key: at, at, message: w.message, entity: node.origin, ...(w.field === undefined ? {} : { field: w.field }) })
       }

@@ -4,7 +4,7 @@
  */
 import { FORMAT_VERSIONS } from './normalize.js'
 import { ENTITIES, nestingsOf } from './schema/entities/index.js'
-import type { EntitySchema, Field, PluginSchema } from './schema/types.js'
+import type { EntitySchema, Field, PluginSchema, RecordShorthand } from './schema/types.js'
 
 type Json = Record<string, unknown>
 
@@ -42,9 +42,7 @@ function fieldSchema(field: Field): Json {
       out.additionalProperties = fieldSchema(field.values)
       break
     case 'record':
-      Object.assign(out, recordSchema(field.fields))
-      // Input-only aliases (Kong's shorthand_fields) are accepted too.
-      for (const [name, shorthand] of Object.entries(field.shorthands ?? {})) (out.properties as Json)[name] = fieldSchema(shorthand.field)
+      Object.assign(out, recordSchema(field.fields, field.shorthandFields))
       break
     case 'foreign':
       out.anyOf = [
@@ -58,13 +56,14 @@ function fieldSchema(field: Field): Json {
   return out
 }
 
-function recordSchema(fields: Readonly<Record<string, Field>>): Json {
+function recordSchema(fields: Readonly<Record<string, Field>>, shorthands: Readonly<Record<string, RecordShorthand>> = {}): Json {
   const properties: Json = {}
   const required: string[] = []
   for (const [name, f] of Object.entries(fields)) {
     properties[name] = fieldSchema(f)
     if (f.required && f.default === undefined && f.type !== 'record') required.push(name)
   }
+  for (const [name, sh] of Object.entries(shorthands)) properties[name] = { ...fieldSchema(sh.field), deprecated: true }
   return { type: 'object', properties, additionalProperties: false, ...(required.length > 0 ? { required } : {}) }
 }
 

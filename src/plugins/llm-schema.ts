@@ -112,7 +112,7 @@ const mustSet = (provider: string, option: string, err: string): EntityCheck =>
 
 /** Kong's checks over the shared LLM fields, in Kong's order. */
 export const llmChecks: readonly EntityCheck[] = [
-  t.conditional('model.provider', provider('bedrock', 'gemini'), 'auth.allow_override', t.mustEqual(false), 'bedrock and gemini only support auth.allow_override = false'),
+  t.conditional('model.provider', provider('bedrock', 'gemini'), 'auth.allow_override', t.mustEqual(false), { err: 'bedrock and gemini only support auth.allow_override = false' }),
   t.unlessReference(['auth.header_name', 'auth.header_value'], t.allOrNone(['auth.header_name', 'auth.header_value'])),
   t.unlessReference(['auth.param_name', 'auth.param_value'], t.allOrNone(['auth.param_name', 'auth.param_value', 'auth.param_location'])),
   mustSet('llama2', 'llama2_format', 'must set %s for llama2 provider'),
@@ -168,7 +168,7 @@ export const transformerChecks: readonly EntityCheck[] = [
     (v) => v !== 'llm/v1/chat',
     'config.llm.route_type',
     t.mustEqual('llm/v1/chat'),
-    "'config.llm.route_type' must be 'llm/v1/chat' for AI transformer plugins",
+    { err: "'config.llm.route_type' must be 'llm/v1/chat' for AI transformer plugins" },
   ),
   t.allOrNone(['config.http_proxy_host', 'config.http_proxy_port']),
   t.allOrNone(['config.https_proxy_host', 'config.https_proxy_port']),

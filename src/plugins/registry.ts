@@ -4,6 +4,7 @@
  */
 import type { PluginSchema } from '../declarative/schema/types.js'
 import * as acl from './acl/schema.js'
+import * as acme from './acme/schema.js'
 import * as aiPromptDecorator from './ai-prompt-decorator/schema.js'
 import * as aiPromptGuard from './ai-prompt-guard/schema.js'
 import * as aiPromptTemplate from './ai-prompt-template/schema.js'
@@ -13,21 +14,35 @@ import * as aiResponseTransformer from './ai-response-transformer/schema.js'
 import * as awsLambda from './aws-lambda/schema.js'
 import * as azureFunctions from './azure-functions/schema.js'
 import * as basicAuth from './basic-auth/schema.js'
+import * as botDetection from './bot-detection/schema.js'
 import * as correlationId from './correlation-id/schema.js'
 import * as cors from './cors/schema.js'
 import * as datadog from './datadog/schema.js'
 import * as fileLog from './file-log/schema.js'
+import * as grpcGateway from './grpc-gateway/schema.js'
+import * as grpcWeb from './grpc-web/schema.js'
+import * as hmacAuth from './hmac-auth/schema.js'
 import * as httpLog from './http-log/schema.js'
 import * as ipRestriction from './ip-restriction/schema.js'
+import * as jwt from './jwt/schema.js'
 import * as keyAuth from './key-auth/schema.js'
+import * as ldapAuth from './ldap-auth/schema.js'
 import * as loggly from './loggly/schema.js'
+import * as oauth2 from './oauth2/schema.js'
 import * as opentelemetry from './opentelemetry/schema.js'
+import * as postFunction from './post-function/schema.js'
+import * as preFunction from './pre-function/schema.js'
 import * as prometheus from './prometheus/schema.js'
+import * as proxyCache from './proxy-cache/schema.js'
 import * as rateLimiting from './rate-limiting/schema.js'
+import * as redirect from './redirect/schema.js'
 import * as requestSizeLimiting from './request-size-limiting/schema.js'
 import * as requestTermination from './request-termination/schema.js'
 import * as requestTransformer from './request-transformer/schema.js'
+import * as responseRatelimiting from './response-ratelimiting/schema.js'
 import * as responseTransformer from './response-transformer/schema.js'
+import * as session from './session/schema.js'
+import * as standardWebhooks from './standard-webhooks/schema.js'
 import * as statsd from './statsd/schema.js'
 import * as syslog from './syslog/schema.js'
 import * as tcpLog from './tcp-log/schema.js'
@@ -44,6 +59,7 @@ export interface BundledPlugin {
 
 const MODULES: readonly { readonly priority: number; readonly schema: PluginSchema }[] = [
   acl,
+  acme,
   aiPromptDecorator,
   aiPromptGuard,
   aiPromptTemplate,
@@ -53,21 +69,35 @@ const MODULES: readonly { readonly priority: number; readonly schema: PluginSche
   awsLambda,
   azureFunctions,
   basicAuth,
+  botDetection,
   correlationId,
   cors,
   datadog,
   fileLog,
+  grpcGateway,
+  grpcWeb,
+  hmacAuth,
   httpLog,
   ipRestriction,
+  jwt,
   keyAuth,
+  ldapAuth,
   loggly,
+  oauth2,
   opentelemetry,
+  postFunction,
+  preFunction,
   prometheus,
+  proxyCache,
   rateLimiting,
+  redirect,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
+  responseRatelimiting,
   responseTransformer,
+  session,
+  standardWebhooks,
   statsd,
   syslog,
   tcpLog,
@@ -75,10 +105,18 @@ const MODULES: readonly { readonly priority: number; readonly schema: PluginSche
   zipkin,
 ]
 
-/** Every bundled plugin, sorted by name. */
-export const BUNDLED_PLUGINS: readonly BundledPlugin[] = MODULES.map(({ priority, schema }) => ({ name: schema.name, priority, schema })).sort((a, b) =>
-  a.name.localeCompare(b.name),
-)
+/**
+ * Bundled plugins whose handlers run on this node: the one list `GET /` reports and load
+ * warnings are judged by. Every bundled plugin's config is validated, but none runs yet.
+ */
+export const RUNNING_PLUGINS: ReadonlySet<string> = new Set<string>()
+
+/** Every bundled plugin, sorted by name; a plugin that does not run says so in its schema. */
+export const BUNDLED_PLUGINS: readonly BundledPlugin[] = MODULES.map(({ priority, schema }) => ({
+  name: schema.name,
+  priority,
+  schema: RUNNING_PLUGINS.has(schema.name) ? schema : { ...schema, runs: false },
+})).sort((a, b) => a.name.localeCompare(b.name))
 
 /** The bundled plugins' config schemas. */
 export const BUNDLED_PLUGIN_SCHEMAS: readonly PluginSchema[] = BUNDLED_PLUGINS.map((p) => p.schema)

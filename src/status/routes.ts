@@ -98,6 +98,8 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
       entities: live ? countEntities(live.snapshot) : {},
       workers: live ? state.workers.applied(live.version) : { ready: 0, total: state.conf.nginx_worker_processes },
       problem: problem ?? null,
+      // What the live config holds that works but deserves a look (plugins not run, expired certificates).
+      warnings: live ? live.snapshot.warnings : [],
       last_rejected: rejected
         ? { at: new Date(rejected.at).toISOString(), source: rejected.source, message: rejected.message, errors: rejected.errors, errors_total: rejected.errorsTotal }
         : null,

@@ -3,6 +3,7 @@
  * own error messages.
  */
 import { isIP } from 'node:net'
+import RE2 from 're2'
 import type {
   ArrayField,
   CheckResult,
@@ -209,13 +210,17 @@ export const conditional =
     when: (v: unknown) => boolean,
     thenField: string,
     then: (v: unknown) => string | undefined,
-    thenErr = `failed conditional validation given value of field '${ifField}'`,
+    /** `label` names ifField in the message (`config.x` for a plugin's); `err` is Kong's then_err. */
+    opts: { readonly label?: string; readonly err?: string } = {},
   ): EntityCheck =>
   (r): CheckResult | undefined => {
     if (!when(fieldAt(r, ifField))) return undefined
     const message = then(fieldAt(r, thenField))
     if (message === undefined) return undefined
-    return { fields: { [thenField]: message }, entity: [thenErr] }
+    return {
+      fields: { [thenField]: message },
+      entity: [opts.err ?? `failed conditional validation given value of field '${opts.label ?? ifField}'`],
+    }
   }
 
 /** A `then` for conditional: the field must equal `expected` (null fails too, as in Kong). */
@@ -346,3 +351,34 @@ export const propagation = (defaultFormat: (typeof TRACE_FORMATS)[number]): Reco
 
 /** A `then` for conditional: the field must be null. */
 export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)
+
+/** Kong's sni typedef: a host name, neither an IP nor with a port. */
+export function checkSni(v: string): string | undefined {
+  const { host: h, port: p } = splitHostPort(v)
+  if (checkHost(h) !== undefined) return `invalid value: ${v}`
+  if (isIP(h) !== 0) return 'must not be an IP'
+  return p === undefined ? undefined : 'must not have a port'
+}
+
+/** A TLS server name. */
+export const sni = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkSni], ...o })
+
+/** Kong's ttl typedef: seconds, up to the 1e8 its DAO allows. */
+export const ttl = <const O extends Opts>(o: O): NumberField & O => ({ type: 'number', between: [0, 1e8], ...o })
+
+const compiles = (compile: () => unknown): boolean => {
+  try {
+    compile()
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Kong's is_regex, which asks PCRE. Neither engine here is PCRE: a pattern either JavaScript or
+ * RE2 compiles is taken (RE2 adds inline flags such as `(?i)`, JavaScript adds lookarounds).
+ */
+export function checkRegex(v: string): string | undefined {
+  return compiles(() => new RegExp(v)) || compiles(() => new RE2(v)) ? undefined : `not a valid regex: ${v}`
+}

@@ -66,18 +66,23 @@ export interface RecordField extends FieldBase {
   readonly type: 'record'
   readonly fields: Readonly<Record<string, Field>>
   readonly entityChecks?: readonly EntityCheck[]
-  /** Kong's `shorthand_fields`: input-only aliases rewritten into real fields before validation. */
-  readonly shorthands?: Readonly<Record<string, RecordShorthand>>
+  /** Kong's `shorthand_fields`: aliases accepted in input and rewritten into real fields. */
+  readonly shorthandFields?: Readonly<Record<string, RecordShorthand>>
 }
 
-/** An input-only alias of a record (often a deprecated name), never stored. */
+/** One of Kong's `shorthand_fields` of a record (mostly deprecated names of moved fields). */
 export interface RecordShorthand {
-  /** How the alias's own value is checked; its errors are reported under the alias. */
+  /** The alias's own type, checked before it is rewritten. */
   readonly field: Field
-  /** Kong's deprecated shorthands yield to a real field given alongside; others overwrite it. */
+  /** The real fields the value becomes (records merge into records); undefined drops it. */
+  readonly expand: (value: never) => Readonly<Record<string, unknown>> | undefined
+  /**
+   * Kong's `deprecation.replaced_with` path: when set, a value already at that path wins over
+   * the alias, and a different one is an error.
+   */
+  readonly replacedWith?: readonly string[]
+  /** Kong's `deprecation` without `replaced_with`: real fields given alongside win, no mismatch check. */
   readonly deprecated?: boolean
-  /** The real fields the valid alias value stands for. */
-  readonly expand: (value: never) => Readonly<Record<string, unknown>>
 }
 
 /** A reference to another entity, written as its id or endpoint key, stored as `{id}`. */
@@ -119,8 +124,13 @@ export interface EntityWarning {
   readonly message: string
 }
 
+/** What a warner may consult besides the record. */
+export interface WarnContext {
+  readonly pluginSchemas: PluginSchemaLookup
+}
+
 /** Warnings about a valid, normalized record at `now` (milliseconds since the epoch). */
-export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number) => readonly EntityWarning[]
+export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number, context: WarnContext) => readonly EntityWarning[]
 
 /** A shorthand rewrites sugar (e.g. a service `url`) into real fields before validation. */
 export type Shorthand = (
@@ -172,6 +182,8 @@ export interface PluginSchema {
   readonly acceptedProtocols?: readonly string[]
   /** Kong's plugin-level entity checks, over the whole plugin record (`config.x` names). */
   readonly entityChecks?: readonly EntityCheck[]
+  /** False when this node validates the plugin's config but does not run the plugin: loads warn. */
+  readonly runs?: boolean
 }
 
 /** Finds a plugin's schema by name; injected so declarative/ never imports plugins/. */

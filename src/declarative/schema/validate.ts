@@ -3,6 +3,7 @@
  * every problem with Kong's own messages at a path relative to the value it was given.
  */
 import { copyJson, defineKey, isRecord } from '../../util/json.js'
+import { expandShorthands } from './record-shorthands.js'
 import type { ArrayField, Field, MapField, NumberField, RecordField, StringField } from './types.js'
 
 /** A position inside a value: record keys and 0-based array indexes. */
@@ -339,7 +340,7 @@ const RECORDS = new WeakMap<object, RecordValidator>()
  * (null where unset), and entity checks run once the fields themselves are valid.
  */
 export function validateRecord(
-  field: Pick<RecordField, 'fields' | 'entityChecks'>,
+  field: Pick<RecordField, 'fields' | 'entityChecks' | 'shorthandFields'>,
   value: Record<string, unknown>,
   path: Loc | undefined,
   sink: IssueSink,
@@ -347,40 +348,14 @@ export function validateRecord(
 ): Record<string, unknown> {
   let validate = RECORDS.get(field)
   if (!validate) {
-    // Entity schemas carry shorthands of their own kind, expanded before they get here.
-    const compiled = compileRecord(field)
-    validate = 'type' in field && field.type === 'record' ? withShorthands(field as RecordField, compiled) : compiled
+    validate = compileRecord(field)
     RECORDS.set(field, validate)
   }
-  return validate(value, path, sink, allowed)
-}
-
-/**
- * Kong's shorthand_fields: each alias present is checked against its own declaration, dropped,
- * and its expansion written over (or, for a deprecated alias, under) the real fields.
- */
-function withShorthands(field: RecordField, validate: RecordValidator): RecordValidator {
-  const shorthands = Object.entries(field.shorthands ?? {})
-  if (shorthands.length === 0) return validate
-  const names = new Set(shorthands.map(([name]) => name))
-  return (value, path, sink, allowed) => {
-    if (!shorthands.some(([name]) => Object.hasOwn(value, name))) return validate(value, path, sink, allowed)
-    const work: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) if (!names.has(key)) defineKey(work, key, value[key])
-    const before = sink.issues.length
-    for (const [name, shorthand] of shorthands) {
-      const given = Object.hasOwn(value, name) ? value[name] : undefined
-      if (given === null || given === undefined) continue
-      const checked = validateField(shorthand.field, given, child(path, name), sink)
-      if (sink.issues.length > before) continue
-      const expand = shorthand.expand as (v: unknown) => Readonly<Record<string, unknown>>
-      for (const [key, v] of Object.entries(expand(checked))) {
-        if (!shorthand.deprecated || work[key] === undefined || work[key] === null) defineKey(work, key, v)
-      }
-    }
-    // Kong stops at a bad shorthand: the record's own fields are not checked then.
-    return sink.issues.length > before ? work : validate(work, path, sink, allowed)
-  }
+  if (!field.shorthandFields) return validate(value, path, sink, allowed)
+  const before = sink.issues.length
+  const expanded = expandShorthands(field.shorthandFields, value, path, sink)
+  // Kong stops at a bad shorthand: the record's own fields are not checked then.
+  return sink.issues.length > before ? expanded : validate(expanded, path, sink, allowed)
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set()
@@ -423,7 +398,7 @@ export function runEntityChecks(
   for (const check of checks) {
     const result = check(record)
     if (!result) continue
-    // Kong names nested fields with dots (`auth.header_name`); each part is a level of the path.
+    // A dotted name (`redis.host`) points into a nested record, as Kong's check field names do.
     for (const [name, message] of Object.entries(result.fields ?? {})) sink.field(name.split('.').reduce<Loc | undefined>(child, path), message)
     for (const message of result.entity ?? []) sink.entity(path, message)
   }

@@ -32,9 +32,9 @@ export const schema: PluginSchema = {
       (v) => v === 'bedrock' || v === 'gemini',
       'config.route_type',
       t.mustEqual('llm/v1/chat'),
-      "native provider options in llm_format can only be used with the 'llm/v1/chat' route_type",
+      { err: "native provider options in llm_format can only be used with the 'llm/v1/chat' route_type" },
     ),
-    t.conditional('config.llm_format', (v) => v === 'bedrock', 'config.model.provider', t.mustEqual('bedrock'), "native llm_format 'bedrock' can only be used with the 'bedrock' model.provider"),
-    t.conditional('config.llm_format', (v) => v === 'gemini', 'config.model.provider', t.mustEqual('gemini'), "native llm_format 'gemini' can only be used with the 'gemini' model.provider"),
+    t.conditional('config.llm_format', (v) => v === 'bedrock', 'config.model.provider', t.mustEqual('bedrock'), { err: "native llm_format 'bedrock' can only be used with the 'bedrock' model.provider" }),
+    t.conditional('config.llm_format', (v) => v === 'gemini', 'config.model.provider', t.mustEqual('gemini'), { err: "native llm_format 'gemini' can only be used with the 'gemini' model.provider" }),
   ],
 }

@@ -44,7 +44,7 @@ export const schema: PluginSchema = {
       propagation: t.propagation('w3c'),
     },
     entityChecks: [t.atLeastOneOf(['traces_endpoint', 'logs_endpoint'])],
-    shorthands: {
+    shorthandFields: {
       endpoint: {
         field: t.url({ referenceable: true, description: 'Deprecated name of traces_endpoint.' }),
         deprecated: true,
