@@ -159,12 +159,11 @@ t.test('no configuration loaded: the hash gauge is 0', async (t) => {
 t.test('kong_upstream_target_health: per address of every target while a prometheus plugin sets upstream_health_metrics', async (t) => {
   const port = 9 // No connection is made: no traffic goes to the targets, and manual marks need none.
   const address = `127.0.0.1:${port}`
-  const withTargets = (plugin: Record<string, unknown> | undefined): string =>
+  const checkedUp = { name: 'checked.up', healthchecks: { passive: { unhealthy: { tcp_failures: 1 } } }, targets: [{ target: address }] }
+  const plainUp = { name: 'plain.up', targets: [{ target: address }, { target: 'no-such-name.invalid:80' }] }
+  const withTargets = (plugin: Record<string, unknown> | undefined, upstreams = [plainUp, checkedUp]): string =>
     kongYml({
-      upstreams: [
-        { name: 'plain.up', targets: [{ target: address }, { target: 'no-such-name.invalid:80' }] },
-        { name: 'checked.up', healthchecks: { passive: { unhealthy: { tcp_failures: 1 } } }, targets: [{ target: address }] },
-      ],
+      upstreams,
       ...(plugin ? { plugins: [plugin] } : {}),
     })
   const node = await startNode({ config: withTargets({ name: 'prometheus', config: { upstream_health_metrics: true } }) })
@@ -196,6 +195,14 @@ t.test('kong_upstream_target_health: per address of every target while a prometh
   t.same(await states(node.admin), expected('unhealthy'), 'on the admin listener too')
   t.equal((await http(`${node.admin}/upstreams/checked.up/targets/${address}/healthy`, { method: 'PUT' })).status, 204)
   t.ok(await eventually(async () => (await states(node.status))[`checked.up ${address} ${address}`] === 'healthy'), 'healthy again once marked so')
+
+  const fewer = await http(`${node.admin}/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: withTargets({ name: 'prometheus', config: { upstream_health_metrics: true } }, [checkedUp]),
+  })
+  t.equal(fewer.status, 201)
+  t.same(await states(node.status), { [`checked.up ${address} ${address}`]: 'healthy' }, 'an upstream gone from the config is gone from the metric')
 
   const cases: [string, Record<string, unknown> | undefined][] = [
     ['the flag off', { name: 'prometheus' }],
