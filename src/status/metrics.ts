@@ -1,12 +1,13 @@
 /**
  * The node-level metrics of Kong's Prometheus exporter, in Prometheus' text format: the ones it
  * reports without per-request work (connections, requests, timers, memory, node info,
- * datastore), with Kong's names, help texts, label order and sample order, plus the
+ * datastore, upstream target health), with Kong's names, help texts, label order and sample order, plus the
  * configuration hash as a number (ours: Kong reports none in DB-less mode).
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import type { ZoneSize } from '../stores/zones.js'
+import type { TargetAddressHealth } from './target-health.js'
 
 /** The content type of the exposition (Prometheus text format 0.0.4). */
 export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE
@@ -35,6 +36,17 @@ export interface NodeMetrics {
    * in `prometheus_metrics` (here only `kong_nginx_metric_errors_total`) only then.
    */
   readonly pluginEnabled: boolean
+  /**
+   * Each upstream's targets' address states, for `kong_upstream_target_health`: empty unless a
+   * prometheus plugin sets `upstream_health_metrics`, as Kong's exporter does.
+   */
+  readonly targetHealth: readonly UpstreamTargetHealth[]
+}
+
+/** One address of a target of a named upstream, with its state. */
+export interface UpstreamTargetHealth extends TargetAddressHealth {
+  /** The upstream's name. */
+  readonly upstream: string
 }
 
 type Labels = Readonly<Record<string, string>>
@@ -64,6 +76,12 @@ const FAMILIES = {
   timers: { name: 'nginx_timers', help: 'Number of nginx timers', type: 'gauge', labels: ['state'] },
   configHash: { name: 'node_config_hash', help: 'Config hash numeric value of this node, 0 is no configuration loaded', type: 'gauge', labels: ['node_id'] },
   nodeInfo: { name: 'node_info', help: 'Kong Node metadata information', type: 'gauge', labels: ['node_id', 'version'] },
+  targetHealth: {
+    name: 'upstream_target_health',
+    help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
+    type: 'gauge',
+    labels: ['upstream', 'target', 'address', 'state', 'subsystem'],
+  },
 } as const satisfies Record<string, Family>
 
 /** Kong's connection states and the counter each one reports. */
@@ -76,6 +94,9 @@ const CONNECTION_STATES: readonly (readonly [string, keyof ConnectionStats])[] =
   ['writing', 'writing'],
   ['waiting', 'waiting'],
 ]
+
+/** Kong's exporter writes every state of an address, 1 for the one it is in and 0 for the others. */
+const TARGET_STATES: readonly TargetAddressHealth['state'][] = ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error']
 
 /**
  * A 32-hex configuration hash as a number, as Kong's control plane reports a data plane's hash
@@ -116,6 +137,15 @@ function samplesOf(m: NodeMetrics): Map<Family, Sample[]> {
   )
   out.set(FAMILIES.configHash, [{ labels: { node_id: node }, value: configHashValue(m.configHash) }])
   if (m.pluginEnabled) out.set(FAMILIES.metricErrors, [{ labels: {}, value: 0 }])
+  out.set(
+    FAMILIES.targetHealth,
+    m.targetHealth.flatMap((h) =>
+      TARGET_STATES.map((state) => ({
+        labels: { upstream: h.upstream, target: h.target, address: h.address, state, subsystem: SUBSYSTEM },
+        value: h.state === state ? 1 : 0,
+      })),
+    ),
+  )
   return out
 }
 

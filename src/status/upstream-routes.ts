@@ -11,6 +11,7 @@ import { UUID } from '../declarative/schema/validate.js'
 import { HttpError } from '../http/app.js'
 import { KONG_BODIES, kongError } from '../http/kong-errors.js'
 import type { BalancerReport, NodeState } from '../node/state.js'
+import { addressHealth } from './target-health.js'
 
 const MAX_PAGE = 1000
 const DEFAULT_PAGE = 100
@@ -111,7 +112,7 @@ function withHealth(target: Target, report: BalancerReport, checked: boolean): R
     ip: a.ip,
     port: a.port,
     weight: a.weight,
-    health: checked && target.weight > 0 ? (a.healthy ? 'HEALTHY' : 'UNHEALTHY') : 'HEALTHCHECKS_OFF',
+    health: addressHealth(checked, target.weight, a.healthy),
   }))
   let health = addresses.length > 0 ? 'HEALTHCHECKS_OFF' : 'DNS_ERROR'
   for (const a of addresses) {

@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http'
 import t from 'tap'
+import { kongYml } from '../helpers/e2e.js'
 import { eventually, http, startNode } from '../helpers/node.js'
 import { family, parsePrometheus, sampleValue, type PromFamily } from '../helpers/prometheus.js'
 
@@ -153,4 +154,64 @@ t.test('no configuration loaded: the hash gauge is 0', async (t) => {
   t.teardown(() => node.stop())
   t.equal((await http(`${node.status}/status`)).body.configuration_hash, '00000000000000000000000000000000')
   t.equal(sampleValue(await scrape(node.status), 'kong_node_config_hash'), 0)
+})
+
+t.test('kong_upstream_target_health: per address of every target while a prometheus plugin sets upstream_health_metrics', async (t) => {
+  const port = 9 // No connection is made: no traffic goes to the targets, and manual marks need none.
+  const address = `127.0.0.1:${port}`
+  const checkedUp = { name: 'checked.up', healthchecks: { passive: { unhealthy: { tcp_failures: 1 } } }, targets: [{ target: address }] }
+  const plainUp = { name: 'plain.up', targets: [{ target: address }, { target: 'no-such-name.invalid:80' }] }
+  const withTargets = (plugin: Record<string, unknown> | undefined, upstreams = [plainUp, checkedUp]): string =>
+    kongYml({
+      upstreams,
+      ...(plugin ? { plugins: [plugin] } : {}),
+    })
+  const node = await startNode({ config: withTargets({ name: 'prometheus', config: { upstream_health_metrics: true } }) })
+  t.teardown(() => node.stop())
+  /** `upstream target address` → the state set to 1, from a scrape; every address must have all four states. */
+  const states = async (base: string): Promise<Record<string, string>> => {
+    const samples = family(await scrape(base), 'kong_upstream_target_health')?.samples ?? []
+    const out: Record<string, string> = {}
+    const seen: Record<string, string[]> = {}
+    for (const s of samples) {
+      const key = `${s.labels.upstream} ${s.labels.target} ${s.labels.address}`
+      ;(seen[key] ??= []).push(s.labels.state)
+      if (s.labels.subsystem !== 'http') throw new Error(`subsystem ${s.labels.subsystem}`)
+      if (s.value === 1) out[key] = s.labels.state
+    }
+    for (const [key, list] of Object.entries(seen)) if (list.join() !== 'dns_error,healthchecks_off,healthy,unhealthy') throw new Error(`${key}: ${list.join()}`)
+    return out
+  }
+  const expected = (checked: string): Record<string, string> => ({
+    [`checked.up ${address} ${address}`]: checked,
+    [`plain.up ${address} ${address}`]: 'healthchecks_off',
+    'plain.up no-such-name.invalid:80 ': 'dns_error',
+  })
+  for (const base of [node.status, node.admin]) t.same(await states(base), expected('healthy'), 'no healthchecker: healthchecks_off; a name without address: dns_error; else healthy')
+
+  const put = await http(`${node.admin}/upstreams/checked.up/targets/${address}/unhealthy`, { method: 'PUT' })
+  t.equal(put.status, 204)
+  t.ok(await eventually(async () => JSON.stringify(await states(node.status)) === JSON.stringify(expected('unhealthy'))), 'unhealthy once marked so')
+  t.same(await states(node.admin), expected('unhealthy'), 'on the admin listener too')
+  t.equal((await http(`${node.admin}/upstreams/checked.up/targets/${address}/healthy`, { method: 'PUT' })).status, 204)
+  t.ok(await eventually(async () => (await states(node.status))[`checked.up ${address} ${address}`] === 'healthy'), 'healthy again once marked so')
+
+  const fewer = await http(`${node.admin}/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: withTargets({ name: 'prometheus', config: { upstream_health_metrics: true } }, [checkedUp]),
+  })
+  t.equal(fewer.status, 201)
+  t.same(await states(node.status), { [`checked.up ${address} ${address}`]: 'healthy' }, 'an upstream gone from the config is gone from the metric')
+
+  const cases: [string, Record<string, unknown> | undefined][] = [
+    ['the flag off', { name: 'prometheus' }],
+    ['the flag on a disabled plugin', { name: 'prometheus', enabled: false, config: { upstream_health_metrics: true } }],
+    ['no prometheus plugin', undefined],
+  ]
+  for (const [what, plugin] of cases) {
+    const post = await http(`${node.admin}/config`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: withTargets(plugin) })
+    t.equal(post.status, 201, `POST /config with ${what}`)
+    t.equal(family(await scrape(node.status), 'kong_upstream_target_health'), undefined, `${what}: no samples`)
+  }
 })

@@ -18,6 +18,7 @@ const INPUT: NodeMetrics = {
   ],
   configHash: '0123456789abcdef0123456789abcdef',
   pluginEnabled: false,
+  targetHealth: [],
 }
 
 t.test('families, help texts and types are Kong\'s, in the order Kong writes them', async (t) => {
@@ -108,4 +109,41 @@ t.test('the config hash as a number', async (t) => {
   ]
   for (const [hash, value] of cases) t.equal(configHashValue(hash), value, hash)
   t.not(configHashValue('0123456789abcdef0123456789abcdef'), configHashValue('1123456789abcdef0123456789abcdef'), 'hashes that differ in their leading digits differ')
+})
+
+t.test('kong_upstream_target_health: four samples per address, 1 for its state, in Kong\'s label order', async (t) => {
+  t.equal(family(parsePrometheus(await renderMetrics(INPUT)), 'kong_upstream_target_health'), undefined, 'no target health given: no family')
+  const text = await renderMetrics({
+    ...INPUT,
+    targetHealth: [
+      { upstream: 'up', target: '10.0.0.1:80', address: '10.0.0.1:80', state: 'unhealthy' },
+      { upstream: 'up', target: 'gone.test:80', address: '', state: 'dns_error' },
+      { upstream: 'plain', target: '[::1]:81', address: '[::1]:81', state: 'healthchecks_off' },
+    ],
+  })
+  const health = family(parsePrometheus(text), 'kong_upstream_target_health')
+  t.match(health, {
+    type: 'gauge',
+    help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
+  })
+  const samples = health?.samples ?? []
+  t.equal(samples.length, 12)
+  for (const s of samples) t.same(s.labelOrder, ['upstream', 'target', 'address', 'state', 'subsystem'], 'label order')
+  const ones = samples.filter((s) => s.value === 1).map((s) => [s.labels.upstream, s.labels.target, s.labels.address, s.labels.state])
+  t.same(
+    ones,
+    [
+      ['plain', '[::1]:81', '[::1]:81', 'healthchecks_off'],
+      ['up', '10.0.0.1:80', '10.0.0.1:80', 'unhealthy'],
+      ['up', 'gone.test:80', '', 'dns_error'],
+    ],
+    'one state set per address, sorted by full sample name',
+  )
+  t.same(new Set(samples.map((s) => s.value)), new Set([0, 1]), 'every other state is 0')
+  t.same(
+    samples.filter((s) => s.labels.target === 'gone.test:80').map((s) => s.labels.state),
+    ['dns_error', 'healthchecks_off', 'healthy', 'unhealthy'],
+    'every state of an address, in sorted order',
+  )
+  t.ok(text.includes('kong_upstream_target_health{upstream="up",target="gone.test:80",address="",state="dns_error",subsystem="http"} 1\n'), 'an empty address is written, as Kong writes it')
 })
