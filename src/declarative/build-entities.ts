@@ -82,9 +82,9 @@ export class NodeBuilder {
       else Object.assign(work, result.fields)
     }
     const references = this.#references(schema, work)
-    const unresolved = references.length === 0 ? undefined : this.#resolve(references, work)
+    const unresolved = references.length === 0 ? undefined : this.options.resolveReferences === false ? this.#keep(references) : this.#resolve(references, work)
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
-    if (unresolved) unresolve(sink, unresolved)
+    if (unresolved) unresolve(sink, unresolved, record)
     if (sink.empty) schema.finish?.(record)
     if (sink.empty && schema.warnings) {
       for (const w of schema.warnings(record, (this.options.now ?? Date.now)())) {
@@ -156,7 +156,7 @@ export class NodeBuilder {
    * Puts each reference's secret in place of it, so the field's format checks judge the secret;
    * returns the references that did not resolve, with why.
    */
-  #resolve(references: FoundReference[], work: Record<string, unknown>): { path: Path; error: string }[] {
+  #resolve(references: FoundReference[], work: Record<string, unknown>): { path: Path; error?: string }[] {
     const failed: { path: Path; error: string }[] = []
     for (let i = references.length - 1; i >= 0; i--) {
       const found = references[i]
@@ -169,6 +169,13 @@ export class NodeBuilder {
       }
     }
     return failed
+  }
+
+  /** References left as written: their fields' checks are skipped, as Kong skips them for a reference. */
+  #keep(references: FoundReference[]): { path: Path; error?: string; reference?: string }[] {
+    const kept = references.map((r) => ({ path: r.path, reference: r.reference }))
+    references.length = 0
+    return kept
   }
 
   /** Plugins validate their `config` against the named plugin's own schema. */
@@ -194,13 +201,17 @@ export class NodeBuilder {
   }
 }
 
-/** Reports unresolved references in place of what validating the reference text itself said about them. */
-function unresolve(sink: IssueSink, failed: readonly { path: Path; error: string }[]): void {
+/** Drops what validating a reference's own text said about it; reports why it did not resolve, if it was to. */
+function unresolve(sink: IssueSink, failed: readonly { path: Path; error?: string; reference?: string }[], record: Record<string, unknown>): void {
   const at = (issue: { path: Path }, path: Path): boolean => path.every((k, i) => issue.path[i] === k)
   const kept = sink.issues.filter((issue) => !failed.some((f) => at(issue, f.path)))
   sink.issues.length = 0
   sink.issues.push(...kept)
-  for (const f of failed) sink.field(f.path, f.error)
+  for (const f of failed) {
+    if (f.error !== undefined) sink.field(f.path, f.error)
+    // Validation nulled the field it refused; a reference kept as written goes back in.
+    else if (f.reference !== undefined) setValueAt(record, f.path, f.reference)
+  }
 }
 
 const CONFIG_FIELDS = new WeakMap<PluginSchema, RecordField>()

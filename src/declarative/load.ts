@@ -26,6 +26,11 @@ export interface LoadOptions {
   readonly now?: () => number
   /** The environment `{vault://env/...}` references read; process.env when absent. */
   readonly env?: Environment
+  /**
+   * False leaves vault references unresolved and unchecked, as Kong's control plane does: for
+   * computing a hash where the secrets are not at hand. True (the default) for anything served.
+   */
+  readonly resolveReferences?: boolean
 }
 
 /**
@@ -60,7 +65,7 @@ async function build(
   const now = options.now ?? Date.now
   let normalized
   try {
-    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now, env: options.env ?? process.env })
+    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now, env: options.env ?? process.env, resolveReferences: options.resolveReferences ?? true })
   } catch (err) {
     if (err instanceof NormalizeIssues) {
       let index: PositionIndex | undefined

@@ -50,6 +50,8 @@ export interface NormalizeOptions {
   readonly now?: () => number
   /** The environment the env vault reads; none when absent. */
   readonly env?: Environment
+  /** False accepts vault references as written, unchecked; the default resolves them. */
+  readonly resolveReferences?: boolean
 }
 
 /** Problems found; thrown as a DeclarativeConfigError by the caller, which knows the source. */

@@ -4,6 +4,7 @@ import * as t from '../typedefs.js'
 import { defineEntity, type EntityCheck, type EntityOf, type RecordField } from '../types.js'
 import { IssueSink, validateRecord } from '../validate.js'
 import { isRecord } from '../../../util/json.js'
+import { isReference } from '../../vault/reference.js'
 
 export const keySets = defineEntity({
   name: 'key_sets',
@@ -76,7 +77,8 @@ function errorsToString(sink: IssueSink): string {
 
 /** Kong's custom entity check of keys: the JWK decodes, names the same kid, loads, and fits typedefs.jwk. */
 const checkJwk: EntityCheck = (r) => {
-  if (typeof r.jwk !== 'string') return undefined
+  // A reference is judged by what it resolves to; left unresolved (`config hash`), not at all.
+  if (typeof r.jwk !== 'string' || isReference(r.jwk)) return undefined
   let json: unknown
   try {
     json = JSON.parse(r.jwk)
@@ -94,6 +96,7 @@ const checkJwk: EntityCheck = (r) => {
 function checkPemPair(pem: unknown): string | undefined {
   if (!isRecord(pem)) return undefined
   const { public_key: publicKey, private_key: privateKey } = pem
+  if (isReference(publicKey) || isReference(privateKey)) return undefined
   let pub: KeyObject | undefined
   let priv: KeyObject | undefined
   if (typeof publicKey === 'string') {
