@@ -117,7 +117,7 @@ t.test('resolveReferences: false needs no secrets and gives the same hash, with 
     TLS_CERT: pem.cert,
     TLS_KEY: pem.key,
     JWK: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: 'a' }),
-    PK: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    PK: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   }
   const resolved = await loadWith(body, env)
   const kept = await loadDeclarative(yml(body), { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema, env: {}, resolveReferences: false })
