@@ -105,6 +105,14 @@ t.test("the new entities are served at Kong's admin paths", async (t) => {
   t.match(write, { status: 405, body: { message: "cannot create 'jwt_secrets' entities when not using a database" } }, 'writes are refused')
 })
 
+t.test("POST /config's 201 body shows the references, not the secrets", async (t) => {
+  const res = await http(`${node.admin}/config`, { method: 'POST', headers: { 'Content-Type': 'text/yaml' }, body: kongYml(config) })
+  t.equal(res.status, 201)
+  const text = JSON.stringify(res.body)
+  t.notOk(text.includes('BEGIN'), 'no PEM in the body')
+  t.match(Object.values(res.body.certificates as Record<string, unknown>), [{ cert: '{vault://env/vault-test-cert}' }], 'the reference instead')
+})
+
 t.test('`config hash` needs none of the secrets and prints the hash the node reports', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-vault-'))
   writeFileSync(join(dir, 'kong.yml'), kongYml(config))
