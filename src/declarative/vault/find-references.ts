@@ -13,10 +13,41 @@ export interface FoundReference {
 /** The references in `value` (a record of `fields`), at paths relative to it. */
 export function findReferences(fields: Readonly<Record<string, Field>>, value: Record<string, unknown>, base: Path = []): FoundReference[] {
   const out: FoundReference[] = []
-  for (const name of Object.keys(fields)) {
+  for (const name of referenceableFields(fields)) {
     if (Object.hasOwn(value, name)) visit(fields[name], value[name], [...base, name], out)
   }
   return out
+}
+
+const REFERENCEABLE = new WeakMap<object, readonly string[]>()
+
+/**
+ * The fields that are, or hold, a referenceable string; worked out once per schema, so that
+ * the entities of the many schemas with none (routes, services...) are not walked at all.
+ */
+function referenceableFields(fields: Readonly<Record<string, Field>>): readonly string[] {
+  let names = REFERENCEABLE.get(fields)
+  if (!names) {
+    names = Object.keys(fields).filter((name) => holdsReferenceable(fields[name]))
+    REFERENCEABLE.set(fields, names)
+  }
+  return names
+}
+
+function holdsReferenceable(field: Field): boolean {
+  switch (field.type) {
+    case 'string':
+      return field.referenceable === true
+    case 'record':
+      return referenceableFields(field.fields).length > 0
+    case 'array':
+    case 'set':
+      return holdsReferenceable(field.elements)
+    case 'map':
+      return holdsReferenceable(field.values)
+    default:
+      return false
+  }
 }
 
 function visit(field: Field, value: unknown, path: Path, out: FoundReference[]): void {
