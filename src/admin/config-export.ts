@@ -1,6 +1,6 @@
 /**
- * `GET /config`'s export: Kong's YAML (flat lists, references as plain ids, `_transform: false`)
- * inside `{"config": "..."}`, produced a few milliseconds of work at a time with the event loop
+ * `GET /config`'s export: Kong's YAML (flat lists, references as plain ids, vault references as
+ * written, `_transform: false`) inside `{"config": "..."}`, produced a few milliseconds of work at a time with the event loop
  * free between them, so exporting a big config never stalls the primary.
  */
 import { Readable } from 'node:stream'
@@ -9,6 +9,7 @@ import { dump } from 'js-yaml'
 import { ENTITIES } from '../declarative/schema/entities/index.js'
 import type { Entity } from '../declarative/normalize.js'
 import type { Snapshot } from '../declarative/snapshot.js'
+import { unresolvedEntity } from '../declarative/vault/unresolved.js'
 
 /** Entities dumped per YAML piece. */
 const STEP = 50
@@ -38,7 +39,7 @@ export async function* exportYamlPieces(snapshot: Snapshot | undefined): AsyncGe
     if (!list || list.length === 0) continue
     const foreign = Object.keys(fields).filter((k) => fields[k]?.type === 'foreign')
     for (let i = 0; i < list.length; i += STEP) {
-      const piece = dump({ [name]: list.slice(i, i + STEP).map((e) => exported(e, foreign)) }, DUMP_OPTIONS)
+      const piece = dump({ [name]: list.slice(i, i + STEP).map((e) => exported(unresolvedEntity(snapshot, name, e), foreign)) }, DUMP_OPTIONS)
       // Every piece is dumped under its collection's key; later pieces drop that key's line.
       yield i === 0 ? piece : piece.slice(piece.indexOf('\n') + 1)
       // Time-sliced rather than count-sliced: entities differ in size by orders of magnitude.

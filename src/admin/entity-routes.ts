@@ -7,6 +7,7 @@ import type { Context } from 'koa'
 import type { Entity } from '../declarative/normalize.js'
 import { ENTITY_BY_NAME } from '../declarative/schema/entities/index.js'
 import { UUID } from '../declarative/schema/validate.js'
+import { unresolvedEntity } from '../declarative/vault/unresolved.js'
 import { HttpError } from '../http/app.js'
 import { KONG_BODIES, kongError } from '../http/kong-errors.js'
 import type { NodeState } from '../node/state.js'
@@ -24,6 +25,12 @@ const COLLECTIONS: readonly (readonly [string, string])[] = [
   ['key-auths', 'keyauth_credentials'],
   ['basic-auths', 'basicauth_credentials'],
   ['acls', 'acls'],
+  ['jwts', 'jwt_secrets'],
+  ['oauth2', 'oauth2_credentials'],
+  ['hmac-auths', 'hmacauth_credentials'],
+  ['key-sets', 'key_sets'],
+  ['keys', 'keys'],
+  ['vaults', 'vaults'],
 ]
 
 /** parent segment, child segment, child collection, the child's field pointing at the parent. */
@@ -37,6 +44,19 @@ const NESTED: readonly (readonly [string, string, string, string])[] = [
   ['consumers', 'key-auth', 'keyauth_credentials', 'consumer'],
   ['consumers', 'basic-auth', 'basicauth_credentials', 'consumer'],
   ['consumers', 'acls', 'acls', 'consumer'],
+  ['consumers', 'jwt', 'jwt_secrets', 'consumer'],
+  ['consumers', 'oauth2', 'oauth2_credentials', 'consumer'],
+  ['consumers', 'hmac-auth', 'hmacauth_credentials', 'consumer'],
+  ['key-sets', 'keys', 'keys', 'set'],
+]
+
+/** Kong's foreign-key endpoints: child segment, child collection, its foreign field, the referenced collection. */
+const FOREIGN: readonly (readonly [string, string, string, string])[] = [
+  ['routes', 'routes', 'service', 'services'],
+  ['jwts', 'jwt_secrets', 'consumer', 'consumers'],
+  ['oauth2', 'oauth2_credentials', 'consumer', 'consumers'],
+  ['hmac-auths', 'hmacauth_credentials', 'consumer', 'consumers'],
+  ['keys', 'keys', 'set', 'key_sets'],
 ]
 
 const PARENT_OF: Readonly<Record<string, string>> = Object.fromEntries(COLLECTIONS)
@@ -49,6 +69,11 @@ const DEFAULT_PAGE = 100
 
 function list(state: NodeState, collection: string): readonly Entity[] {
   return state.config.live?.snapshot.entities[collection] ?? []
+}
+
+/** An entity as the API shows it: vault references, never the secrets they resolved to. */
+function shown(state: NodeState, collection: string, entity: Entity): Entity {
+  return unresolvedEntity(state.config.live?.snapshot, collection, entity)
 }
 
 /** An entity by id, or by its endpoint key (name, username) when the segment is not a UUID. */
@@ -65,7 +90,7 @@ function hasTags(entity: Entity, filter: string): boolean {
 }
 
 /** Kong's page: `{data, next, offset?}`, offsets opaque to clients. */
-function page(ctx: Context, entities: readonly Entity[]): void {
+function page(ctx: Context, state: NodeState, collection: string, entities: readonly Entity[]): void {
   const sizeParam = ctx.query.size
   let size = DEFAULT_PAGE
   if (typeof sizeParam === 'string') {
@@ -85,7 +110,7 @@ function page(ctx: Context, entities: readonly Entity[]): void {
   }
   const tags = typeof ctx.query.tags === 'string' ? ctx.query.tags : undefined
   const filtered = tags ? entities.filter((e) => hasTags(e, tags)) : entities
-  const data = filtered.slice(start, start + size)
+  const data = filtered.slice(start, start + size).map((e) => shown(state, collection, e))
   if (start + size < filtered.length) {
     const offset = Buffer.from(`o:${start + size}`).toString('base64')
     const query = new URLSearchParams({ ...(tags ? { tags } : {}), ...(typeof sizeParam === 'string' ? { size: sizeParam } : {}), offset })
@@ -129,11 +154,11 @@ function refuseWrites(router: Router, base: string, collection: string, state: N
 export function addEntityRoutes(router: Router, state: NodeState): void {
   for (const [segment, collection] of COLLECTIONS) {
     const base = `/${segment}`
-    router.get(base, (ctx) => page(ctx, list(state, collection)))
+    router.get(base, (ctx) => page(ctx, state, collection, list(state, collection)))
     router.get(`${base}/:${collection}`, (ctx) => {
       const entity = find(state, collection, param(ctx, collection))
       if (!entity) throw new HttpError(404, KONG_BODIES.notFound)
-      ctx.body = entity
+      ctx.body = shown(state, collection, entity)
     })
     refuseWrites(router, base, collection, state)
   }
@@ -145,21 +170,23 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
       if (!parent) throw new HttpError(404, KONG_BODIES.notFound)
       return state.config.live?.index.children(collection, field, parent.id) ?? []
     }
-    router.get(base, (ctx) => page(ctx, children(ctx)))
+    router.get(base, (ctx) => page(ctx, state, collection, children(ctx)))
     router.get(`${base}/:${collection}`, (ctx) => {
       const parent = find(state, parentCollection, param(ctx, parentCollection))
       const key = param(ctx, collection)
       const entity = parent && (find(state, collection, key) ?? state.config.live?.index.byId(collection, key))
       if (!entity || (entity[field] as { id: string } | null)?.id !== parent?.id) throw new HttpError(404, KONG_BODIES.notFound)
-      ctx.body = entity
+      ctx.body = shown(state, collection, entity)
     })
     refuseWrites(router, base, collection, state, children)
   }
-  router.get('/routes/:routes/service', (ctx) => {
-    const route = find(state, 'routes', param(ctx, 'routes'))
-    const ref = route?.service as { id: string } | null | undefined
-    const service = ref ? find(state, 'services', ref.id) : undefined
-    if (!service) throw new HttpError(404, KONG_BODIES.notFound)
-    ctx.body = service
-  })
+  for (const [segment, collection, field, target] of FOREIGN) {
+    router.get(`/${segment}/:${collection}/${field}`, (ctx) => {
+      const child = find(state, collection, param(ctx, collection))
+      const ref = child?.[field] as { id: string } | null | undefined
+      const entity = ref ? find(state, target, ref.id) : undefined
+      if (!entity) throw new HttpError(404, KONG_BODIES.notFound)
+      ctx.body = shown(state, target, entity)
+    })
+  }
 }

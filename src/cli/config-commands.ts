@@ -25,7 +25,8 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
       if (file === undefined) {
         return printError(io, `expected a declarative configuration file; see \`${PRODUCT} config --help\``)
       }
-      const loaded = await loadFile(resolve(io.cwd, file), file, io)
+      // A hash reads references as written, so it needs none of the secrets at hand.
+      const loaded = await loadFile(resolve(io.cwd, file), file, io, sub === 'parse')
       if (loaded === undefined) return 1
       for (const w of loaded.warnings) {
         io.stderr.write(`${w.source}${w.line === undefined ? '' : `:${w.line}:${w.column}`}: warning: ${w.path}: ${w.message}\n`)
@@ -66,8 +67,11 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
   }
 }
 
-/** Reads, parses and validates a config file, printing what is wrong and where on failure. */
-export async function loadFile(path: string, shown: string, io: CliIo): Promise<Snapshot | undefined> {
+/**
+ * Reads, parses and validates a config file, printing what is wrong and where on failure;
+ * vault references are resolved from the environment unless `resolveReferences` is false.
+ */
+export async function loadFile(path: string, shown: string, io: CliIo, resolveReferences = true): Promise<Snapshot | undefined> {
   try {
     const format = formatOfFile(shown)
     let bytes: Buffer
@@ -78,7 +82,7 @@ export async function loadFile(path: string, shown: string, io: CliIo): Promise<
       throw err
     }
     const text = decodeText(bytes, shown)
-    return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema })
+    return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema, resolveReferences })
   } catch (err) {
     if (err instanceof ConfigParseError) return void printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
     if (err instanceof DeclarativeConfigError) {

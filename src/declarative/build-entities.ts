@@ -10,6 +10,8 @@ import { DEFAULT_PLUGIN_PROTOCOLS, ENTITY_BY_NAME, nestingsOf, type Nesting } fr
 import type { EntitySchema, PluginSchema, RecordField, Shorthand } from './schema/types.js'
 import { IssueSink, child, runEntityChecks, validateField, validateRecord, type Path } from './schema/validate.js'
 import { defineKey, isRecord } from '../util/json.js'
+import { findReferences, placeAt, setValueAt, valueAt, type FoundReference } from './vault/find-references.js'
+import { ReferenceResolver } from './vault/resolver.js'
 
 export function checkCommentAndIgnore(value: Record<string, unknown>, at: Path, issues: ConfigIssue[], entity?: EntityOrigin): void {
   const add = (field: string, message: string): void => {
@@ -20,12 +22,17 @@ export function checkCommentAndIgnore(value: Record<string, unknown>, at: Path, 
 }
 
 export class NodeBuilder {
+  /** Vaults are read first (ENTITIES order), so the entities after them can use their prefixes. */
+  readonly #resolver: ReferenceResolver
+
   constructor(
     private readonly options: NormalizeOptions,
     private readonly issues: ConfigIssue[],
     /** Where warnings about valid entities go. */
     private readonly warnings: ConfigIssue[] = [],
-  ) {}
+  ) {
+    this.#resolver = new ReferenceResolver(options.env ?? {})
+  }
 
   /** Validates one entity (and, recursively, its nested children) into a Node. */
   build(schema: EntitySchema, input: unknown, owner: Node | undefined, key: string, index: number, parentField?: string): Node | undefined {
@@ -74,13 +81,26 @@ export class NodeBuilder {
       if (result.error !== undefined) sink.field([name], result.error)
       else Object.assign(work, result.fields)
     }
+    const references = this.#references(schema, work)
+    const unresolved = references.length === 0 ? undefined : this.options.resolveReferences === false ? this.#keep(references) : this.#resolve(references, work)
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
+    if (unresolved) unresolve(sink, unresolved, record)
     if (sink.empty) schema.finish?.(record)
     if (sink.empty && schema.warnings) {
       for (const w of schema.warnings(record, (this.options.now ?? Date.now)(), this.options)) {
         const at = w.field === undefined ? node.at : [...node.at, w.field]
         this.warnings.push({ kind: w.field === undefined ? 'entity' : 'field', key: at, at, message: w.message, entity: node.origin, ...(w.field === undefined ? {} : { field: w.field }) })
       }
+    }
+    if (sink.empty && references.length > 0) {
+      // Ids, uniqueness and the hash read the references as written; load.ts puts the secrets back.
+      for (const { path, reference } of references) {
+        ;(node.references ??= []).push({ path, reference, value: valueAt(record, path) })
+        setValueAt(record, path, reference)
+      }
+    }
+    if (sink.empty && schema.name === 'vaults') {
+      this.#resolver.addVault(record.prefix as string, record.name as string, record.config as Record<string, unknown>)
     }
     node.record = record
     node.id = typeof record.id === 'string' ? record.id : ''
@@ -122,6 +142,42 @@ export class NodeBuilder {
     return node
   }
 
+  /** The vault references in an entity's referenceable fields, a plugin's config included. */
+  #references(schema: EntitySchema, work: Record<string, unknown>): FoundReference[] {
+    const found = findReferences(schema.fields, work)
+    if (schema.name === 'plugins' && typeof work.name === 'string' && isRecord(work.config)) {
+      const plugin = this.options.pluginSchemas(work.name)
+      if (plugin) found.push(...findReferences(plugin.config.fields, work.config, ['config']))
+    }
+    return found
+  }
+
+  /**
+   * Puts each reference's secret in place of it, so the field's format checks judge the secret;
+   * returns the references that did not resolve, with why.
+   */
+  #resolve(references: FoundReference[], work: Record<string, unknown>): { path: Path; error?: string }[] {
+    const failed: { path: Path; error: string }[] = []
+    for (let i = references.length - 1; i >= 0; i--) {
+      const found = references[i]
+      const result = this.#resolver.resolve(found.reference)
+      if ('value' in result) {
+        placeAt(work, found.path, result.value)
+      } else {
+        failed.push({ path: found.path, error: result.error })
+        references.splice(i, 1)
+      }
+    }
+    return failed
+  }
+
+  /** References left as written: their fields' checks are skipped, as Kong skips them for a reference. */
+  #keep(references: FoundReference[]): { path: Path; error?: string; reference?: string }[] {
+    const kept = references.map((r) => ({ path: r.path, reference: r.reference }))
+    references.length = 0
+    return kept
+  }
+
   /** Plugins validate their `config` against the named plugin's own schema. */
   #plugin(work: Record<string, unknown>, sink: IssueSink, plan: Plan): Record<string, unknown> {
     const name = work.name
@@ -149,6 +205,19 @@ export class NodeBuilder {
     }
     if (plugin.entityChecks && sink.empty) runEntityChecks(plugin.entityChecks, record, undefined, sink)
     return record
+  }
+}
+
+/** Drops what validating a reference's own text said about it; reports why it did not resolve, if it was to. */
+function unresolve(sink: IssueSink, failed: readonly { path: Path; error?: string; reference?: string }[], record: Record<string, unknown>): void {
+  const at = (issue: { path: Path }, path: Path): boolean => path.every((k, i) => issue.path[i] === k)
+  const kept = sink.issues.filter((issue) => !failed.some((f) => at(issue, f.path)))
+  sink.issues.length = 0
+  sink.issues.push(...kept)
+  for (const f of failed) {
+    if (f.error !== undefined) sink.field(f.path, f.error)
+    // Validation nulled the field it refused; a reference kept as written goes back in.
+    else if (f.reference !== undefined) setValueAt(record, f.path, f.reference)
   }
 }
 

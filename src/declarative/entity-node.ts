@@ -18,6 +18,8 @@ export class Node {
   children: Node[] | undefined
   /** Foreign fields written as nested records (a service's `client_certificate`). */
   embedded: { field: string; node: Node }[] | undefined
+  /** Vault references in its fields: the record holds the reference, `value` the secret. */
+  references: { path: Path; reference: string; value: unknown }[] | undefined
   #origin: EntityOrigin | undefined
 
   constructor(

@@ -11,6 +11,8 @@ import { PositionIndex } from './positions.js'
 import { ENTITY_BY_NAME } from './schema/entities/index.js'
 import type { PluginSchemaLookup } from './schema/types.js'
 import { deepFreeze, type Snapshot } from './snapshot.js'
+import type { Environment } from './vault/env-vault.js'
+import { setValueAt } from './vault/find-references.js'
 
 export interface LoadOptions {
   /** Names the input in every error: a file path, or "POST /config". */
@@ -22,6 +24,13 @@ export interface LoadOptions {
   readonly limits?: ParseLimits
   /** The clock used for created_at/updated_at and loadedAt; milliseconds. */
   readonly now?: () => number
+  /** The environment `{vault://env/...}` references read; process.env when absent. */
+  readonly env?: Environment
+  /**
+   * False leaves vault references unresolved and unchecked, as Kong's control plane does: for
+   * computing a hash where the secrets are not at hand. True (the default) for anything served.
+   */
+  readonly resolveReferences?: boolean
 }
 
 /**
@@ -56,7 +65,7 @@ async function build(
   const now = options.now ?? Date.now
   let normalized
   try {
-    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now })
+    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now, env: options.env ?? process.env, resolveReferences: options.resolveReferences ?? true })
   } catch (err) {
     if (err instanceof NormalizeIssues) {
       let index: PositionIndex | undefined
@@ -69,6 +78,9 @@ async function build(
   // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
   const hashes = hashConfig(normalized.entities, { _format_version: '3.0' }, { entitySchema: (c) => ENTITY_BY_NAME.get(c), pluginSchema: options.pluginSchemas })
   const hashed = performance.now()
+  // Kong hashes references as written, so a rotated secret keeps the hash; the secrets go in now.
+  for (const r of normalized.references) setValueAt(r.record, r.path, r.value)
+  const references = normalized.references.map((r) => ({ collection: r.collection, id: r.record.id as string, path: r.path, reference: r.reference }))
   const loadedAt = now()
   const warnings = normalized.warnings.length === 0 ? [] : locateIssues(sortByPath(normalized.warnings, (w) => w.at).slice(0, MAX_REPORTED_ERRORS), options.source, positions())
   // Filled and frozen in document order, the order the records lie in memory; sorted last.
@@ -89,6 +101,7 @@ async function build(
     loadedAt,
     timings: { parse: parsed - start, validate: validated - parsed, hash: hashed - validated, total: done - start },
     warnings,
+    references,
   })
 }
 

@@ -12,6 +12,8 @@ import { migrateRoutePaths } from './migrate.js'
 import { ENTITIES, ENTITY_BY_NAME } from './schema/entities/index.js'
 import type { EntitySchema, PluginSchemaLookup } from './schema/types.js'
 import { isRecord } from '../util/json.js'
+import type { Path } from './schema/validate.js'
+import type { Environment } from './vault/env-vault.js'
 
 /** The format versions Kong reads; older ones are migrated to 3.0. */
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const
@@ -29,12 +31,27 @@ export interface NormalizedConfig {
   readonly entities: Readonly<Record<string, readonly Entity[]>>
   /** What valid entities hold that their authors likely want to know (expired certificates). */
   readonly warnings: readonly ConfigIssue[]
+  /** Vault references: each record holds the reference at `path` until load puts `value` there. */
+  readonly references: readonly NormalizedReference[]
+}
+
+/** A vault reference in a normalized record, with the secret it resolved to. */
+export interface NormalizedReference {
+  readonly collection: string
+  readonly record: Record<string, unknown>
+  readonly path: Path
+  readonly reference: string
+  readonly value: unknown
 }
 
 export interface NormalizeOptions {
   readonly pluginSchemas: PluginSchemaLookup
   /** The clock entity warnings are judged by (certificate validity); milliseconds. */
   readonly now?: () => number
+  /** The environment the env vault reads; none when absent. */
+  readonly env?: Environment
+  /** False accepts vault references as written, unchecked; the default resolves them. */
+  readonly resolveReferences?: boolean
 }
 
 /** Problems found; thrown as a DeclarativeConfigError by the caller, which knows the source. */
@@ -97,11 +114,13 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
 
   const transform = doc._transform !== false
   const entities: Record<string, Entity[]> = {}
+  const references: NormalizedReference[] = []
   for (const node of all) {
+    for (const r of node.references ?? []) references.push({ collection: node.schema.name, record: node.record, ...r })
     if (transform) node.schema.transform?.(node.record)
     const list = entities[node.schema.name] ?? []
     list.push(node.record as Entity)
     entities[node.schema.name] = list
   }
-  return { formatVersion: '3.0', transform, entities, warnings }
+  return { formatVersion: '3.0', transform, entities, warnings, references }
 }

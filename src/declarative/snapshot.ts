@@ -29,6 +29,20 @@ export interface Snapshot {
    * not yet valid), located like errors; at most MAX_REPORTED_ERRORS. Kong accepts them.
    */
   readonly warnings: readonly LocatedIssue[]
+  /**
+   * The vault references the config holds, where the entities hold the secrets they resolved
+   * to; what the Admin API and the export show instead of the secrets.
+   */
+  readonly references: readonly VaultReference[]
+}
+
+/** A field of an entity that was written as a vault reference. */
+export interface VaultReference {
+  readonly collection: string
+  readonly id: string
+  /** The field's path inside the entity (`['pem', 'private_key']`). */
+  readonly path: readonly (string | number)[]
+  readonly reference: string
 }
 
 /** Milliseconds spent loading a config, by phase. */

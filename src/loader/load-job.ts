@@ -10,6 +10,8 @@ import { loadDeclarative, loadDeclarativeObject } from '../declarative/load.js'
 import { DEFAULT_LIMITS, decodeText, formatOfFile, type ParseLimits, type TextFormat } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { encodeSnapshot } from '../declarative/snapshot-file.js'
+import { unresolvedEntity } from '../declarative/vault/unresolved.js'
+import type { Entity } from '../declarative/normalize.js'
 import { loadErrorBody } from '../http/kong-errors.js'
 import { bundledPluginSchema } from '../plugins/registry.js'
 import { FileReadError, readRegularFile } from '../util/files.js'
@@ -224,13 +226,13 @@ function writeAll(path: string, chunks: readonly Buffer[]): void {
   }
 }
 
-/** Kong's 201 body: `{collection: {id: entity}}`. */
+/** Kong's 201 body: `{collection: {id: entity}}`, vault references as written. */
 function entityMap(snapshot: Snapshot): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {}
   for (const [collection, list] of Object.entries(snapshot.entities)) {
     if (list.length === 0) continue
     const byId: Record<string, unknown> = {}
-    for (const entity of list) byId[entity.id] = entity
+    for (const entity of list as readonly Entity[]) byId[entity.id] = unresolvedEntity(snapshot, collection, entity)
     out[collection] = byId
   }
   return out

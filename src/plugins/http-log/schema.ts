@@ -22,7 +22,7 @@ export const schema: PluginSchema = {
     type: 'record',
     description: 'http-log settings.',
     fields: {
-      http_endpoint: { type: 'string', required: true, description: 'URL receiving the logs.', checks: [httpUrl] },
+      http_endpoint: { type: 'string', required: true, referenceable: true, description: 'URL receiving the logs, or a vault reference.', checks: [httpUrl] },
       method: { type: 'string', oneOf: ['POST', 'PUT', 'PATCH'], default: 'POST', description: 'Request method.' },
       content_type: { type: 'string', oneOf: ['application/json', 'application/json; charset=utf-8'], default: 'application/json', description: 'Body content type.' },
       timeout: { type: 'number', default: 10000, description: 'Request timeout in milliseconds.' },
@@ -38,7 +38,7 @@ export const schema: PluginSchema = {
           description: 'Header name.',
           checks: [(v: string) => (FORBIDDEN.includes(v.toLowerCase()) ? 'cannot contain a Host, Content-Length or Content-Type header' : undefined)],
         },
-        values: { type: 'string', description: 'Header value.' },
+        values: { type: 'string', referenceable: true, description: 'Header value, or a vault reference.' },
       },
       queue: {
         type: 'record',

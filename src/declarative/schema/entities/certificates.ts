@@ -81,6 +81,10 @@ const PEM_MAX_LENGTH = 1024 * 1024
 const pem = (required: boolean, description: string, check: (v: string) => string | undefined) =>
   ({ type: 'string', required, lenMax: PEM_MAX_LENGTH, description, checks: [check] }) as const
 
+/** A certificate's own PEM fields, which Kong lets hold a vault reference. */
+const secretPem = (required: boolean, description: string, check: (v: string) => string | undefined) =>
+  ({ ...pem(required, description, check), referenceable: true }) as const
+
 export const certificates = defineEntity({
   name: 'certificates',
   singular: 'certificate',
@@ -88,10 +92,10 @@ export const certificates = defineEntity({
     id: t.id(),
     created_at: t.timestamp('When the certificate was created (seconds).'),
     updated_at: t.timestamp('When the certificate was last updated (seconds).'),
-    cert: pem(true, 'PEM certificate (chain).', certCheck),
-    key: pem(true, 'PEM private key of the certificate.', keyCheck),
-    cert_alt: pem(false, 'Alternate PEM certificate of another key type (RSA vs ECDSA).', certCheck),
-    key_alt: pem(false, 'PEM private key of the alternate certificate.', keyCheck),
+    cert: secretPem(true, 'PEM certificate (chain), or a vault reference.', certCheck),
+    key: secretPem(true, 'PEM private key of the certificate, or a vault reference.', keyCheck),
+    cert_alt: secretPem(false, 'Alternate PEM certificate of another key type (RSA vs ECDSA), or a vault reference.', certCheck),
+    key_alt: secretPem(false, 'PEM private key of the alternate certificate, or a vault reference.', keyCheck),
     tags: t.tags(),
   },
   transient: ['snis'],

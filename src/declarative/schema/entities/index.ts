@@ -2,20 +2,26 @@
 import type { EntitySchema } from '../types.js'
 import type { CaCertificate, Certificate, Sni } from './certificates.js'
 import type { Consumer } from './consumers.js'
-import type { Acl, BasicauthCredential, KeyauthCredential } from './credentials.js'
+import type { Acl, BasicauthCredential, HmacauthCredential, JwtSecret, KeyauthCredential, Oauth2Credential } from './credentials.js'
+import type { Key, KeySet } from './keys.js'
 import type { Plugin } from './plugins.js'
 import type { Route } from './routes.js'
 import type { Service } from './services.js'
 import type { Target, Upstream } from './upstreams.js'
+import type { Vault } from './vaults.js'
 import { caCertificates, certificates, snis } from './certificates.js'
 import { consumers } from './consumers.js'
-import { acls, basicauthCredentials, keyauthCredentials } from './credentials.js'
+import { acls, basicauthCredentials, hmacauthCredentials, jwtSecrets, keyauthCredentials, oauth2Credentials } from './credentials.js'
+import { keySets, keys } from './keys.js'
 import { plugins } from './plugins.js'
 import { routes } from './routes.js'
 import { services } from './services.js'
 import { targets, upstreams } from './upstreams.js'
+import { vaults } from './vaults.js'
 
 export const ENTITIES: readonly EntitySchema[] = [
+  // First: the other entities' vault references are resolved with the vaults already read.
+  vaults,
   certificates,
   caCertificates,
   snis,
@@ -28,6 +34,11 @@ export const ENTITIES: readonly EntitySchema[] = [
   keyauthCredentials,
   basicauthCredentials,
   acls,
+  jwtSecrets,
+  oauth2Credentials,
+  hmacauthCredentials,
+  keySets,
+  keys,
 ]
 
 /** Entity schemas by collection name. */
@@ -59,7 +70,7 @@ const NESTINGS = new Map<EntitySchema, readonly Nesting[]>()
 
 export { DEFAULT_PLUGIN_PROTOCOLS } from './plugins.js'
 export { usesHealthchecks } from './upstreams.js'
-export type { Acl, BasicauthCredential, CaCertificate, Certificate, Consumer, KeyauthCredential, Plugin, Route, Service, Sni, Target, Upstream }
+export type { Acl, BasicauthCredential, CaCertificate, Certificate, Consumer, HmacauthCredential, JwtSecret, Key, KeySet, KeyauthCredential, Oauth2Credential, Plugin, Route, Service, Sni, Target, Upstream, Vault }
 
 /** Each collection's stored entity type. */
 export interface EntityTypes {
@@ -75,4 +86,10 @@ export interface EntityTypes {
   readonly keyauth_credentials: KeyauthCredential
   readonly basicauth_credentials: BasicauthCredential
   readonly acls: Acl
+  readonly jwt_secrets: JwtSecret
+  readonly oauth2_credentials: Oauth2Credential
+  readonly hmacauth_credentials: HmacauthCredential
+  readonly key_sets: KeySet
+  readonly keys: Key
+  readonly vaults: Vault
 }
