@@ -3,6 +3,7 @@
  * own error messages.
  */
 import { isIP } from 'node:net'
+import { withCheckForm } from './check-forms.js'
 import type {
   ArrayField,
   CheckResult,
@@ -153,28 +154,28 @@ const isSet = (v: unknown): boolean =>
 const quoted = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
 
 /** At least one of the fields must be set. */
-export const atLeastOneOf =
-  (fields: readonly string[], label = fields): EntityCheck =>
-  (r) =>
-    fields.some((f) => isSet(r[f]))
-      ? undefined
-      : { entity: [`at least one of these fields must be non-empty: ${quoted(label)}`] }
+export const atLeastOneOf = (fields: readonly string[], label = fields): EntityCheck =>
+  withCheckForm(
+    (r) => (fields.some((f) => isSet(r[f])) ? undefined : { entity: [`at least one of these fields must be non-empty: ${quoted(label)}`] }),
+    { at_least_one_of: fields },
+  )
 
 /** At most one of the fields may be set. */
-export const onlyOneOf =
-  (fields: readonly string[], label = fields): EntityCheck =>
-  (r) =>
-    fields.filter((f) => isSet(r[f])).length > 1
-      ? { entity: [`only one of these fields must be non-empty: ${quoted(label)}`] }
-      : undefined
+export const onlyOneOf = (fields: readonly string[], label = fields): EntityCheck =>
+  withCheckForm(
+    (r) => (fields.filter((f) => isSet(r[f])).length > 1 ? { entity: [`only one of these fields must be non-empty: ${quoted(label)}`] } : undefined),
+    { only_one_of: fields },
+  )
 
 /** Either all the fields are set or none is. */
-export const allOrNone =
-  (fields: readonly string[]): EntityCheck =>
-  (r) => {
-    const n = fields.filter((f) => isSet(r[f])).length
-    return n === 0 || n === fields.length ? undefined : { entity: [`all or none of these fields must be set: ${quoted(fields)}`] }
-  }
+export const allOrNone = (fields: readonly string[]): EntityCheck =>
+  withCheckForm(
+    (r) => {
+      const n = fields.filter((f) => isSet(r[f])).length
+      return n === 0 || n === fields.length ? undefined : { entity: [`all or none of these fields must be set: ${quoted(fields)}`] }
+    },
+    { mutually_required: fields },
+  )
 
 /**
  * Kong's `conditional`: when `ifField` satisfies `when`, `thenField` must pass `then` (which
