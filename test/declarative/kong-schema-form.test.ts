@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { entitySchemaForm, fieldForm, pluginSchemaForm, vaultSchemaForm, type KongFieldEntry } from '../../src/declarative/kong-schema-form.js'
 import { ENTITIES, ENTITY_BY_NAME } from '../../src/declarative/schema/entities/index.js'
 import type { Field, RecordField } from '../../src/declarative/schema/types.js'
@@ -9,24 +9,24 @@ type Props = Record<string, unknown>
 
 const entryOf = (entry: KongFieldEntry): [string, Props] => {
   const [pair] = Object.entries(entry)
-  return pair as [string, Props]
+  return pair
 }
 
 /** Kong's type name of one of our field types. */
 const kongType = (f: Field): string => (f.type === 'any' ? 'json' : f.type)
 
 /** Every declared field is in the form, in order, with its type, `required` and `default`, all the way down. */
-function compareFields(t: Tap.Test, declared: Readonly<Record<string, Field>>, form: readonly KongFieldEntry[], where: string): void {
+function compareFields(t: Test, declared: Readonly<Record<string, Field>>, form: readonly KongFieldEntry[], where: string): void {
   const names = Object.keys(declared)
   t.same(form.slice(0, names.length).map((e) => entryOf(e)[0]), names, `${where}: every declared field, in order`)
   for (const [i, name] of names.entries()) {
     const entry = form[i]
     if (!entry) continue
-    compareField(t, declared[name] as Field, entryOf(entry)[1], `${where}.${name}`)
+    compareField(t, declared[name], entryOf(entry)[1], `${where}.${name}`)
   }
 }
 
-function compareField(t: Tap.Test, field: Field, props: Props, where: string): void {
+function compareField(t: Test, field: Field, props: Props, where: string): void {
   t.equal(props.type, kongType(field), `${where}: type`)
   t.same(props.default, field.default, `${where}: default`)
   t.equal(props.required, field.required, `${where}: required`)
@@ -44,9 +44,10 @@ function deckFill(fields: readonly KongFieldEntry[], given: Props): Props {
   const out: Props = { ...given }
   for (const entry of fields) {
     const [name, props] = entryOf(entry)
-    if (props.type === 'record' && (given[name] != null || props.required === true)) {
+    const absent = given[name] === undefined || given[name] === null
+    if (props.type === 'record' && (!absent || props.required === true)) {
       out[name] = deckFill(props.fields as KongFieldEntry[], (given[name] as Props | undefined) ?? {})
-    } else if (given[name] == null) {
+    } else if (absent) {
       out[name] = 'default' in props ? props.default : null
     }
   }
