@@ -125,6 +125,20 @@ t.test("Kong's property names for what a field declares", async (t) => {
 t.test('entity checks with a data form are listed as Kong lists them', async (t) => {
   t.same(entitySchemaForm(ENTITY_BY_NAME.get('consumers') as never).entity_checks, [{ at_least_one_of: ['custom_id', 'username'] }], 'consumers')
   t.same(entitySchemaForm(ENTITY_BY_NAME.get('certificates') as never).entity_checks, [{ mutually_required: ['cert_alt', 'key_alt'] }], 'certificates: the code checks are left out')
+  const tlsOnly = (field: string): unknown => ({
+    conditional: { if_field: 'protocol', if_match: { not_one_of: ['https', 'tls'] }, then_field: field, then_match: { eq: null } },
+  })
+  t.same(
+    entitySchemaForm(ENTITY_BY_NAME.get('services') as never).entity_checks,
+    [
+      tlsOnly('client_certificate'),
+      tlsOnly('tls_verify'),
+      tlsOnly('tls_verify_depth'),
+      tlsOnly('ca_certificates'),
+      { conditional: { if_field: 'protocol', if_match: { one_of: ['tcp', 'tls', 'udp', 'grpc', 'grpcs', 'tls_passthrough'] }, then_field: 'path', then_match: { eq: null } } },
+    ],
+    "services: Kong's conditional checks",
+  )
   const acl = BUNDLED_PLUGINS.find((p) => p.name === 'acl')?.schema
   const config = entryOf(pluginSchemaForm(acl as never).fields.at(-1) as KongFieldEntry)[1]
   t.same(config.entity_checks, [{ only_one_of: ['allow', 'deny'] }, { at_least_one_of: ['allow', 'deny'] }], 'acl config')

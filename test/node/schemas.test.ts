@@ -101,6 +101,12 @@ t.test('validate reads forms and multipart bodies with nested keys', async (t) =
   multipart.set('name', 'cors')
   multipart.set('config.origins[1]', 'https://example.com')
   t.same(await post('/schemas/plugins/validate', multipart).then((r) => [r.status, r.body]), [200, OK], 'multipart')
+  const withFile = new FormData()
+  withFile.set('name', new Blob(['request-termination']), 'name.txt')
+  withFile.set('config.status_code', 'x')
+  const fileReply = await post('/schemas/plugins/validate', withFile)
+  t.same([fileReply.status, fileReply.body.fields], [400, { config: { status_code: 'expected an integer' } }], 'a file part is read as its value (the name); multipart values stay strings')
+  t.same(await post('/schemas/plugins/validate', 'x', 'multipart/form-data').then((r) => [r.status, r.body]), [400, { message: 'Cannot parse multipart body' }], 'multipart without a boundary')
 })
 
 t.test('validate refuses bodies it cannot read', async (t) => {

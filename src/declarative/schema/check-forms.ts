@@ -20,3 +20,20 @@ export function withCheckForm<C extends EntityCheck>(check: C, form: CheckForm):
 export function checkFormOf(check: EntityCheck): CheckForm | undefined {
   return FORMS.get(check)
 }
+
+/** A predicate or value rule of a conditional check, in Kong's `if_match`/`then_match` form. */
+export type MatchForm = Readonly<Record<string, unknown>>
+
+// Keyed by function: conditional checks take their `when` and `then` as functions.
+const MATCHES = new WeakMap<object, MatchForm>()
+
+/** Records `form` as the data form of a conditional's `when` or `then` function, and returns it. */
+export function withMatchForm<F extends object>(fn: F, form: MatchForm): F {
+  MATCHES.set(fn, form)
+  return fn
+}
+
+/** The data form of a conditional's `when` or `then` function, when it has one. */
+export function matchFormOf(fn: object): MatchForm | undefined {
+  return MATCHES.get(fn)
+}

@@ -3,7 +3,7 @@
  * own error messages.
  */
 import { isIP } from 'node:net'
-import { withCheckForm } from './check-forms.js'
+import { matchFormOf, withCheckForm, withMatchForm } from './check-forms.js'
 import type {
   ArrayField,
   CheckResult,
@@ -180,10 +180,11 @@ export const allOrNone = (fields: readonly string[]): EntityCheck =>
 /**
  * Kong's `conditional`: when `ifField` satisfies `when`, `thenField` must pass `then` (which
  * returns the field's message); a failure also adds the entity-level conditional message.
+ * When `when` and `then` come from `oneOf`, `notOneOf` and `mustBeNull`, the check has Kong's
+ * data form too.
  */
-export const conditional =
-  (ifField: string, when: (v: unknown) => boolean, thenField: string, then: (v: unknown) => string | undefined): EntityCheck =>
-  (r): CheckResult | undefined => {
+export const conditional = (ifField: string, when: (v: unknown) => boolean, thenField: string, then: (v: unknown) => string | undefined): EntityCheck => {
+  const check: EntityCheck = (r): CheckResult | undefined => {
     if (!when(r[ifField])) return undefined
     const message = then(r[thenField])
     if (message === undefined) return undefined
@@ -192,6 +193,19 @@ export const conditional =
       entity: [`failed conditional validation given value of field '${ifField}'`],
     }
   }
+  const ifMatch = matchFormOf(when)
+  const thenMatch = matchFormOf(then)
+  if (!ifMatch || !thenMatch) return check
+  return withCheckForm(check, { conditional: { if_field: ifField, if_match: ifMatch, then_field: thenField, then_match: thenMatch } })
+}
+
+/** A `when` for conditional: the value is one of these. */
+export const oneOf = (values: readonly unknown[]): ((v: unknown) => boolean) =>
+  withMatchForm((v: unknown) => values.includes(v), { one_of: values })
+
+/** A `when` for conditional: the value is none of these. */
+export const notOneOf = (values: readonly unknown[]): ((v: unknown) => boolean) =>
+  withMatchForm((v: unknown) => !values.includes(v), { not_one_of: values })
 
 /** A `then` for conditional: the field must be null. */
-export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)
+export const mustBeNull = withMatchForm((v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined), { eq: null })
