@@ -11,6 +11,7 @@ import { ENTITY_BY_NAME } from '../declarative/schema/entities/index.js'
 import type { PluginSchemaLookup, RecordField } from '../declarative/schema/types.js'
 import { validateEntityInput } from '../declarative/validate-entity.js'
 import { HttpError } from '../http/app.js'
+import { KONG_BODIES } from '../http/kong-errors.js'
 import { ADMIN_BODY_LIMIT } from './config-routes.js'
 import { readParams } from './request-params.js'
 
@@ -37,6 +38,14 @@ async function validate(ctx: Context, entityName: string, sources: SchemaSources
   ctx.body = { message: 'schema validation successful' }
 }
 
+/**
+ * Kong matches `/schemas/plugins/validate` before `/schemas/plugins/{name}`, and that route takes
+ * only POST: any other method there is Kong's 405, not a search for a plugin named "validate".
+ */
+function refuseValidatePath(name: string): void {
+  if (name === 'validate') throw new HttpError(405, KONG_BODIES.methodNotAllowed)
+}
+
 /** Mounts the `/schemas` routes; the specific paths first, as they also match the generic ones. */
 export function addSchemaRoutes(router: Router, sources: SchemaSources): void {
   router.post('/schemas/plugins/validate', (ctx) => validate(ctx, 'plugins', sources))
@@ -44,12 +53,14 @@ export function addSchemaRoutes(router: Router, sources: SchemaSources): void {
   router.post('/schemas/:db_entity_name/validate', (ctx) => validate(ctx, param(ctx, 'db_entity_name'), sources, 'db_entity_name'))
   router.get('/schemas/plugins/:name', (ctx) => {
     const name = param(ctx, 'name')
+    refuseValidatePath(name)
     const plugin = sources.plugins(name)
     if (!plugin) throw new HttpError(404, { message: `No plugin named '${name}'` })
     ctx.body = pluginSchemaForm(plugin)
   })
   router.get('/schemas/vaults/:name', (ctx) => {
     const name = param(ctx, 'name')
+    refuseValidatePath(name)
     const vault = sources.vaults(name)
     if (!vault) throw new HttpError(404, { message: `No vault named '${name}'` })
     ctx.body = vaultSchemaForm(vault)

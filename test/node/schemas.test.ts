@@ -54,6 +54,10 @@ t.test('GET /schemas/plugins/{name} sends every bundled plugin schema with its d
   t.match(config, { type: 'record', required: true, fields: [{ key_names: { type: 'array', required: true, default: ['apikey'] } }] }, 'key-auth config as decK reads it')
   t.same(await get('/schemas/plugins/not-present').then((r) => [r.status, r.body]), [404, { message: "No plugin named 'not-present'" }])
   t.same(await get('/schemas/plugins').then((r) => r.status), 200, '/schemas/plugins is the plugins entity')
+  for (const path of ['/schemas/plugins/validate', '/schemas/vaults/validate', '/schemas/services/validate']) {
+    t.same(await get(path).then((r) => [r.status, r.body]), [405, { message: 'Method not allowed' }], `GET ${path} is 405, as the path takes only POST`)
+  }
+  t.equal((await post('/schemas/plugins/key-auth', '{}', 'application/json')).status, 405, 'POST on a schema is 405')
 })
 
 t.test('GET /schemas/vaults/{name}: 404 for a vault this node lacks', async (t) => {
