@@ -28,9 +28,10 @@ const param = (ctx: Context, name: string): string => (ctx.params as Record<stri
 
 /** Answers the validation of the request's parameters as one `entityName` entity. */
 async function validate(ctx: Context, entityName: string, sources: SchemaSources, drop?: string): Promise<void> {
+  // Parameters first, as Kong reads them before its handler runs: a bad body is a 400 anywhere.
+  const params = await readParams(ctx, ADMIN_BODY_LIMIT)
   const schema = ENTITY_BY_NAME.get(entityName)
   if (!schema) throw new HttpError(404, { message: `No entity named '${entityName}'` })
-  const params = await readParams(ctx, ADMIN_BODY_LIMIT)
   // Kong reads the path parameter from the same table as the body, and clears it before validating.
   if (drop !== undefined) delete params[drop]
   const issues = validateEntityInput(schema, params, sources.plugins)
