@@ -2,7 +2,7 @@
  * Kong's "schema violation" error (`kong/db/errors.lua`): code 2, the nested `fields` tree, and
  * a message listing every problem, `@entity` ones first, then by field name.
  */
-import { buildTree, toJson, type TreeNode } from './error-tree.js'
+import { LUA_KEYWORDS, buildTree, toJson, type TreeNode } from './error-tree.js'
 import type { FieldIssue } from './schema/validate.js'
 
 /** The 400 body of an entity that failed validation. */
@@ -28,7 +28,30 @@ function sortedKeys(tree: Tree): (string | number)[] {
 /** A key as Lua shows it: array indexes count from 1. */
 const luaKey = (key: string | number): string => (typeof key === 'number' ? String(key + 1) : key)
 
-const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
+/**
+ * The most `=` signs in a run Lua could read as a long bracket (`[[`, `]=]`...), or undefined
+ * when there is none; matches may share a bracket, as Penlight searches on from a match's end.
+ */
+function longBracketEquals(s: string): number | undefined {
+  const pattern = /([[\]])(=*)\1/g
+  let most: number | undefined
+  for (let m = pattern.exec(s); m; m = pattern.exec(s)) {
+    most = Math.max(most ?? 0, (m[2] ?? '').length)
+    pattern.lastIndex = m.index + m[0].length - 1
+  }
+  return most
+}
+
+/** Penlight's `quote_string`: a long bracket for text with newlines or brackets, else Lua's `%q`. */
+export function quoteString(s: string): string {
+  const equals = longBracketEquals(`${s}]`)
+  if ((s.includes('\n') || equals !== undefined) && !s.includes('\r')) {
+    const level = '='.repeat((equals ?? -1) + 1)
+    // A long string drops a newline right after its opening bracket: one is added to keep it.
+    return `[${level}[${s.startsWith('\n') ? '\n' : ''}${s}]${level}]`
+  }
+  return `"${s.replace(/[\\"\n\r\0]/g, (c) => (c === '\r' ? '\\r' : c === '\0' ? '\\0' : `\\${c}`))}"`
+}
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -46,7 +69,7 @@ export function penlightWrite(node: TreeNode): string {
   }
   const write = (value: TreeNode, oldIndent: string, indent: string): void => {
     if (typeof value === 'string') {
-      putln(`${quote(value)},`)
+      putln(`${quoteString(value)},`)
       return
     }
     putln('{')
@@ -59,7 +82,7 @@ export function penlightWrite(node: TreeNode): string {
       if (typeof key === 'number' && key === expected) {
         expected++
       } else {
-        const shown = typeof key === 'number' ? `[${key + 1}]` : IDENTIFIER.test(key) ? key : `[${quote(key)}]`
+        const shown = typeof key === 'number' ? `[${key + 1}]` : IDENTIFIER.test(key) && !LUA_KEYWORDS.has(key) ? key : `[${quoteString(key)}]`
         line += `${shown} = `
       }
       write(v, indent, next)
