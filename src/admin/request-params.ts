@@ -7,6 +7,7 @@
 import busboy from 'busboy'
 import type { Context } from 'koa'
 import { Readable } from 'node:stream'
+import { DEFAULT_LIMITS, checkTree } from '../declarative/parse.js'
 import { HttpError } from '../http/app.js'
 import { readBody } from '../http/body.js'
 import { KONG_BODIES } from '../http/kong-errors.js'
@@ -18,26 +19,69 @@ const APPEND = Symbol('append')
 
 type Segment = string | number | typeof APPEND
 
-/** `x[1].y` → `['x', 0, 'y']` (indexes from 0), `x[]` → `['x', APPEND]`, as Kong splits keys. */
-export function keyPath(key: string): Segment[] {
-  const index = /^(.+)\[(\d*)\]$/.exec(key)
-  if (index) {
-    const [, left = '', digits = ''] = index
-    return [...keyPath(left), digits === '' ? APPEND : Math.max(Number(digits) - 1, 0)]
-  }
-  const dot = /^(.+)\.(.+)$/.exec(key)
-  if (dot) return [...keyPath(dot[1] ?? ''), ...keyPath(dot[2] ?? '')]
-  return [key]
+/** Deepest nesting a parameter name may ask for; Kong sets none, a bound keeps a name from costing more than its bytes. */
+export const MAX_PARAM_DEPTH = 64
+
+const tooDeep = (): HttpError => new HttpError(400, { message: `parameter nesting is deeper than ${MAX_PARAM_DEPTH} levels` })
+
+/** A trailing `[digits]` or `[]` after at least one character: its start and index, if any. */
+function trailingIndex(key: string): { start: number; segment: number | typeof APPEND } | undefined {
+  if (!key.endsWith(']')) return undefined
+  let i = key.length - 2
+  while (i >= 0 && key.charCodeAt(i) >= 0x30 && key.charCodeAt(i) <= 0x39) i--
+  if (i < 1 || key[i] !== '[') return undefined
+  const digits = key.slice(i + 1, -1)
+  return { start: i, segment: digits === '' ? APPEND : Math.max(Number(digits) - 1, 0) }
 }
 
-type Container = Record<string, unknown> | unknown[]
+/**
+ * `x[1].y` → `['x', 0, 'y']` (indexes from 0), `x[]` → `['x', APPEND]`, as Kong splits names:
+ * trailing indexes come off first, then the text after the last dot that has text on both
+ * sides. Read from the end in one pass, so a long name costs no more than its length.
+ */
+export function keyPath(key: string): Segment[] {
+  const reversed: Segment[] = []
+  let rest = key
+  for (;;) {
+    if (reversed.length > MAX_PARAM_DEPTH) throw tooDeep()
+    const index = trailingIndex(rest)
+    if (index) {
+      reversed.push(index.segment)
+      rest = rest.slice(0, index.start)
+      continue
+    }
+    const dot = rest.lastIndexOf('.', rest.length - 2)
+    if (dot < 1) break
+    // After the last dot there is no other dot, so this split goes no deeper than its indexes.
+    reversed.push(...keyPath(rest.slice(dot + 1)).reverse())
+    rest = rest.slice(0, dot)
+  }
+  reversed.push(rest)
+  return reversed.reverse()
+}
+
+/** An array being built from indexed names: entries by index, in index order once done. */
+class IndexList {
+  readonly entries = new Map<number, unknown>()
+  #highest = -1
+  /** Kong appends `x[]` after the highest index so far. */
+  next(): number {
+    return this.#highest + 1
+  }
+  set(i: number, value: unknown): void {
+    this.entries.set(i, value)
+    this.#highest = Math.max(this.#highest, i)
+  }
+}
+
+type Container = Record<string, unknown> | IndexList
 
 function slot(container: Container, segment: Segment, value: unknown, replace: boolean): unknown {
-  if (Array.isArray(container)) {
-    const i = segment === APPEND ? container.length : typeof segment === 'number' ? segment : Number.NaN
+  if (container instanceof IndexList) {
+    const i = segment === APPEND ? container.next() : typeof segment === 'number' ? segment : Number.NaN
     if (Number.isNaN(i)) return undefined
-    if (replace || container[i] === undefined) container[i] = value
-    return container[i]
+    if (replace || !container.entries.has(i)) container.set(i, value)
+    return container.entries.get(i)
   }
   const key = segment === APPEND ? String(Object.keys(container).length) : String(segment)
   // Own keys only: `__proto__.x=1` must make a field named `__proto__`, never reach a prototype.
@@ -52,9 +96,9 @@ export function nestParams(flat: readonly (readonly [string, unknown])[]): Recor
     const path = keyPath(key)
     let node: Container | undefined = out
     for (let i = 0; i < path.length - 1 && node; i++) {
-      const existing: unknown = slot(node, path[i], typeof path[i + 1] === 'string' ? {} : [], false)
+      const existing: unknown = slot(node, path[i], typeof path[i + 1] === 'string' ? {} : new IndexList(), false)
       // A name used both as a value and as a container: the value stays, as the first seen.
-      node = isRecord(existing) || Array.isArray(existing) ? existing : undefined
+      node = isRecord(existing) || existing instanceof IndexList ? existing : undefined
     }
     if (!node) continue
     const last = path[path.length - 1]
@@ -62,13 +106,13 @@ export function nestParams(flat: readonly (readonly [string, unknown])[]): Recor
     if (last === APPEND && Array.isArray(value)) for (const v of value) slot(node, last, v, true)
     else slot(node, last, value, true)
   }
-  return compact(out) as Record<string, unknown>
+  return materialize(out) as Record<string, unknown>
 }
 
-/** Arrays built from `x[3]` alone have holes; Kong's arrays do not. */
-function compact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compact)
-  if (isRecord(value)) for (const k of Object.keys(value)) value[k] = compact(value[k])
+/** Index lists become arrays in index order, without the gaps `x[3]` alone would leave. */
+function materialize(value: unknown): unknown {
+  if (value instanceof IndexList) return [...value.entries].sort((a, b) => a[0] - b[0]).map(([, v]) => materialize(v))
+  if (isRecord(value)) for (const k of Object.keys(value)) defineKey(value, k, materialize(value[k]))
   return value
 }
 
@@ -126,6 +170,11 @@ export async function readParams(ctx: Context, limit: number): Promise<Record<st
       throw new HttpError(400, KONG_BODIES.cannotParseJson)
     }
     if (!isRecord(body)) throw new HttpError(400, KONG_BODIES.cannotParseJson)
+    try {
+      checkTree(body, 'request body', { ...DEFAULT_LIMITS, maxDepth: MAX_PARAM_DEPTH }, { depth: true, proto: false })
+    } catch {
+      throw tooDeep()
+    }
     const params = nestParams(grouped(query))
     for (const key of Object.keys(body)) defineKey(params, key, body[key])
     return params
