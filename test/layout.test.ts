@@ -27,7 +27,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'loader': ['declarative', 'http', 'log.ts', 'plugins', 'util'],
   'proxy': ['http', 'util'],
   'status': ['declarative', 'http', 'node', 'stores', 'version.ts'],
-  'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'version.ts'],
+  'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'util', 'version.ts'],
   'runloop': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'proxy', 'router', 'runtime', 'util', 'version.ts'],
   'workers': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'node', 'proxy', 'runloop', 'runtime', 'stores', 'tls', 'util', 'version.ts'],
   'cli': ['conf', 'declarative', 'node', 'plugins', 'util', 'version.ts'],

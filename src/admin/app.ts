@@ -1,7 +1,9 @@
-/** The admin API: `/`, `/endpoints`, `/status`, `/metrics`, `/config` and the read-only entity endpoints. */
+/** The admin API: `/`, `/endpoints`, `/status`, `/metrics`, `/config`, `/schemas` and the read-only entity endpoints. */
 import type Koa from 'koa'
+import { bundledVaultSchema } from '../declarative/schema/entities/index.js'
 import { createApp, createRouter } from '../http/app.js'
 import type { NodeState } from '../node/state.js'
+import { bundledPluginSchema } from '../plugins/registry.js'
 import { addMetricsRoute } from '../status/metrics-route.js'
 import { addStatusRoute } from '../status/routes.js'
 import { addUpstreamReadRoutes } from '../status/upstream-routes.js'
@@ -11,6 +13,7 @@ import { addEndpointsRoute } from './endpoints-route.js'
 import { addEntityRoutes } from './entity-routes.js'
 import { addRootRoute } from './root-route.js'
 import { addTargetHealthRoutes } from './target-health-routes.js'
+import { addSchemaRoutes } from './schema-routes.js'
 
 /** The admin API's Koa app, reading `state`. */
 export function createAdminApp(state: NodeState): Koa {
@@ -24,6 +27,7 @@ export function createAdminApp(state: NodeState): Koa {
   addUpstreamReadRoutes(router, state)
   addTargetHealthRoutes(router, state)
   addEntityRoutes(router, state)
+  addSchemaRoutes(router, { plugins: bundledPluginSchema, vaults: bundledVaultSchema })
   const before = [contentTypeGate(router, new Set(['/config']))]
   return createApp(router, { admin: true, headers: state.conf.headers, log: state.log, before })
 }

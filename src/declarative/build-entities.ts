@@ -7,7 +7,7 @@ import type { ConfigIssue, EntityOrigin } from './errors.js'
 import { Node, PARENT_REF, factsOf, pathOf } from './entity-node.js'
 import type { NormalizeOptions } from './normalize.js'
 import { DEFAULT_PLUGIN_PROTOCOLS, ENTITY_BY_NAME, nestingsOf, type Nesting } from './schema/entities/index.js'
-import type { EntitySchema, PluginSchema, RecordField, Shorthand } from './schema/types.js'
+import type { EntitySchema, PluginSchema, PluginSchemaLookup, RecordField, Shorthand } from './schema/types.js'
 import { IssueSink, child, runEntityChecks, validateField, validateRecord, type Path } from './schema/validate.js'
 import { defineKey, isRecord } from '../util/json.js'
 import { findReferences, placeAt, setValueAt, valueAt, type FoundReference } from './vault/find-references.js'
@@ -180,32 +180,45 @@ export class NodeBuilder {
 
   /** Plugins validate their `config` against the named plugin's own schema. */
   #plugin(work: Record<string, unknown>, sink: IssueSink, plan: Plan): Record<string, unknown> {
-    const name = work.name
-    const plugin = typeof name === 'string' ? this.options.pluginSchemas(name) : undefined
-    if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
-    const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
-    // A known plugin's config is validated once, by the plugin's own schema below.
-    const config = work.config
-    if (plugin) work.config = undefined
-    const record = validateRecord(schema, work, undefined, sink, plan.allowed)
-    if (typeof name === 'string' && !plugin) {
-      sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
-      return record
-    }
-    if (!plugin) return record
-    record.config = validateField(requiredConfig(plugin), config, child(undefined, 'config'), sink)
-    if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
-    if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
-    if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
-    const accepted = plugin.acceptedProtocols
-    if (accepted && Array.isArray(record.protocols)) {
-      record.protocols.forEach((p, i) => {
-        if (!accepted.includes(p as string)) sink.field(['protocols', i], `expected one of: ${accepted.join(', ')}`)
-      })
-    }
-    if (plugin.entityChecks && sink.empty) runEntityChecks(plugin.entityChecks, record, undefined, sink)
+    return validatePluginRecord(work, sink, this.options.pluginSchemas, plan.allowed)
+  }
+}
+
+/**
+ * Validates a plugin entity's own fields (a working copy, `work`), then its `config` against the
+ * named plugin's schema, with Kong's message for a plugin this node does not have.
+ */
+export function validatePluginRecord(
+  work: Record<string, unknown>,
+  sink: IssueSink,
+  pluginSchemas: PluginSchemaLookup,
+  allowed?: ReadonlySet<string>,
+): Record<string, unknown> {
+  const name = work.name
+  const plugin = typeof name === 'string' ? pluginSchemas(name) : undefined
+  if (work.protocols === undefined) work.protocols = [...(plugin?.protocols ?? DEFAULT_PLUGIN_PROTOCOLS)]
+  const schema = ENTITY_BY_NAME.get('plugins') as EntitySchema
+  // A known plugin's config is validated once, by the plugin's own schema below.
+  const config = work.config
+  if (plugin) work.config = undefined
+  const record = validateRecord(schema, work, undefined, sink, allowed)
+  if (typeof name === 'string' && !plugin) {
+    sink.field(['name'], `plugin '${name}' not enabled; add it to the 'plugins' configuration property`)
     return record
   }
+  if (!plugin) return record
+  record.config = validateField(requiredConfig(plugin), config, child(undefined, 'config'), sink)
+  if (plugin.noConsumer && record.consumer !== null) sink.field(['consumer'], 'value must be null')
+  if (plugin.noRoute && record.route !== null) sink.field(['route'], 'value must be null')
+  if (plugin.noService && record.service !== null) sink.field(['service'], 'value must be null')
+  const accepted = plugin.acceptedProtocols
+  if (accepted && Array.isArray(record.protocols)) {
+    record.protocols.forEach((p, i) => {
+      if (!accepted.includes(p as string)) sink.field(['protocols', i], `expected one of: ${accepted.join(', ')}`)
+    })
+  }
+  if (plugin.entityChecks && sink.empty) runEntityChecks(plugin.entityChecks, record, undefined, sink)
+  return record
 }
 
 /** Drops what validating a reference's own text said about it; reports why it did not resolve, if it was to. */

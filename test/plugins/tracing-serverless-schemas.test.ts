@@ -7,6 +7,9 @@ import { buildJsonSchema } from '../../src/declarative/json-schema.js'
 import { BUNDLED_PLUGIN_SCHEMAS } from '../../src/plugins/registry.js'
 import { loadedPlugin, refusal } from '../helpers/plugin-config.js'
 
+// Vault references resolve at load: the env vault reads this variable.
+process.env.AWS_KEY = 'secret-from-env'
+
 const QUEUE = {
   max_batch_size: 1,
   max_coalescing_delay: 1,
@@ -156,7 +159,7 @@ t.test('given values are kept', async (t) => {
       config: { aws_key: 'k', aws_secret: 's', aws_region: 'us-east-1', function_name: 'fn', proxy_url: 'http://squid:3128', unhandled_status: 412 },
       check: { aws_key: 'k', aws_secret: 's', aws_region: 'us-east-1', function_name: 'fn', proxy_url: 'http://squid:3128', unhandled_status: 412 },
     },
-    { name: 'aws-lambda', config: { aws_key: '{vault://env/aws-key}' }, check: { aws_key: '{vault://env/aws-key}', aws_secret: null } },
+    { name: 'aws-lambda', config: { aws_key: '{vault://env/aws-key}', aws_secret: '{vault://env/aws-key}' }, check: { aws_key: 'secret-from-env', aws_secret: 'secret-from-env' } },
   ]
   for (const c of cases) t.match((await loadedPlugin(c.name, c.config))?.config, c.check, c.name)
 })

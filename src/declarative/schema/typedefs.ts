@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net'
 import RE2 from 're2'
+import { matchFormOf, withCheckForm, withMatchForm } from './check-forms.js'
 import type {
   ArrayField,
   CheckResult,
@@ -176,44 +177,44 @@ export function fieldAt(record: Readonly<Record<string, unknown>>, name: string)
 const quoted = (fields: readonly string[]): string => fields.map((f) => `'${f}'`).join(', ')
 
 /** At least one of the fields must be set. */
-export const atLeastOneOf =
-  (fields: readonly string[], label = fields): EntityCheck =>
-  (r) =>
-    fields.some((f) => isSet(fieldAt(r, f)))
-      ? undefined
-      : { entity: [`at least one of these fields must be non-empty: ${quoted(label)}`] }
+export const atLeastOneOf = (fields: readonly string[], label = fields): EntityCheck =>
+  withCheckForm(
+    (r) => (fields.some((f) => isSet(fieldAt(r, f))) ? undefined : { entity: [`at least one of these fields must be non-empty: ${quoted(label)}`] }),
+    { at_least_one_of: fields },
+  )
 
 /** At most one of the fields may be set. */
-export const onlyOneOf =
-  (fields: readonly string[], label = fields): EntityCheck =>
-  (r) =>
-    fields.filter((f) => isSet(fieldAt(r, f))).length > 1
-      ? { entity: [`only one of these fields must be non-empty: ${quoted(label)}`] }
-      : undefined
+export const onlyOneOf = (fields: readonly string[], label = fields): EntityCheck =>
+  withCheckForm(
+    (r) => (fields.filter((f) => isSet(fieldAt(r, f))).length > 1 ? { entity: [`only one of these fields must be non-empty: ${quoted(label)}`] } : undefined),
+    { only_one_of: fields },
+  )
 
 /** Either all the fields are set or none is. */
-export const allOrNone =
-  (fields: readonly string[]): EntityCheck =>
-  (r) => {
-    const n = fields.filter((f) => isSet(fieldAt(r, f))).length
-    return n === 0 || n === fields.length ? undefined : { entity: [`all or none of these fields must be set: ${quoted(fields)}`] }
-  }
+export const allOrNone = (fields: readonly string[]): EntityCheck =>
+  withCheckForm(
+    (r) => {
+      const n = fields.filter((f) => isSet(fieldAt(r, f))).length
+      return n === 0 || n === fields.length ? undefined : { entity: [`all or none of these fields must be set: ${quoted(fields)}`] }
+    },
+    { mutually_required: fields },
+  )
 
 /**
  * Kong's `conditional`: when `ifField` satisfies `when`, `thenField` must pass `then` (which
  * returns the field's message); a failure also adds the entity-level message, Kong's
- * conditional one unless the check declares its own (`then_err`).
+ * conditional one unless the check declares its own (`then_err`). When `when` and `then` come
+ * from `oneOf`, `notOneOf` and `mustBeNull`, the check has Kong's data form too.
  */
-export const conditional =
-  (
-    ifField: string,
-    when: (v: unknown) => boolean,
-    thenField: string,
-    then: (v: unknown) => string | undefined,
-    /** `label` names ifField in the message (`config.x` for a plugin's); `err` is Kong's then_err. */
-    opts: { readonly label?: string; readonly err?: string } = {},
-  ): EntityCheck =>
-  (r): CheckResult | undefined => {
+export const conditional = (
+  ifField: string,
+  when: (v: unknown) => boolean,
+  thenField: string,
+  then: (v: unknown) => string | undefined,
+  /** `label` names ifField in the message (`config.x` for a plugin's); `err` is Kong's then_err. */
+  opts: { readonly label?: string; readonly err?: string } = {},
+): EntityCheck => {
+  const check: EntityCheck = (r): CheckResult | undefined => {
     if (!when(fieldAt(r, ifField))) return undefined
     const message = then(fieldAt(r, thenField))
     if (message === undefined) return undefined
@@ -222,6 +223,19 @@ export const conditional =
       entity: [opts.err ?? `failed conditional validation given value of field '${opts.label ?? ifField}'`],
     }
   }
+  const ifMatch = matchFormOf(when)
+  const thenMatch = matchFormOf(then)
+  if (!ifMatch || !thenMatch) return check
+  return withCheckForm(check, { conditional: { if_field: ifField, if_match: ifMatch, then_field: thenField, then_match: thenMatch } })
+}
+
+/** A `when` for conditional: the value is one of these. */
+export const oneOf = (values: readonly unknown[]): ((v: unknown) => boolean) =>
+  withMatchForm((v: unknown) => values.includes(v), { one_of: values })
+
+/** A `when` for conditional: the value is none of these. */
+export const notOneOf = (values: readonly unknown[]): ((v: unknown) => boolean) =>
+  withMatchForm((v: unknown) => !values.includes(v), { not_one_of: values })
 
 /** A `then` for conditional: the field must equal `expected` (null fails too, as in Kong). */
 export const mustEqual =
@@ -256,7 +270,7 @@ export const unlessReference =
     referenceable.some((f) => isReference(fieldAt(r, f))) ? undefined : check(r)
 
 /** A check refusing the listed values with Kong's `not_one_of` message. */
-export const notOneOf =
+export const mustNotBeOneOf =
   (values: readonly string[]) =>
   (v: string): string | undefined =>
     values.includes(v) ? `must not be one of: ${values.join(', ')}` : undefined
@@ -350,7 +364,7 @@ export const propagation = (defaultFormat: (typeof TRACE_FORMATS)[number]): Reco
 })
 
 /** A `then` for conditional: the field must be null. */
-export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)
+export const mustBeNull = withMatchForm((v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined), { eq: null })
 
 /** Kong's sni typedef: a host name, neither an IP nor with a port. */
 export function checkSni(v: string): string | undefined {

@@ -56,7 +56,7 @@ export const schema: PluginSchema = {
           type: 'record',
           description: 'A tag.',
           fields: {
-            name: { type: 'string', required: true, checks: [t.notOneOf(PROTECTED_TAGS)], description: 'Tag name.' },
+            name: { type: 'string', required: true, checks: [t.mustNotBeOneOf(PROTECTED_TAGS)], description: 'Tag name.' },
             value: { type: 'string', required: true, description: 'Tag value.' },
           },
         },

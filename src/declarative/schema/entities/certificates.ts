@@ -115,6 +115,8 @@ const sniName = (v: string): string | undefined => {
   if (v.split('*').length > 2) return 'only one wildcard must be specified'
   if (isIP(v) !== 0) return 'must not be an IP'
   const { host, port } = t.splitHostPort(v.replace('*', 'wildcard'))
+  // Kong reads `ip:port` as an IP first, so that is what it names.
+  if (isIP(host) !== 0) return 'must not be an IP'
   if (port !== undefined) return 'must not have a port'
   return t.checkHost(host) === undefined ? undefined : `invalid value: ${v}`
 }

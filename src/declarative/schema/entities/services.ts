@@ -5,7 +5,7 @@ import { defineEntity, type EntityOf, type Shorthand } from '../types.js'
 /** Every protocol a service or route may name, sorted as Kong lists them. */
 export const PROTOCOLS = ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp'] as const
 
-const TLS_ONLY = (p: unknown): boolean => p !== 'https' && p !== 'tls'
+const TLS_ONLY = t.notOneOf(['https', 'tls'])
 
 /** `url: https://host:port/path` expands to protocol, host, port and path. */
 const url: Shorthand = (value) => {
@@ -63,7 +63,7 @@ export const services = defineEntity({
     t.conditional('protocol', TLS_ONLY, 'tls_verify', t.mustBeNull),
     t.conditional('protocol', TLS_ONLY, 'tls_verify_depth', t.mustBeNull),
     t.conditional('protocol', TLS_ONLY, 'ca_certificates', t.mustBeNull),
-    t.conditional('protocol', (p) => ['tcp', 'tls', 'udp', 'grpc', 'grpcs', 'tls_passthrough'].includes(p as string), 'path', t.mustBeNull),
+    t.conditional('protocol', t.oneOf(['tcp', 'tls', 'udp', 'grpc', 'grpcs', 'tls_passthrough']), 'path', t.mustBeNull),
   ],
   shorthands: { url },
 })

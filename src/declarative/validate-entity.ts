@@ -1,0 +1,71 @@
+/**
+ * One entity checked on its own, as Kong's `POST /schemas/{entity}/validate` checks it: its
+ * fields, shorthands, defaults and entity checks, a plugin's config against the plugin's schema,
+ * and nothing that needs the rest of a configuration (references are not looked up, uniqueness
+ * is not checked). Pure: nothing is stored.
+ */
+import { validatePluginRecord } from './build-entities.js'
+import { ENTITY_BY_NAME } from './schema/entities/index.js'
+import type { EntitySchema, Field, PluginSchemaLookup } from './schema/types.js'
+import { IssueSink, UUID, child, validateField, validateRecord, type FieldIssue } from './schema/validate.js'
+import { defineKey, isRecord } from '../util/json.js'
+
+/**
+ * A transient input field (certificates' `snis`) as Kong declares it: an array of the endpoint
+ * keys of the entities it creates.
+ */
+function checkTransient(name: string, value: unknown, sink: IssueSink): void {
+  if (value === undefined || value === null) return
+  const target = ENTITY_BY_NAME.get(name)
+  const key = target?.endpointKey
+  const declared = key === undefined ? undefined : target?.fields[key]
+  if (!declared) {
+    sink.field([name], 'unknown field')
+    return
+  }
+  const { required: _required, unique: _unique, ...element } = declared
+  validateField({ type: 'array', elements: element as Field, description: name }, value, child(undefined, name), sink)
+}
+
+/**
+ * A reference given as a record names its entity by primary key only (Kong's foreign fields):
+ * the id must be a UUID, and other keys are unknown.
+ */
+function checkReference(field: string, value: unknown, sink: IssueSink): void {
+  if (!isRecord(value)) return
+  for (const key of Object.keys(value)) {
+    if (key !== 'id') sink.field([field, key], 'unknown field')
+  }
+  const id = value.id
+  if (id === undefined || id === null) sink.field([field, 'id'], 'required field missing')
+  else if (typeof id !== 'string') sink.field([field, 'id'], 'expected a string')
+  else if (!UUID.test(id)) sink.field([field, 'id'], 'expected a valid UUID')
+}
+
+/** Every problem `input` has as one entity of `schema`; empty when it is valid. */
+export function validateEntityInput(schema: EntitySchema, input: Readonly<Record<string, unknown>>, pluginSchemas: PluginSchemaLookup): readonly FieldIssue[] {
+  const sink = new IssueSink()
+  const transient = new Set(schema.transient ?? [])
+  const work: Record<string, unknown> = {}
+  for (const key of Object.keys(input)) {
+    if (transient.has(key)) checkTransient(key, input[key], sink)
+    else defineKey(work, key, input[key])
+  }
+  for (const [name, field] of Object.entries(schema.fields)) {
+    if (field.type === 'foreign') checkReference(name, work[name], sink)
+  }
+  schema.prepare?.(work)
+  const shorthands = Object.entries(schema.shorthands ?? {})
+  for (const [name, expand] of shorthands) {
+    const value = work[name]
+    if (value === undefined) continue
+    work[name] = undefined
+    const result = expand(value, work)
+    if (result.error !== undefined) sink.field([name], result.error)
+    else Object.assign(work, result.fields)
+  }
+  const allowed = new Set(shorthands.map(([name]) => name))
+  if (schema.name === 'plugins') validatePluginRecord(work, sink, pluginSchemas, allowed)
+  else validateRecord(schema, work, undefined, sink, allowed)
+  return sink.issues
+}
