@@ -137,10 +137,15 @@ export const foreign = <const O extends Opts & { mustBeNull?: boolean }>(referen
   ...o,
 })
 
-/** An HTTP header name. */
+/** Kong's header name rule: letters, digits, `-` and `_` only (not every HTTP token character). */
+export function checkHeaderName(value: string): string | undefined {
+  return /^[A-Za-z0-9\-_]+$/.test(value) ? undefined : `bad header name '${value}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`
+}
+
+/** An HTTP header name, as Kong's header_name typedef takes it. */
 export const headerName = <const O extends Opts>(o: O): StringField & O => ({
   type: 'string',
-  match: /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/,
+  checks: [checkHeaderName],
   ...o,
 })
 
@@ -194,3 +199,41 @@ export const conditional =
 
 /** A `then` for conditional: the field must be null. */
 export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)
+
+/** The parts LuaSocket's `url.parse` finds in a URL; Kong's url typedef judges these. */
+export interface SocketUrl {
+  readonly scheme?: string
+  readonly host?: string
+}
+
+/**
+ * Splits a URL as LuaSocket's `url.parse` does (Kong validates URLs with it): a leading
+ * `scheme:`, then an authority after `//`, whose host is what remains without user info and
+ * `:port`. It never fails on non-empty text; parts it cannot find are absent.
+ */
+export function parseSocketUrl(value: string): SocketUrl {
+  let rest = value.replace(/#[^]*$/, '')
+  let scheme: string | undefined
+  const s = /^([A-Za-z0-9][A-Za-z0-9+\-.]*):/.exec(rest)
+  if (s) {
+    scheme = s[1]
+    rest = rest.slice(s[0].length)
+  }
+  // The authority runs to the first `/`: a `?` or `;` before it stays in the host, as in LuaSocket.
+  const a = /^\/\/([^/]*)/.exec(rest)
+  if (!a) return { scheme }
+  const authority = (a[1] ?? '').replace(/^[^@]*@/, '').replace(/:[^:\]]*$/, '')
+  if (authority === '') return { scheme }
+  return { scheme, host: /^\[(.+)\]$/.exec(authority)?.[1] ?? authority }
+}
+
+/** Kong's url typedef check: a host, then a scheme, in that order of complaint. */
+export function checkUrl(value: string): string | undefined {
+  const parsed = parseSocketUrl(value)
+  if (parsed.host === undefined) return 'missing host in url'
+  if (parsed.scheme === undefined) return 'missing scheme in url'
+  return undefined
+}
+
+/** Kong's url typedef: any scheme, with a host. */
+export const url = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkUrl], ...o })

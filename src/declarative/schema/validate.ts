@@ -232,17 +232,21 @@ export const MAX_STRING_LENGTH = 65_536
 
 function compileString(field: StringField): Present {
   const steps: Step<string>[] = []
-  const { lenMin, oneOf, startsWith, match } = field
+  const { oneOf, startsWith, match } = field
+  // Kong refuses empty strings unless a field declares `len_min = 0`.
+  const lenMin = field.lenMin ?? 1
   const lenMax = field.lenMax ?? MAX_STRING_LENGTH
-  if (lenMin !== undefined) steps.push((v) => (v.length < lenMin ? `length must be at least ${lenMin}` : undefined))
-  steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
+  // Kong's validator order (one_of, uuid, len_min, len_max, starts_with, match), so that a value
+  // failing several rules gets the message Kong gives.
   if (oneOf) {
     const allowed = new Set(oneOf)
     const message = `expected one of: ${oneOf.join(', ')}`
     steps.push((v) => (allowed.has(v) ? undefined : message))
   }
-  if (startsWith !== undefined) steps.push((v) => (v.startsWith(startsWith) ? undefined : `should start with: ${startsWith}`))
   if (field.format === 'uuid') steps.push((v) => (UUID.test(v) ? undefined : 'expected a valid UUID'))
+  if (lenMin > 0) steps.push((v) => (v.length < lenMin ? `length must be at least ${lenMin}` : undefined))
+  steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
+  if (startsWith !== undefined) steps.push((v) => (v.startsWith(startsWith) ? undefined : `should start with: ${startsWith}`))
   if (match) steps.push((v) => (match.test(v) ? undefined : `invalid value: ${v}`))
   return stepped(isString, 'expected a string', steps)
 }

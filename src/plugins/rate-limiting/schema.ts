@@ -58,7 +58,7 @@ export const schema: PluginSchema = {
           port: t.port({ default: 6379, description: 'Redis port.' }),
           timeout: t.timeout({ default: 2000, description: 'Redis timeout in milliseconds.' }),
           username: { type: 'string', description: 'Redis ACL user.' },
-          password: { type: 'string', description: 'Redis password.' },
+          password: { type: 'string', lenMin: 0, description: 'Redis password; may be empty, as in Kong.' },
           database: { type: 'integer', default: 0, description: 'Redis database index.' },
           ssl: { type: 'boolean', required: true, default: false, description: 'Connect with TLS.' },
           ssl_verify: { type: 'boolean', required: true, default: false, description: 'Verify the Redis certificate.' },
