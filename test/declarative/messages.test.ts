@@ -39,6 +39,10 @@ const cases: Case[] = [
   { desc: 'http-log Host header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {HOST: a}}\n'), fields: { plugins: [{ config: { headers: { HOST: "cannot contain 'Host' header" } } }] } },
   { desc: 'http-log Content-Type header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {content-type: a}}\n'), fields: { plugins: [{ config: { headers: { 'content-type': "cannot contain 'Content-Type' header" } } }] } },
   { desc: 'bad header name', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {"x.y": a}}\n'), fields: { plugins: [{ config: { headers: { 'x.y': "bad header name 'x.y', allowed characters are A-Z, a-z, 0-9, '_', and '-'" } } }] } },
+  // A service `url` fills protocol, host, port and path from LuaSocket's parse; the fields complain.
+  { desc: 'service url without a host', config: yml('services:\n- url: "http://"\n'), fields: { services: [{ host: 'required field missing' }] } },
+  { desc: 'service url with a bad port', config: yml('services:\n- url: "http://h:x/p"\n'), fields: { services: [{ port: 'expected an integer' }] } },
+  { desc: 'service url with an unknown scheme', config: yml('services:\n- url: "ftp://h"\n'), fields: { services: [{ protocol: /^expected one of: / }] } },
   // Route subschemas: the first protocol picks the rules.
   { desc: 'http route with no matcher', config: route('[http]'), fields: routeErr({ '@entity': ["must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"] }) },
   { desc: 'http+https route with no matcher', config: route('[http, https]'), fields: routeErr({ '@entity': ["must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"] }) },
@@ -94,9 +98,12 @@ t.test('what Kong accepts still loads', async (t) => {
     ['Content-LENGTH (Kong\'s pattern refuses only a lower-case n there)', yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {Content-LENGTH: "1"}}\n')],
     ['an empty redis password (len_min = 0 in Kong)', yml('plugins:\n- name: rate-limiting\n  config: {minute: 1, redis: {password: ""}}\n')],
     ['a top-level reference as {id}', yml('services:\n- {id: 0855b320-0dd2-547d-891d-601e9b38647f, host: x}\nroutes:\n- paths: [/]\n  service: {id: 0855b320-0dd2-547d-891d-601e9b38647f}\n')],
+    ['a service url with IPv6 host, port, query and fragment', yml('services:\n- url: "https://[::1]:8443/a/b?q=1#f"\n')],
     ['a tls_passthrough route with snis', route('[tls_passthrough]', '    snis: [a.example]\n')],
   ]
   for (const [desc, config] of ok) await t.resolves(load(config), desc)
+  const svc = (await load(yml('services:\n- url: "https://[::1]:8443/a/b?q=1#f"\n'))).entities.services?.[0]
+  t.match(svc, { protocol: 'https', host: '::1', port: 8443, path: '/a/b' }, 'the url split as Kong splits it')
 })
 
 t.test('flattened errors carry the same Kong messages, per entity', async (t) => {
@@ -110,16 +117,19 @@ t.test('flattened errors carry the same Kong messages, per entity', async (t) =>
 })
 
 t.test("LuaSocket's url.parse, as Kong's url typedef reads it", async (t) => {
-  const table: [string, { scheme?: string; host?: string }, string | undefined][] = [
-    ['http://example.com/x', { scheme: 'http', host: 'example.com' }, undefined],
-    ['invalid::#//url', { scheme: 'invalid' }, 'missing host in url'],
+  const table: [string, { scheme?: string; host?: string; port?: string; path?: string }, string | undefined][] = [
+    ['http://example.com/x', { scheme: 'http', host: 'example.com', path: '/x' }, undefined],
+    ['invalid::#//url', { scheme: 'invalid', path: ':' }, 'missing host in url'],
     ['//example.com', { host: 'example.com' }, 'missing scheme in url'],
-    ['example.com', {}, 'missing host in url'],
-    ['http://[::1]:80/', { scheme: 'http', host: '::1' }, undefined],
-    ['http://user:pw@h:1', { scheme: 'http', host: 'h' }, undefined],
+    ['example.com', { path: 'example.com' }, 'missing host in url'],
+    ['http://[::1]:80/', { scheme: 'http', host: '::1', port: '80', path: '/' }, undefined],
+    ['http://user:pw@h:1', { scheme: 'http', host: 'h', port: '1' }, undefined],
     ['http://h?q', { scheme: 'http', host: 'h?q' }, undefined],
-    ['http:///path', { scheme: 'http' }, 'missing host in url'],
+    ['http:///path', { scheme: 'http', path: '/path' }, 'missing host in url'],
     ['http://#frag', { scheme: 'http' }, 'missing host in url'],
+    ['https://u@[::1]:8443/a;p?q#f', { scheme: 'https', host: '::1', port: '8443', path: '/a' }, undefined],
+    ['h:443', { scheme: 'h', path: '443' }, 'missing host in url'],
+    ['http://h:', { scheme: 'http', host: 'h', port: '' }, undefined],
   ]
   for (const [url, parts, message] of table) {
     t.same(parseSocketUrl(url), parts, url)

@@ -200,31 +200,43 @@ export const conditional =
 /** A `then` for conditional: the field must be null. */
 export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value must be null' : undefined)
 
-/** The parts LuaSocket's `url.parse` finds in a URL; Kong's url typedef judges these. */
+/** The parts LuaSocket's `url.parse` finds in a URL; Kong's url typedef and shorthands read these. */
 export interface SocketUrl {
   readonly scheme?: string
   readonly host?: string
+  /** The text after the host's last `:`, as written (possibly empty or not a number). */
+  readonly port?: string
+  /** What is left once scheme, authority, query, params and fragment are cut. */
+  readonly path?: string
 }
 
 /**
- * Splits a URL as LuaSocket's `url.parse` does (Kong validates URLs with it): a leading
- * `scheme:`, then an authority after `//`, whose host is what remains without user info and
- * `:port`. It never fails on non-empty text; parts it cannot find are absent.
+ * Splits a URL as LuaSocket's `url.parse` does (Kong validates URLs with it): the fragment is
+ * cut, then a leading `scheme:`, an authority after `//` (up to the next `/`), a query and params;
+ * the host is the authority without user info and `:port`. Parts it cannot find are absent.
  */
 export function parseSocketUrl(value: string): SocketUrl {
   let rest = value.replace(/#[^]*$/, '')
-  let scheme: string | undefined
+  const out: { scheme?: string; host?: string; port?: string; path?: string } = {}
   const s = /^([A-Za-z0-9][A-Za-z0-9+\-.]*):/.exec(rest)
   if (s) {
-    scheme = s[1]
+    out.scheme = s[1]
     rest = rest.slice(s[0].length)
   }
   // The authority runs to the first `/`: a `?` or `;` before it stays in the host, as in LuaSocket.
   const a = /^\/\/([^/]*)/.exec(rest)
-  if (!a) return { scheme }
-  const authority = (a[1] ?? '').replace(/^[^@]*@/, '').replace(/:[^:\]]*$/, '')
-  if (authority === '') return { scheme }
-  return { scheme, host: /^\[(.+)\]$/.exec(authority)?.[1] ?? authority }
+  if (a) rest = rest.slice(a[0].length)
+  rest = rest.replace(/\?[^]*$/, '').replace(/;[^]*$/, '')
+  if (rest !== '') out.path = rest
+  if (!a) return out
+  let authority = (a[1] ?? '').replace(/^[^@]*@/, '')
+  const p = /:([^:\]]*)$/.exec(authority)
+  if (p) {
+    out.port = p[1]
+    authority = authority.slice(0, p.index)
+  }
+  if (authority !== '') out.host = /^\[(.+)\]$/.exec(authority)?.[1] ?? authority
+  return out
 }
 
 /** Kong's url typedef check: a host, then a scheme, in that order of complaint. */
