@@ -91,6 +91,37 @@ t.test('a plugin on a missing route: keyed by its id, as plugins have no endpoin
   t.match(Object.keys(tree.plugins)[0], /^[0-9a-f-]{36}$/)
 })
 
+t.test("references, when Kong's first pass fails, are read as primary keys: its message, our explanation", async (t) => {
+  const table: [string, string, unknown, string[]][] = [
+    [
+      'a basic-auth credential of a missing consumer (its password transformation always fails the first pass)',
+      'consumers:\n- username: c\nbasicauth_credentials:\n- {consumer: nobody, username: u, password: p}\n',
+      { basicauth_credentials: [{ '@entity': ["all or none of these fields must be set: 'password', 'consumer.id'"], consumer: { id: 'missing primary key' } }] },
+      ["invalid reference 'consumer: nobody' (no such entry in 'consumers')"],
+    ],
+    [
+      'a missing consumer in a config with another error',
+      'services:\n- {name: "", host: x}\nkeyauth_credentials:\n- {key: k, consumer: nobody}\n',
+      { services: [{ name: 'length must be at least 1' }], keyauth_credentials: [{ consumer: { id: 'missing primary key' } }] },
+      ["invalid reference 'consumer: nobody' (no such entry in 'consumers')"],
+    ],
+    [
+      'a plugin on a missing route beside a basic-auth credential',
+      'consumers:\n- username: c\nbasicauth_credentials:\n- {consumer: c, username: u, password: p}\nplugins:\n- {name: cors, route: nope}\n',
+      { plugins: [{ route: { id: 'missing primary key' } }] },
+      ["invalid reference 'route: nope' (no such entry in 'routes')"],
+    ],
+  ]
+  for (const [desc, body, fields, explanations] of table) {
+    const err = await loadError(yml(body))
+    t.same(err.fields(), fields, desc)
+    t.same(err.located().flatMap((l) => (l.explanation === undefined ? [] : [l.explanation])), explanations, `${desc}: explained in details`)
+    const flat = err.toKongBody(true).flattened_errors as { errors: { field?: string; message: string; explanation?: string }[] }[]
+    t.ok(flat.some((e) => e.errors.some((x) => x.field?.endsWith('.id') && x.message === 'missing primary key' && x.explanation !== undefined)), `${desc}: flattened as Kong's <field>.id`)
+  }
+  await t.resolves(load(yml('consumers:\n- username: c\nbasicauth_credentials:\n- {consumer: c, username: u, password: p}\n')), 'a credential whose consumer exists loads')
+})
+
 t.test('what Kong accepts still loads', async (t) => {
   const ok: [string, string][] = [
     ['any url scheme (Kong checks scheme and host only)', yml('plugins:\n- name: http-log\n  config: {http_endpoint: "ftp://logs.example"}\n')],
