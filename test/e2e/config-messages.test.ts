@@ -20,6 +20,8 @@ routes:
 plugins:
 - name: http-log
   config: {http_endpoint: "invalid::#//url"}
+- name: cors
+  route: nope
 `
 
 let node: RunningNode
@@ -38,7 +40,7 @@ t.test('POST /config?flatten_errors=1 answers with Kong messages in Kong form', 
     message: 'declarative config is invalid: {_info="unknown field"}',
     fields: { _info: 'unknown field' },
   })
-  const flat = res.body.flattened_errors as { entity_type: string; entity_name?: string; errors: { type: string; field?: string; message: string }[] }[]
+  const flat = res.body.flattened_errors as { entity_type: string; entity_name?: string; errors: { type: string; field?: string; message: string; explanation?: string }[] }[]
   const strip = (e: (typeof flat)[number]): unknown => ({
     entity_type: e.entity_type,
     ...(e.entity_name === undefined ? {} : { entity_name: e.entity_name }),
@@ -49,7 +51,9 @@ t.test('POST /config?flatten_errors=1 answers with Kong messages in Kong form', 
     { entity_type: 'route', entity_name: 'stream', errors: [{ type: 'entity', message: "must set snis when 'protocols' is 'tls_passthrough'" }] },
     { entity_type: 'route', entity_name: 'by-object', errors: [{ type: 'field', field: 'service.id', message: 'missing primary key' }] },
     { entity_type: 'plugin', entity_name: 'http-log', errors: [{ type: 'field', field: 'config.http_endpoint', message: 'missing host in url' }] },
+    { entity_type: 'plugin', entity_name: 'cors', errors: [{ type: 'field', field: 'route.id', message: 'missing primary key' }] },
   ], "Kong's entity types, fields and messages, in document order")
+  t.equal(flat[4]?.errors[0]?.explanation, "invalid reference 'route: nope' (no such entry in 'routes')", 'our wording beside Kong\'s')
   t.match(res.body.details, [{ line: 2, path: '_info' }, { line: 4, path: 'services[0].name' }], 'our details still locate each problem')
   t.equal((await http(`${node.status}/status`)).body.configuration_hash, before, 'the live config is unchanged')
 })
