@@ -22,7 +22,7 @@ const invalid: { desc: string; body: string; fields: unknown }[] = [
   { desc: 'route wildcard in the middle', body: 'routes:\n- hosts: ["a.*.com"]\n', fields: { routes: [{ hosts: ['invalid wildcard: must be placed at leftmost or rightmost label'] }] } },
   { desc: 'route lower-case method', body: 'routes:\n- methods: [get]\n', fields: { routes: [{ methods: ['invalid value: get'] }] } },
   { desc: 'route host header', body: 'routes:\n- headers: {Host: [a]}\n  paths: [/]\n', fields: { routes: [{ headers: "cannot contain 'host' header, which must be specified in the 'hosts' attribute" }] } },
-  { desc: 'route snis on http', body: 'routes:\n- protocols: [http]\n  snis: [a.com]\n  paths: [/]\n', fields: { routes: [{ snis: "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'" }] } },
+  { desc: 'route snis on http', body: 'routes:\n- protocols: [http]\n  snis: [a.com]\n  paths: [/]\n', fields: { routes: [{ snis: 'length must be 0', '@entity': ["'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"] }] } },
   { desc: 'route sources on http', body: 'routes:\n- sources: [{ip: 10.0.0.1}]\n  paths: [/]\n', fields: { routes: [{ sources: "cannot set 'sources' when 'protocols' is 'http' or 'https'" }] } },
   { desc: 'route mixed protocol groups', body: 'routes:\n- protocols: [http, tcp]\n  paths: [/]\n', fields: { routes: [{ protocols: /^these sets are mutually exclusive/ }] } },
   { desc: 'route bad redirect code', body: 'routes:\n- paths: [/]\n  https_redirect_status_code: 200\n', fields: { routes: [{ https_redirect_status_code: 'expected one of: 426, 301, 302, 307, 308' }] } },

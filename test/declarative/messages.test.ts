@@ -54,6 +54,7 @@ const cases: Case[] = [
   { desc: 'tcp route with paths', config: route('[tcp]', '    paths: [/a]\n    sources: [{ip: 10.0.0.1}]\n'), fields: routeErr({ paths: "cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'" }) },
   { desc: 'http route with sources', config: route('[http]', '    paths: [/a]\n    sources: [{ip: 10.0.0.1}]\n'), fields: routeErr({ sources: "cannot set 'sources' when 'protocols' is 'http' or 'https'" }) },
   { desc: 'grpc route with methods', config: route('[grpc]', '    paths: [/a]\n    methods: [GET]\n'), fields: routeErr({ methods: "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'" }) },
+  { desc: 'snis on a plain http route', config: route('[http]', '    paths: [/a]\n    snis: [a.example]\n'), fields: routeErr({ snis: 'length must be 0', '@entity': ["'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"] }), count: 2 },
   // Regex paths: Kong's PCRE dry run words the error.
   { desc: 'regex missing )', config: yml('routes:\n- paths: ["~/(foo"]\n'), fields: { routes: [{ paths: [`invalid regex: '/(foo' (PCRE returned: pcre2_compile() failed: missing closing parenthesis in "/(foo")`] }] } },
   { desc: 'regex unmatched )', config: yml('routes:\n- paths: ["~/foo)"]\n'), fields: { routes: [{ paths: [`invalid regex: '/foo)' (PCRE returned: pcre2_compile() failed: unmatched closing parenthesis in "/foo)")`] }] } },

@@ -142,7 +142,8 @@ const atLeastOneMatcher: EntityCheck = (r) => {
 const snisNeedTls: EntityCheck = (r) => {
   if (!isSet(r.snis)) return undefined
   if (protocolsOf(r).some((p) => ['grpcs', 'https', 'tls', 'tls_passthrough'].includes(p))) return undefined
-  return { fields: { snis: "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'" } }
+  // Kong's conditional: the field fails its `len_eq = 0`, the entity gets the check's own message.
+  return { fields: { snis: 'length must be 0' }, entity: ["'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"] }
 }
 
 /** The fields a subschema forbids (Kong's `eq = null` with its own message), by flavor. */
