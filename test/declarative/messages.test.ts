@@ -38,6 +38,7 @@ const cases: Case[] = [
   { desc: 'http-log endpoint empty', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: ""}\n'), fields: { plugins: [{ config: { http_endpoint: 'length must be at least 1' } }] } },
   { desc: 'http-log Host header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {HOST: a}}\n'), fields: { plugins: [{ config: { headers: { HOST: "cannot contain 'Host' header" } } }] } },
   { desc: 'http-log Content-Type header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {content-type: a}}\n'), fields: { plugins: [{ config: { headers: { 'content-type': "cannot contain 'Content-Type' header" } } }] } },
+  { desc: 'http-log user info and an Authorization header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://u:p@l/x", headers: {Authorization: a}}\n'), fields: { plugins: [{ config: "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed" }] }, path: 'plugins[0].config' },
   { desc: 'bad header name', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {"x.y": a}}\n'), fields: { plugins: [{ config: { headers: { 'x.y': "bad header name 'x.y', allowed characters are A-Z, a-z, 0-9, '_', and '-'" } } }] } },
   // A service `url` fills protocol, host, port and path from LuaSocket's parse; the fields complain.
   { desc: 'service url without a host', config: yml('services:\n- url: "http://"\n'), fields: { services: [{ host: 'required field missing' }] } },
@@ -149,17 +150,17 @@ t.test('flattened errors carry the same Kong messages, per entity', async (t) =>
 })
 
 t.test("LuaSocket's url.parse, as Kong's url typedef reads it", async (t) => {
-  const table: [string, { scheme?: string; host?: string; port?: string; path?: string }, string | undefined][] = [
+  const table: [string, { scheme?: string; userinfo?: string; host?: string; port?: string; path?: string }, string | undefined][] = [
     ['http://example.com/x', { scheme: 'http', host: 'example.com', path: '/x' }, undefined],
     ['invalid::#//url', { scheme: 'invalid', path: ':' }, 'missing host in url'],
     ['//example.com', { host: 'example.com' }, 'missing scheme in url'],
     ['example.com', { path: 'example.com' }, 'missing host in url'],
     ['http://[::1]:80/', { scheme: 'http', host: '::1', port: '80', path: '/' }, undefined],
-    ['http://user:pw@h:1', { scheme: 'http', host: 'h', port: '1' }, undefined],
+    ['http://user:pw@h:1', { scheme: 'http', userinfo: 'user:pw', host: 'h', port: '1' }, undefined],
     ['http://h?q', { scheme: 'http', host: 'h?q' }, undefined],
     ['http:///path', { scheme: 'http', path: '/path' }, 'missing host in url'],
     ['http://#frag', { scheme: 'http' }, 'missing host in url'],
-    ['https://u@[::1]:8443/a;p?q#f', { scheme: 'https', host: '::1', port: '8443', path: '/a' }, undefined],
+    ['https://u@[::1]:8443/a;p?q#f', { scheme: 'https', userinfo: 'u', host: '::1', port: '8443', path: '/a' }, undefined],
     ['h:443', { scheme: 'h', path: '443' }, 'missing host in url'],
     ['http://h:', { scheme: 'http', host: 'h', port: '' }, undefined],
   ]

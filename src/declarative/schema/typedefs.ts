@@ -204,6 +204,8 @@ export const mustBeNull = (v: unknown): string | undefined => (isSet(v) ? 'value
 export interface SocketUrl {
   readonly scheme?: string
   readonly host?: string
+  /** What precedes `@` in the authority. */
+  readonly userinfo?: string
   /** The text after the host's last `:`, as written (possibly empty or not a number). */
   readonly port?: string
   /** What is left once scheme, authority, query, params and fragment are cut. */
@@ -217,7 +219,7 @@ export interface SocketUrl {
  */
 export function parseSocketUrl(value: string): SocketUrl {
   let rest = value.replace(/#[^]*$/, '')
-  const out: { scheme?: string; host?: string; port?: string; path?: string } = {}
+  const out: { -readonly [K in keyof SocketUrl]: SocketUrl[K] } = {}
   const s = /^([A-Za-z0-9][A-Za-z0-9+\-.]*):/.exec(rest)
   if (s) {
     out.scheme = s[1]
@@ -229,7 +231,12 @@ export function parseSocketUrl(value: string): SocketUrl {
   rest = rest.replace(/\?[^]*$/, '').replace(/;[^]*$/, '')
   if (rest !== '') out.path = rest
   if (!a) return out
-  let authority = (a[1] ?? '').replace(/^[^@]*@/, '')
+  let authority = a[1] ?? ''
+  const u = /^([^@]*)@/.exec(authority)
+  if (u) {
+    out.userinfo = u[1]
+    authority = authority.slice(u[0].length)
+  }
   const p = /:([^:\]]*)$/.exec(authority)
   if (p) {
     out.port = p[1]

@@ -16,11 +16,21 @@ const FORBIDDEN: readonly [RegExp, string][] = [
 /** Kong's execution priority: higher runs first. */
 export const priority = 12
 
+/** Kong's config-level check: credentials in the URL and an Authorization header cannot both be given. */
+const noDoubleCredentials = (config: { http_endpoint: string | null; headers: Record<string, unknown> | null }): string | undefined => {
+  if (config.http_endpoint === null || config.headers === null) return undefined
+  if (t.parseSocketUrl(config.http_endpoint).userinfo === undefined) return undefined
+  return Object.keys(config.headers).some((h) => h.toLowerCase() === 'authorization')
+    ? "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed"
+    : undefined
+}
+
 export const schema: PluginSchema = {
   name: 'http-log',
   config: {
     type: 'record',
     description: 'http-log settings.',
+    checks: [noDoubleCredentials],
     fields: {
       http_endpoint: t.url({ required: true, description: 'URL receiving the logs (Kong checks only that it has a scheme and a host).' }),
       method: { type: 'string', oneOf: ['POST', 'PUT', 'PATCH'], default: 'POST', description: 'Request method.' },
