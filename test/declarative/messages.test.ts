@@ -40,6 +40,9 @@ const cases: Case[] = [
   { desc: 'http-log Content-Type header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {content-type: a}}\n'), fields: { plugins: [{ config: { headers: { 'content-type': "cannot contain 'Content-Type' header" } } }] } },
   { desc: 'http-log user info and an Authorization header', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://u:p@l/x", headers: {Authorization: a}}\n'), fields: { plugins: [{ config: "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed" }] }, path: 'plugins[0].config' },
   { desc: 'bad header name', config: yml('plugins:\n- name: http-log\n  config: {http_endpoint: "http://l", headers: {"x.y": a}}\n'), fields: { plugins: [{ config: { headers: { 'x.y': "bad header name 'x.y', allowed characters are A-Z, a-z, 0-9, '_', and '-'" } } }] } },
+  { desc: 'service path with a query character', config: yml('services:\n- {host: x, path: "/a?b"}\n'), fields: { services: [{ path: "invalid path: '/a?b' (characters outside of the reserved list of RFC 3986 found)" }] } },
+  { desc: 'service path with a bad escape after a good one', config: yml('services:\n- {host: x, path: "/%%41"}\n'), fields: { services: [{ path: "invalid url-encoded value: '%__'" }] } },
+  { desc: 'route path with a bad escape', config: yml('routes:\n- paths: ["/a%zz"]\n'), fields: { routes: [{ paths: ["invalid url-encoded value: '%zz'"] }] } },
   // A service `url` fills protocol, host, port and path from LuaSocket's parse; the fields complain.
   { desc: 'service url without a host', config: yml('services:\n- url: "http://"\n'), fields: { services: [{ host: 'required field missing' }] } },
   { desc: 'service url with a bad port', config: yml('services:\n- url: "http://h:x/p"\n'), fields: { services: [{ port: 'expected an integer' }] } },

@@ -115,16 +115,28 @@ export const hostWithOptionalPort = <const O extends Opts>(o: O): StringField & 
   ...o,
 })
 
-const PATH_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/
+/** Kong's path characters: unreserved, sub-delims, `:`, `@`, `/` and `%` (no `?`, `#`, `[`, `]`). */
+const PATH_CHARS = /^[A-Za-z0-9\-._~:/@!$&'()*+,;=%]*$/
 
-/** An upstream or route path in URL form: leading `/`, no empty segments, valid escapes. */
+/** Whether every character is one Kong's path check allows. */
+export const hasPathChars = (v: string): boolean => PATH_CHARS.test(v)
+
+/**
+ * Kong's percent-encoding check: valid escapes are blanked first, then the first `%` left is
+ * quoted with up to two characters after it, as Kong quotes it.
+ */
+export function checkPercentEncoding(v: string): string | undefined {
+  const raw = v.replace(/%[0-9A-Fa-f]{2}/g, '___')
+  const i = raw.indexOf('%')
+  return i < 0 ? undefined : `invalid url-encoded value: '${raw.slice(i, i + 3)}'`
+}
+
+/** An upstream path in URL form: leading `/`, no empty segments, Kong's characters, valid escapes. */
 export function checkUrlPath(v: string): string | undefined {
   if (!v.startsWith('/')) return 'should start with: /'
   if (v.includes('//')) return 'must not have empty segments'
   if (!PATH_CHARS.test(v)) return `invalid path: '${v}' (characters outside of the reserved list of RFC 3986 found)`
-  const bad = /%(?![0-9A-Fa-f]{2})/.exec(v)
-  if (bad) return `invalid url-encoded value: '${v.slice(bad.index, bad.index + 3)}'`
-  return undefined
+  return checkPercentEncoding(v)
 }
 
 /** A URL path field. */

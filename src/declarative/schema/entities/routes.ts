@@ -54,8 +54,9 @@ export function checkRoutePath(value: string): string | undefined {
     return compileRouteRegex(pattern)
   }
   if (!value.startsWith('/')) return 'should start with: / (fixed path) or ~/ (regex path)'
-  const bad = /%(?![0-9A-Fa-f]{2})/.exec(value)
-  if (bad) return `invalid url-encoded value: '${value.slice(bad.index, bad.index + 3)}'`
+  // Kong checks the escapes only of paths made of its path characters.
+  const bad = t.hasPathChars(value) ? t.checkPercentEncoding(value) : undefined
+  if (bad !== undefined) return bad
   const normalized = normalizePath(value)
   if (normalized !== value) return `non-normalized path, consider use '${normalized}' instead`
   return undefined
