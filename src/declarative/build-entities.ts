@@ -88,7 +88,7 @@ export class NodeBuilder {
         this.issues.push({
           kind: issue.entity ? 'entity' : 'field',
           key: where,
-          at: where,
+          at: issue.at === undefined ? where : [...at, ...issue.at],
           message: issue.message,
           entity: node.origin,
           ...(issue.entity ? {} : { field: issue.path.join('.') }),

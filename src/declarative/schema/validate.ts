@@ -14,6 +14,8 @@ export interface FieldIssue {
   readonly message: string
   /** Entity-level messages (Kong's `@entity`) rather than a field's own. */
   readonly entity?: boolean
+  /** Where the problem is written, when Kong reports it higher up (a map's bad key); else `path`. */
+  readonly at?: Path
 }
 
 /**
@@ -47,9 +49,9 @@ function toPath(where: Loc | Path | undefined): Path {
 /** Collects issues under a base path. */
 export class IssueSink {
   readonly issues: FieldIssue[] = []
-  /** Records one field-level message. */
-  field(where: Loc | Path | undefined, message: string): void {
-    this.issues.push({ path: toPath(where), message })
+  /** Records one field-level message; `at` says where it is written when that is deeper. */
+  field(where: Loc | Path | undefined, message: string, at?: Path): void {
+    this.issues.push(at === undefined ? { path: toPath(where), message } : { path: toPath(where), message, at })
   }
   /** Records one entity-level message for the record at `where`. */
   entity(where: Loc | Path | undefined, message: string): void {
@@ -321,17 +323,30 @@ function dedupe(values: unknown[]): unknown[] {
   })
 }
 
+/**
+ * Kong stops at a map's first bad key or value and reports its message as the map's own; the
+ * issue keeps where that key is written, for our details. Problems inside a structured value
+ * keep their own paths.
+ */
 function checkMap(field: MapField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (!isRecord(value)) return fail(sink, path, 'expected a map')
   const out: Record<string, unknown> = {}
-  const before = sink.issues.length
   for (const key of Object.keys(value).sort()) {
     const at = child(path, key)
-    const k = validateField(field.keys, key, at, sink)
-    if (k === null) continue
-    defineKey(out, key, validateField(field.values, value[key], at, sink))
+    const inner = new IssueSink()
+    const k = validateField(field.keys, key, at, inner)
+    const v = k === null ? null : validateField(field.values, value[key], at, inner)
+    if (inner.empty) {
+      defineKey(out, key, v)
+      continue
+    }
+    const keyPath = toPath(at)
+    const first = inner.issues[0]
+    if (first !== undefined && first.path.length === keyPath.length) sink.field(path, first.message, first.at ?? keyPath)
+    else sink.issues.push(...inner.issues)
+    return INVALID
   }
-  return sink.issues.length > before ? INVALID : out
+  return out
 }
 
 type RecordValidator = (value: Record<string, unknown>, path: Loc | undefined, sink: IssueSink, allowed: ReadonlySet<string>) => Record<string, unknown>
