@@ -86,7 +86,7 @@ export async function loadFile(path: string, shown: string, io: CliIo, resolveRe
   } catch (err) {
     if (err instanceof ConfigParseError) return void printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
     if (err instanceof DeclarativeConfigError) {
-      const lines = err.located().map((l) => `${l.source}${l.line === undefined ? '' : `:${l.line}:${l.column}`}: ${l.path}: ${l.message}`)
+      const lines = err.located().map((l) => `${l.source}${l.line === undefined ? '' : `:${l.line}:${l.column}`}: ${l.path}: ${l.message}${l.explanation === undefined ? '' : ` (${l.explanation})`}`)
       const count = err.issues.length
       return void printError(io, `Failed parsing: ${count} error${count === 1 ? '' : 's'}\n${lines.join('\n')}\n\n${err.pretty()}`)
     }

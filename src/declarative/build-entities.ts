@@ -52,8 +52,7 @@ export class NodeBuilder {
       defineKey(work, k, input[k])
     }
     const sink = new IssueSink()
-    let embedded: { field: string; input: Record<string, unknown>; schema: EntitySchema }[] | undefined
-    for (const { name: field, reference } of plan.foreign) {
+    for (const { name: field } of plan.foreign) {
       const value = work[field]
       if (parent && field === parentField) {
         if (value !== undefined && value !== null && !refersTo(value, parent)) sink.field([field], 'value must be null')
@@ -64,12 +63,10 @@ export class NodeBuilder {
       } else if (parent) {
         sink.field([field], 'value must be null')
         work[field] = undefined
-      } else if (isRecord(value) && Object.keys(value).some((k) => k !== 'id')) {
-        const target = ENTITY_BY_NAME.get(reference)
-        if (target) {
-          ;(embedded ??= []).push({ field, input: value, schema: target })
-          work[field] = undefined
-        }
+      } else if (isRecord(value) && value.id === undefined) {
+        // Kong reads a top-level reference as a primary key ({id}), whatever else the record holds.
+        sink.field([field, 'id'], 'missing primary key')
+        work[field] = undefined
       }
     }
     schema.prepare?.(work)
@@ -111,7 +108,7 @@ export class NodeBuilder {
         this.issues.push({
           kind: issue.entity ? 'entity' : 'field',
           key: where,
-          at: where,
+          at: issue.at === undefined ? where : [...at, ...issue.at],
           message: issue.message,
           entity: node.origin,
           ...(issue.entity ? {} : { field: issue.path.join('.') }),
@@ -119,12 +116,6 @@ export class NodeBuilder {
       }
     }
 
-    if (embedded) {
-      for (const e of embedded) {
-        const child = this.build(e.schema, e.input, node, e.field, -1)
-        if (child) (node.embedded ??= []).push({ field: e.field, node: child })
-      }
-    }
     for (const { child, field } of plan.nestings) {
       const value = input[child.name]
       if (value === undefined || value === null) continue

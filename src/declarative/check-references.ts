@@ -93,3 +93,37 @@ export function resolveReferences(all: readonly Node[], { byId, byName }: Entity
     }
   }
 }
+
+/**
+ * Kong's answer for references when its first validation pass fails: that pass reads top-level
+ * references as plain strings, and when anything in the config fails it (a schema problem, or
+ * a top-level basic-auth credential, whose password transformation needs `consumer.id`) Kong
+ * validates again with references read as primary keys. A top-level reference that names
+ * nothing is then `{<field>: {id: "missing primary key"}}` rather than `invalid reference`;
+ * we keep the clearer message as the issue's explanation. Returns whether that pass fails.
+ */
+export function referencesAsPrimaryKeys(roots: readonly Node[], issues: ConfigIssue[]): boolean {
+  const credentialNeedsId = roots.some((n) => n.schema.name === 'basicauth_credentials' && typeof n.input.consumer === 'string')
+  if (issues.length === 0 && !credentialNeedsId) return false
+  const known = new Map<string, Set<string>>()
+  const collect = (node: Node): void => {
+    let set = known.get(node.schema.name)
+    if (!set) known.set(node.schema.name, (set = new Set<string>()))
+    const ek = node.schema.endpointKey
+    for (const v of [node.input.id, ek === undefined ? undefined : node.input[ek]]) if (typeof v === 'string') set.add(v)
+    for (const child of node.children ?? []) collect(child)
+  }
+  for (const root of roots) collect(root)
+  for (const node of roots) {
+    for (const { name: field, reference } of factsOf(node.schema).foreign) {
+      const value = node.input[field]
+      if (typeof value !== 'string' || known.get(reference)?.has(value)) continue
+      const explanation = `invalid reference '${field}: ${value}' (no such entry in '${reference}')`
+      issues.push({ kind: 'field', key: [...node.at, field, 'id'], at: [...node.at, field], message: 'missing primary key', entity: node.origin, field: `${field}.id`, explanation })
+      if (node.schema.name === 'basicauth_credentials' && field === 'consumer' && typeof node.input.password === 'string') {
+        issues.push({ kind: 'entity', key: node.at, at: node.at, message: "all or none of these fields must be set: 'password', 'consumer.id'", entity: node.origin })
+      }
+    }
+  }
+  return issues.length > 0
+}

@@ -57,6 +57,7 @@ export function flattenIssues(issues: readonly ConfigIssue[], index: PositionInd
         type: issue.field === undefined ? 'entity' : 'field',
         ...(issue.field === undefined ? {} : { field: kongFieldPath(issue.field) }),
         message: issue.message,
+        ...(issue.explanation === undefined ? {} : { explanation: issue.explanation }),
         path: pathString(issue.at),
         ...(at ? { line: at.line, column: at.column } : {}),
       }

@@ -46,6 +46,8 @@ export interface ConfigIssue {
   readonly entity?: EntityOrigin
   /** Dot path of the field inside the entity; absent for entity-level problems. */
   readonly field?: string
+  /** Our own wording, where Kong's message says little about the cause; shown in `details`. */
+  readonly explanation?: string
 }
 
 /** A problem with its place in the source, ready to print or serialize. */
@@ -56,6 +58,8 @@ export interface LocatedIssue {
   /** Entity path, e.g. `services[2].routes[0].paths[1]`. */
   readonly path: string
   readonly message: string
+  /** What the message means here, where Kong's says little (e.g. the reference that names nothing). */
+  readonly explanation?: string
 }
 
 /** The 400 body Kong sends for an invalid declarative config, plus our `details`. */
@@ -164,6 +168,7 @@ export function locateIssues(issues: readonly ConfigIssue[], source: string, ind
       ...(pos ? { line: pos.line, column: pos.column } : {}),
       path: pathString(issue.at),
       message: issue.message,
+      ...(issue.explanation === undefined ? {} : { explanation: issue.explanation }),
     }
   })
   return located.sort(byLine)

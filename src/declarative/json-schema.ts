@@ -15,7 +15,7 @@ function fieldSchema(field: Field): Json {
     case 'string':
       out.type = 'string'
       if (field.oneOf) out.enum = [...field.oneOf]
-      if (field.lenMin !== undefined) out.minLength = field.lenMin
+      if ((field.lenMin ?? 1) > 0) out.minLength = field.lenMin ?? 1
       if (field.lenMax !== undefined) out.maxLength = field.lenMax
       if (field.match) out.pattern = field.match.source
       if (field.format) out.format = field.format

@@ -5,7 +5,7 @@
  */
 import { assignIds } from './assign-ids.js'
 import { checkCommentAndIgnore, NodeBuilder } from './build-entities.js'
-import { checkUniqueness, resolveReferences } from './check-references.js'
+import { checkUniqueness, referencesAsPrimaryKeys, resolveReferences } from './check-references.js'
 import type { Node } from './entity-node.js'
 import type { ConfigIssue } from './errors.js'
 import { migrateRoutePaths } from './migrate.js'
@@ -105,7 +105,7 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
       if (node) roots.push(node)
     }
   }
-  if (issues.length > 0) throw new NormalizeIssues(issues)
+  if (referencesAsPrimaryKeys(roots, issues)) throw new NormalizeIssues(issues)
 
   const all = assignIds(roots, { entitySchema: (c) => ENTITY_BY_NAME.get(c), pluginSchema: options.pluginSchemas })
   const index = checkUniqueness(all, issues)

@@ -580,6 +580,9 @@ class Parser {
       if (inClass) throw rust('invalid escape sequence found in character class')
       throw engine(`the word boundary \\${ch} is not supported`)
     }
+    // Letters PCRE2 gives no meaning are its errors, met before the Rust crate ever sees them.
+    if (this.opts.pcre && 'FLl'.includes(ch)) throw pcre('PCRE2 does not support \\F, \\L, \\l, \\N{name}, \\U, or \\u')
+    if (this.opts.pcre && 'ijmqyIJMOTY'.includes(ch)) throw pcre('unrecognized character follows \\')
     throw rust('unrecognized escape sequence')
   }
 

@@ -36,7 +36,7 @@ const refused: [string, RegExp][] = [
   ['/(?!x)', /look-around/],
   ['/(?<=x)', /invalid capture group character/],
   ['/(a)\\1', /backreferences are not supported/],
-  ['/\\j', /unrecognized escape sequence/],
+  ['/\\j', /^invalid regex: '\/\\j' \(PCRE returned: pcre2_compile\(\) failed: unrecognized character follows \\ in "\/\\j"\)$/],
   ['/\\Qa\\E', /unrecognized escape sequence/],
   ['/(?>a)', /unrecognized flag/],
   ['/\\u0041', /PCRE2 does not support \\F, \\L, \\l, \\N\{name\}, \\U, or \\u/],

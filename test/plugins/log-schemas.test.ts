@@ -181,7 +181,7 @@ const REFUSED: { desc: string; name: string; config: Record<string, unknown>; en
       },
     },
   },
-  { desc: 'empty lua code', name: 'syslog', config: { custom_fields_by_lua: { f: '' } }, fields: { config: { custom_fields_by_lua: { f: 'length must be at least 1' } } } },
+  { desc: 'empty lua code', name: 'syslog', config: { custom_fields_by_lua: { f: '' } }, fields: { config: { custom_fields_by_lua: 'length must be at least 1' } } },
   { desc: 'no host or port', name: 'tcp-log', config: {}, fields: { config: { host: 'required field missing', port: 'required field missing' } } },
   { desc: 'host with a port', name: 'tcp-log', config: { host: 'logs.test:80', port: 1 }, fields: { config: { host: 'must not have a port' } } },
   { desc: 'not a host', name: 'udp-log', config: { host: 'a b', port: 1 }, fields: { config: { host: 'invalid value: a b' } } },

@@ -221,13 +221,13 @@ const REFUSED: { desc: string; name: string; config: Record<string, unknown>; en
     desc: 'Kong spec: empty resource attribute',
     name: 'opentelemetry',
     config: { endpoint: 'http://example.dev', resource_attributes: { foo: '' } },
-    fields: { config: { resource_attributes: { foo: 'length must be at least 1' } } },
+    fields: { config: { resource_attributes: 'length must be at least 1' } },
   },
   {
     desc: 'non-string resource attribute',
     name: 'opentelemetry',
     config: { endpoint: 'http://example.dev', resource_attributes: { foo: 1 } },
-    fields: { config: { resource_attributes: { foo: 'expected a string' } } },
+    fields: { config: { resource_attributes: 'expected a string' } },
   },
   { desc: 'stream protocols', name: 'opentelemetry', config: { endpoint: 'http://example.dev' }, entity: { protocols: ['http', 'tcp'] }, fields: { protocols: [null, HTTP_ONLY] } },
   {

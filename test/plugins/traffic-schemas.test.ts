@@ -69,21 +69,21 @@ checkPlugin(
     {
       desc: 'an unknown period (Kong spec), which also leaves the limit without one',
       config: { limits: { video: { seco: 1 } } },
-      errors: { config: { limits: { video: { seco: 'unknown field', '@entity': ["at least one of these fields must be non-empty: 'second', 'minute', 'hour', 'day', 'month', 'year'"] } } } },
+      errors: { config: { limits: { seco: 'unknown field', '@entity': ["at least one of these fields must be non-empty: 'second', 'minute', 'hour', 'day', 'month', 'year'"] } } },
     },
     {
       desc: 'a limit with no period',
       config: { limits: { video: {} } },
-      errors: { config: { limits: { video: { '@entity': ["at least one of these fields must be non-empty: 'second', 'minute', 'hour', 'day', 'month', 'year'"] } } } },
+      errors: { config: { limits: { '@entity': ["at least one of these fields must be non-empty: 'second', 'minute', 'hour', 'day', 'month', 'year'"] } } },
     },
-    { desc: 'a longer period allowing less (Kong spec)', config: { limits: { video: { second: 2, minute: 1 } } }, errors: { config: { limits: { video: 'the limit for minute(1.0) cannot be lower than the limit for second(2.0)' } } } },
+    { desc: 'a longer period allowing less (Kong spec)', config: { limits: { video: { second: 2, minute: 1 } } }, errors: { config: { limits: 'the limit for minute(1.0) cannot be lower than the limit for second(2.0)' } } },
     {
       desc: 'a longer period allowing less (Kong spec, bis)',
       config: { limits: { video: { second: 1, minute: 2, hour: 3, day: 4, month: 6, year: 5 } } },
-      errors: { config: { limits: { video: 'the limit for year(5.0) cannot be lower than the limit for month(6.0)' } } },
+      errors: { config: { limits: 'the limit for year(5.0) cannot be lower than the limit for month(6.0)' } },
     },
-    { desc: 'a period instead of a named limit (Kong spec)', config: { limits: { second: 10 } }, errors: { config: { limits: { second: 'expected a record' } } } },
-    { desc: 'a zero limit', config: { limits: { video: { minute: 0 } } }, errors: { config: { limits: { video: { minute: 'value must be greater than 0' } } } } },
+    { desc: 'a period instead of a named limit (Kong spec)', config: { limits: { second: 10 } }, errors: { config: { limits: 'expected a record' } } },
+    { desc: 'a zero limit', config: { limits: { video: { minute: 0 } } }, errors: { config: { limits: { minute: 'value must be greater than 0' } } } },
     { desc: 'the cluster policy, which needs a database', config: { policy: 'cluster', limits: { v: { day: 1 } } }, errors: { config: { policy: 'expected one of: local, redis' } } },
     {
       desc: 'the redis policy without a host (Kong spec)',

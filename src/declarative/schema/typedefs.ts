@@ -122,16 +122,28 @@ export const hostWithOptionalPort = <const O extends Opts>(o: O): StringField & 
   ...o,
 })
 
-const PATH_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/
+/** Kong's path characters: unreserved, sub-delims, `:`, `@`, `/` and `%` (no `?`, `#`, `[`, `]`). */
+const PATH_CHARS = /^[A-Za-z0-9\-._~:/@!$&'()*+,;=%]*$/
 
-/** An upstream or route path in URL form: leading `/`, no empty segments, valid escapes. */
+/** Whether every character is one Kong's path check allows. */
+export const hasPathChars = (v: string): boolean => PATH_CHARS.test(v)
+
+/**
+ * Kong's percent-encoding check: valid escapes are blanked first, then the first `%` left is
+ * quoted with up to two characters after it, as Kong quotes it.
+ */
+export function checkPercentEncoding(v: string): string | undefined {
+  const raw = v.replace(/%[0-9A-Fa-f]{2}/g, '___')
+  const i = raw.indexOf('%')
+  return i < 0 ? undefined : `invalid url-encoded value: '${raw.slice(i, i + 3)}'`
+}
+
+/** An upstream path in URL form: leading `/`, no empty segments, Kong's characters, valid escapes. */
 export function checkUrlPath(v: string): string | undefined {
   if (!v.startsWith('/')) return 'should start with: /'
   if (v.includes('//')) return 'must not have empty segments'
   if (!PATH_CHARS.test(v)) return `invalid path: '${v}' (characters outside of the reserved list of RFC 3986 found)`
-  const bad = /%(?![0-9A-Fa-f]{2})/.exec(v)
-  if (bad) return `invalid url-encoded value: '${v.slice(bad.index, bad.index + 3)}'`
-  return undefined
+  return checkPercentEncoding(v)
 }
 
 /** A URL path field. */
@@ -144,10 +156,15 @@ export const foreign = <const O extends Opts & { mustBeNull?: boolean }>(referen
   ...o,
 })
 
-/** An HTTP header name. */
+/** Kong's header name rule: letters, digits, `-` and `_` only (not every HTTP token character). */
+export function checkHeaderName(value: string): string | undefined {
+  return /^[A-Za-z0-9\-_]+$/.test(value) ? undefined : `bad header name '${value}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`
+}
+
+/** An HTTP header name, as Kong's header_name typedef takes it. */
 export const headerName = <const O extends Opts>(o: O): StringField & O => ({
   type: 'string',
-  match: /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/,
+  checks: [checkHeaderName],
   ...o,
 })
 
@@ -276,35 +293,6 @@ export const mustNotBeOneOf =
     values.includes(v) ? `must not be one of: ${values.join(', ')}` : undefined
 
 /**
- * Kong's header-name rule for plugin settings (tools.http.validate_header_name): letters,
- * digits, `-` and `_`, with its message.
- */
-export const checkPluginHeaderName = (v: string): string | undefined =>
-  /^[A-Za-z0-9_-]+$/.test(v) ? undefined : `bad header name '${v}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`
-
-/**
- * Kong's typedefs.url, which parses as LuaSocket's url.parse does: the value needs a scheme
- * (`x:`) and a non-empty host after `//`; anything else goes.
- */
-export function checkUrl(value: string): string | undefined {
-  let rest = value.replace(/#[\s\S]*$/, '')
-  const scheme = /^[A-Za-z0-9][A-Za-z0-9+\-.]*:/.exec(rest)
-  if (scheme) rest = rest.slice(scheme[0].length)
-  const authority = /^\/\/([^/]*)/.exec(rest)?.[1]
-  let host: string | undefined
-  if (authority !== undefined) {
-    const bare = authority.replace(/^[^@]*@/, '').replace(/:[^:\]]*$/, '')
-    if (bare !== '') host = /^\[(.+)\]$/s.exec(bare)?.[1] ?? bare
-  }
-  if (host === undefined) return 'missing host in url'
-  if (!scheme) return 'missing scheme in url'
-  return undefined
-}
-
-/** A URL field (Kong's typedefs.url). */
-export const url = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkUrl], ...o })
-
-/**
  * Kong's typedefs.lua_code: field names to Lua expressions. Kong also compiles each one in its
  * sandbox; this node runs no Lua, so only their shape is checked.
  */
@@ -352,7 +340,7 @@ export const propagation = (defaultFormat: (typeof TRACE_FORMATS)[number]): Reco
     clear: {
       type: 'array',
       description: 'Headers removed after extraction.',
-      elements: { type: 'string', checks: [checkPluginHeaderName], description: 'A header name.' },
+      elements: { type: 'string', checks: [checkHeaderName], description: 'A header name.' },
     },
     inject: {
       type: 'array',
@@ -396,3 +384,61 @@ const compiles = (compile: () => unknown): boolean => {
 export function checkRegex(v: string): string | undefined {
   return compiles(() => new RegExp(v)) || compiles(() => new RE2(v)) ? undefined : `not a valid regex: ${v}`
 }
+
+/** The parts LuaSocket's `url.parse` finds in a URL; Kong's url typedef and shorthands read these. */
+export interface SocketUrl {
+  readonly scheme?: string
+  readonly host?: string
+  /** What precedes `@` in the authority. */
+  readonly userinfo?: string
+  /** The text after the host's last `:`, as written (possibly empty or not a number). */
+  readonly port?: string
+  /** What is left once scheme, authority, query, params and fragment are cut. */
+  readonly path?: string
+}
+
+/**
+ * Splits a URL as LuaSocket's `url.parse` does (Kong validates URLs with it): the fragment is
+ * cut, then a leading `scheme:`, an authority after `//` (up to the next `/`), a query and params;
+ * the host is the authority without user info and `:port`. Parts it cannot find are absent.
+ */
+export function parseSocketUrl(value: string): SocketUrl {
+  let rest = value.replace(/#[^]*$/, '')
+  const out: { -readonly [K in keyof SocketUrl]: SocketUrl[K] } = {}
+  const s = /^([A-Za-z0-9][A-Za-z0-9+\-.]*):/.exec(rest)
+  if (s) {
+    out.scheme = s[1]
+    rest = rest.slice(s[0].length)
+  }
+  // The authority runs to the first `/`: a `?` or `;` before it stays in the host, as in LuaSocket.
+  const a = /^\/\/([^/]*)/.exec(rest)
+  if (a) rest = rest.slice(a[0].length)
+  rest = rest.replace(/\?[^]*$/, '').replace(/;[^]*$/, '')
+  if (rest !== '') out.path = rest
+  if (!a) return out
+  let authority = a[1] ?? ''
+  const u = /^([^@]*)@/.exec(authority)
+  if (u) {
+    out.userinfo = u[1]
+    authority = authority.slice(u[0].length)
+  }
+  const p = /:([^:\]]*)$/.exec(authority)
+  if (p) {
+    out.port = p[1]
+    authority = authority.slice(0, p.index)
+  }
+  if (authority !== '') out.host = /^\[(.+)\]$/.exec(authority)?.[1] ?? authority
+  return out
+}
+
+/** Kong's url typedef check: a host, then a scheme, in that order of complaint. */
+export function checkUrl(value: string): string | undefined {
+  const parsed = parseSocketUrl(value)
+  if (parsed.host === undefined) return 'missing host in url'
+  if (parsed.scheme === undefined) return 'missing scheme in url'
+  return undefined
+}
+
+/** Kong's url typedef: any scheme, with a host. */
+export const url = <const O extends Opts>(o: O): StringField & O => ({ type: 'string', checks: [checkUrl], ...o })
+

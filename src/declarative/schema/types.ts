@@ -25,6 +25,7 @@ export interface FieldBase {
 export interface StringField extends FieldBase {
   readonly type: 'string'
   readonly oneOf?: readonly string[]
+  /** Shortest accepted value; 1 when not declared, as in Kong (0 accepts the empty string). */
   readonly lenMin?: number
   /** Longest accepted value, in UTF-16 units; MAX_STRING_LENGTH when not declared. */
   readonly lenMax?: number

@@ -15,6 +15,8 @@ export interface FieldIssue {
   readonly message: string
   /** Entity-level messages (Kong's `@entity`) rather than a field's own. */
   readonly entity?: boolean
+  /** Where the problem is written, when Kong reports it higher up (a map's bad key); else `path`. */
+  readonly at?: Path
 }
 
 /**
@@ -48,9 +50,9 @@ function toPath(where: Loc | Path | undefined): Path {
 /** Collects issues under a base path. */
 export class IssueSink {
   readonly issues: FieldIssue[] = []
-  /** Records one field-level message. */
-  field(where: Loc | Path | undefined, message: string): void {
-    this.issues.push({ path: toPath(where), message })
+  /** Records one field-level message; `at` says where it is written when that is deeper. */
+  field(where: Loc | Path | undefined, message: string, at?: Path): void {
+    this.issues.push(at === undefined ? { path: toPath(where), message } : { path: toPath(where), message, at })
   }
   /** Records one entity-level message for the record at `where`. */
   entity(where: Loc | Path | undefined, message: string): void {
@@ -233,17 +235,21 @@ export const MAX_STRING_LENGTH = 65_536
 
 function compileString(field: StringField): Present {
   const steps: Step<string>[] = []
-  const { lenMin, oneOf, startsWith, match } = field
+  const { oneOf, startsWith, match } = field
+  // Kong refuses empty strings unless a field declares `len_min = 0`.
+  const lenMin = field.lenMin ?? 1
   const lenMax = field.lenMax ?? MAX_STRING_LENGTH
-  if (lenMin !== undefined) steps.push((v) => (v.length < lenMin ? `length must be at least ${lenMin}` : undefined))
-  steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
+  // Kong's validator order (one_of, uuid, len_min, len_max, starts_with, match), so that a value
+  // failing several rules gets the message Kong gives.
   if (oneOf) {
     const allowed = new Set(oneOf)
     const message = `expected one of: ${oneOf.join(', ')}`
     steps.push((v) => (allowed.has(v) ? undefined : message))
   }
-  if (startsWith !== undefined) steps.push((v) => (v.startsWith(startsWith) ? undefined : `should start with: ${startsWith}`))
   if (field.format === 'uuid') steps.push((v) => (UUID.test(v) ? undefined : 'expected a valid UUID'))
+  if (lenMin > 0) steps.push((v) => (v.length < lenMin ? `length must be at least ${lenMin}` : undefined))
+  steps.push((v) => (v.length > lenMax ? `length must be at most ${lenMax}` : undefined))
+  if (startsWith !== undefined) steps.push((v) => (v.startsWith(startsWith) ? undefined : `should start with: ${startsWith}`))
   if (match) steps.push((v) => (match.test(v) ? undefined : `invalid value: ${v}`))
   return stepped(isString, 'expected a string', steps)
 }
@@ -318,17 +324,32 @@ function dedupe(values: unknown[]): unknown[] {
   })
 }
 
+/**
+ * Kong stops at a map's first bad key or value and reports its errors as the map's own: a
+ * message as the map's, a record value's error tree under the map without the key (other
+ * structured values keep their paths). Each issue keeps where it is written, for our details.
+ */
 function checkMap(field: MapField, value: unknown, path: Loc | undefined, sink: IssueSink): unknown {
   if (!isRecord(value)) return fail(sink, path, 'expected a map')
   const out: Record<string, unknown> = {}
-  const before = sink.issues.length
   for (const key of Object.keys(value).sort()) {
     const at = child(path, key)
-    const k = validateField(field.keys, key, at, sink)
-    if (k === null) continue
-    defineKey(out, key, validateField(field.values, value[key], at, sink))
+    const inner = new IssueSink()
+    const k = validateField(field.keys, key, at, inner)
+    const v = k === null ? null : validateField(field.values, value[key], at, inner)
+    if (inner.empty) {
+      defineKey(out, key, v)
+      continue
+    }
+    const keyPath = toPath(at)
+    const mapPath = keyPath.slice(0, -1)
+    const first = inner.issues[0]
+    if (first !== undefined && first.path.length === keyPath.length && first.entity !== true) sink.field(path, first.message, first.at ?? keyPath)
+    else if (field.values.type !== 'record') sink.issues.push(...inner.issues)
+    else for (const issue of inner.issues) sink.issues.push({ ...issue, path: [...mapPath, ...issue.path.slice(keyPath.length)], at: issue.at ?? issue.path })
+    return INVALID
   }
-  return sink.issues.length > before ? INVALID : out
+  return out
 }
 
 type RecordValidator = (value: Record<string, unknown>, path: Loc | undefined, sink: IssueSink, allowed: ReadonlySet<string>) => Record<string, unknown>

@@ -1,28 +1,38 @@
 /** http-log: send each request's log entry to an HTTP endpoint. */
+import * as t from '../../declarative/schema/typedefs.js'
 import type { PluginSchema } from '../../declarative/schema/types.js'
 
-const httpUrl = (v: string): string | undefined => {
-  try {
-    const u = new URL(v)
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'unsupported scheme'
-    return u.hostname === '' ? 'missing host in url' : undefined
-  } catch {
-    return 'missing host in url'
-  }
-}
-
-const FORBIDDEN = ['host', 'content-length', 'content-type']
+/**
+ * Kong's match_none rules on header names, in its order and with its messages. Kong's
+ * Content-Length pattern spells its third letter `[nn]`, so only a lower-case `n` there is
+ * refused; kept, so that the configs Kong accepts load here too.
+ */
+const FORBIDDEN: readonly [RegExp, string][] = [
+  [/^[Hh][Oo][Ss][Tt]$/, "cannot contain 'Host' header"],
+  [/^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee]n[Gg][Tt][Hh]$/, "cannot contain 'Content-Length' header"],
+  [/^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Tt][Yy][Pp][Ee]$/, "cannot contain 'Content-Type' header"],
+]
 
 /** Kong's execution priority: higher runs first. */
 export const priority = 12
+
+/** Kong's config-level check: credentials in the URL and an Authorization header cannot both be given. */
+const noDoubleCredentials = (config: { http_endpoint: string | null; headers: Record<string, unknown> | null }): string | undefined => {
+  if (config.http_endpoint === null || config.headers === null) return undefined
+  if (t.parseSocketUrl(config.http_endpoint).userinfo === undefined) return undefined
+  return Object.keys(config.headers).some((h) => h.toLowerCase() === 'authorization')
+    ? "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed"
+    : undefined
+}
 
 export const schema: PluginSchema = {
   name: 'http-log',
   config: {
     type: 'record',
     description: 'http-log settings.',
+    checks: [noDoubleCredentials],
     fields: {
-      http_endpoint: { type: 'string', required: true, referenceable: true, description: 'URL receiving the logs, or a vault reference.', checks: [httpUrl] },
+      http_endpoint: t.url({ required: true, referenceable: true, description: 'URL receiving the logs, or a vault reference (Kong checks only that it has a scheme and a host).' }),
       method: { type: 'string', oneOf: ['POST', 'PUT', 'PATCH'], default: 'POST', description: 'Request method.' },
       content_type: { type: 'string', oneOf: ['application/json', 'application/json; charset=utf-8'], default: 'application/json', description: 'Body content type.' },
       timeout: { type: 'number', default: 10000, description: 'Request timeout in milliseconds.' },
@@ -36,7 +46,8 @@ export const schema: PluginSchema = {
         keys: {
           type: 'string',
           description: 'Header name.',
-          checks: [(v: string) => (FORBIDDEN.includes(v.toLowerCase()) ? 'cannot contain a Host, Content-Length or Content-Type header' : undefined)],
+          // match_none runs before the header name check in Kong, so its messages win.
+          checks: [(v: string) => FORBIDDEN.find(([re]) => re.test(v))?.[1], t.checkHeaderName],
         },
         values: { type: 'string', referenceable: true, description: 'Header value, or a vault reference.' },
       },

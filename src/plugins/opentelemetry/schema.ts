@@ -17,7 +17,7 @@ export const schema: PluginSchema = {
       headers: {
         type: 'map',
         description: 'Headers sent to the collector (authentication tokens).',
-        keys: { type: 'string', checks: [t.checkPluginHeaderName], description: 'Header name.' },
+        keys: { type: 'string', checks: [t.checkHeaderName], description: 'Header name.' },
         values: { type: 'string', referenceable: true, description: 'Header value.' },
       },
       resource_attributes: {

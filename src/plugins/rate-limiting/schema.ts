@@ -58,7 +58,7 @@ export const schema: PluginSchema = {
           port: t.port({ default: 6379, description: 'Redis port.' }),
           timeout: t.timeout({ default: 2000, description: 'Redis timeout in milliseconds.' }),
           username: { type: 'string', referenceable: true, description: 'Redis ACL user, or a vault reference.' },
-          password: { type: 'string', referenceable: true, description: 'Redis password, or a vault reference.' },
+          password: { type: 'string', lenMin: 0, referenceable: true, description: 'Redis password, or a vault reference; may be empty, as in Kong.' },
           database: { type: 'integer', default: 0, description: 'Redis database index.' },
           ssl: { type: 'boolean', required: true, default: false, description: 'Connect with TLS.' },
           ssl_verify: { type: 'boolean', required: true, default: false, description: 'Verify the Redis certificate.' },

@@ -54,8 +54,9 @@ export function checkRoutePath(value: string): string | undefined {
     return compileRouteRegex(pattern)
   }
   if (!value.startsWith('/')) return 'should start with: / (fixed path) or ~/ (regex path)'
-  const bad = /%(?![0-9A-Fa-f]{2})/.exec(value)
-  if (bad) return `invalid url-encoded value: '${value.slice(bad.index, bad.index + 3)}'`
+  // Kong checks the escapes only of paths made of its path characters.
+  const bad = t.hasPathChars(value) ? t.checkPercentEncoding(value) : undefined
+  if (bad !== undefined) return bad
   const normalized = normalizePath(value)
   if (normalized !== value) return `non-normalized path, consider use '${normalized}' instead`
   return undefined
@@ -96,48 +97,74 @@ const protocolGroups: EntityCheck = (r) => {
   return undefined
 }
 
-const STREAM: ReadonlySet<string> = new Set(['tcp', 'tls', 'udp', 'tls_passthrough'])
+/**
+ * Kong validates a route with the subschema of its first protocol (http and https share one,
+ * tcp, tls, udp and tls_passthrough another, grpc and grpcs a third); the protocol-dependent
+ * rules and their messages below are those subschemas'.
+ */
+type Flavor = 'http' | 'stream' | 'grpc'
+const FLAVOR: Readonly<Record<string, Flavor>> = {
+  http: 'http', https: 'http', tcp: 'stream', tls: 'stream', udp: 'stream', tls_passthrough: 'stream', grpc: 'grpc', grpcs: 'grpc',
+}
+const flavorOf = (r: Readonly<Record<string, unknown>>): Flavor | undefined => {
+  for (const p of protocolsOf(r)) if (FLAVOR[p] !== undefined) return FLAVOR[p]
+  return undefined
+}
 
-/** The fields one of which must be set, by the protocols a route serves. */
-const MATCHERS = {
-  stream: { fields: ['sources', 'destinations', 'snis'], label: "'tcp', 'tls', 'tls_passthrough' or 'udp'" },
-  grpcs: { fields: ['hosts', 'headers', 'paths', 'snis'], label: "'grpcs'" },
-  grpc: { fields: ['hosts', 'headers', 'paths'], label: "'grpc'" },
-  https: { fields: ['methods', 'hosts', 'headers', 'paths', 'snis'], label: "'https'" },
-  http: { fields: ['methods', 'hosts', 'headers', 'paths'], label: "'http'" },
-} as const
+const mustSetOne = (r: Readonly<Record<string, unknown>>, fields: readonly string[], when: string): ReturnType<EntityCheck> => {
+  for (const f of fields) if (isSet(r[f])) return undefined
+  return { entity: [`must set one of ${list(fields)} when 'protocols' is ${when}`] }
+}
 
+const STREAM_PLAIN: ReadonlySet<string> = new Set(['tcp', 'tls', 'udp'])
+
+// Kong's conditional_at_least_one_of checks of each subschema: `contains` for http and grpc,
+// "every protocol is one of" for the stream ones.
 const atLeastOneMatcher: EntityCheck = (r) => {
   const protocols = protocolsOf(r)
-  const matcher = protocols.some((p) => STREAM.has(p))
-    ? MATCHERS.stream
-    : protocols.some((p) => p === 'grpc' || p === 'grpcs')
-      ? protocols.includes('grpcs') ? MATCHERS.grpcs : MATCHERS.grpc
-      : protocols.includes('https') ? MATCHERS.https : MATCHERS.http
-  for (const f of matcher.fields) if (isSet(r[f])) return undefined
-  return { entity: [`must set one of ${list(matcher.fields)} when 'protocols' is ${matcher.label}`] }
+  switch (flavorOf(r)) {
+    case 'http':
+      if (protocols.includes('https')) return mustSetOne(r, ['methods', 'hosts', 'headers', 'paths', 'snis'], "'https'")
+      if (protocols.includes('http')) return mustSetOne(r, ['methods', 'hosts', 'headers', 'paths'], "'http'")
+      return undefined
+    case 'grpc':
+      if (protocols.includes('grpcs')) return mustSetOne(r, ['hosts', 'headers', 'paths', 'snis'], "'grpcs'")
+      if (protocols.includes('grpc')) return mustSetOne(r, ['hosts', 'headers', 'paths'], "'grpc'")
+      return undefined
+    case 'stream':
+      if (protocols.every((p) => STREAM_PLAIN.has(p))) return mustSetOne(r, ['sources', 'destinations', 'snis'], "'tcp', 'tls' or 'udp'")
+      if (protocols.every((p) => p === 'tls_passthrough') && !isSet(r.snis)) return { entity: ["must set snis when 'protocols' is 'tls_passthrough'"] }
+      return undefined
+    default:
+      return undefined
+  }
 }
 
 const snisNeedTls: EntityCheck = (r) => {
   if (!isSet(r.snis)) return undefined
   if (protocolsOf(r).some((p) => ['grpcs', 'https', 'tls', 'tls_passthrough'].includes(p))) return undefined
-  return { fields: { snis: "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'" } }
+  // Kong's conditional: the field fails its `len_eq = 0`, the entity gets the check's own message.
+  return { fields: { snis: 'length must be 0' }, entity: ["'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"] }
 }
 
-const noStreamFieldsOnHttp = (field: 'sources' | 'destinations'): EntityCheck => (r) => {
-  if (!isSet(r[field])) return undefined
-  const protocols = protocolsOf(r)
-  if (protocols.some((p) => p === 'http' || p === 'https')) {
-    return { fields: { [field]: `cannot set '${field}' when 'protocols' is 'http' or 'https'` } }
-  }
-  if (protocols.some((p) => p === 'grpc' || p === 'grpcs')) {
-    return { fields: { [field]: `cannot set '${field}' when 'protocols' is 'grpc' or 'grpcs'` } }
-  }
-  return undefined
+/** The fields a subschema forbids (Kong's `eq = null` with its own message), by flavor. */
+const FORBIDDEN_FIELDS: Readonly<Record<Flavor, { readonly fields: readonly string[]; readonly when: string }>> = {
+  http: { fields: ['sources', 'destinations'], when: "'http' or 'https'" },
+  stream: { fields: ['methods', 'hosts', 'paths', 'headers'], when: "'tcp', 'tls', 'tls_passthrough' or 'udp'" },
+  grpc: { fields: ['methods', 'sources', 'destinations'], when: "'grpc' or 'grpcs'" },
+}
+
+const noFieldsOfOtherFlavors: EntityCheck = (r) => {
+  const flavor = flavorOf(r)
+  if (flavor === undefined) return undefined
+  const { fields, when } = FORBIDDEN_FIELDS[flavor]
+  let out: Record<string, string> | undefined
+  for (const f of fields) if (isSet(r[f])) (out ??= {})[f] = `cannot set '${f}' when 'protocols' is ${when}`
+  return out && { fields: out }
 }
 
 const grpcStripPath: EntityCheck = (r) =>
-  protocolsOf(r).some((p) => p === 'grpc' || p === 'grpcs') && r.strip_path === true
+  flavorOf(r) === 'grpc' && r.strip_path === true
     ? { fields: { strip_path: "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'" } }
     : undefined
 
@@ -214,8 +241,7 @@ export const routes = defineEntity({
     protocolGroups,
     atLeastOneMatcher,
     snisNeedTls,
-    noStreamFieldsOnHttp('sources'),
-    noStreamFieldsOnHttp('destinations'),
+    noFieldsOfOtherFlavors,
     grpcStripPath,
     noHostHeader,
   ],

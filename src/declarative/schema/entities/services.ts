@@ -7,25 +7,23 @@ export const PROTOCOLS = ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_p
 
 const TLS_ONLY = t.notOneOf(['https', 'tls'])
 
-/** `url: https://host:port/path` expands to protocol, host, port and path. */
+/**
+ * `url: https://host:port/path` expands to protocol, host, port and path exactly as Kong's
+ * shorthand does (LuaSocket's parse, no checks of its own): what the URL lacks is filled from
+ * the port (80 is http, 443 https) or left to the fields' own checks and messages.
+ */
 const url: Shorthand = (value) => {
   if (typeof value !== 'string') return { error: 'expected a string' }
-  let parsed: URL
-  try {
-    parsed = new URL(value)
-  } catch {
-    return { error: `invalid url: ${value}` }
-  }
-  if (parsed.hostname === '') return { error: 'missing host in url' }
-  const protocol = parsed.protocol.replace(/:$/, '')
-  const port = parsed.port !== '' ? Number(parsed.port) : protocol === 'https' ? 443 : 80
-  const path = parsed.pathname === '' || (parsed.pathname === '/' && !/^[a-z]+:\/\/[^/]+\//i.test(value)) ? null : parsed.pathname
+  const parsed = t.parseSocketUrl(value)
+  const written = parsed.port === undefined || parsed.port.trim() === '' ? undefined : Number(parsed.port)
+  const port = written !== undefined && Number.isFinite(written) ? written : undefined
+  const protocol = parsed.scheme ?? (port === 80 ? 'http' : port === 443 ? 'https' : 'http')
   return {
     fields: {
       protocol,
-      host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port,
-      path,
+      host: parsed.host ?? null,
+      port: port ?? parsed.port ?? (protocol === 'https' ? 443 : 80),
+      path: parsed.path ?? null,
     },
   }
 }
