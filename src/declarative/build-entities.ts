@@ -70,14 +70,7 @@ export class NodeBuilder {
       }
     }
     schema.prepare?.(work)
-    for (const [name, expand] of plan.shorthands) {
-      const value = work[name]
-      if (value === undefined) continue
-      work[name] = undefined
-      const result = expand(value, work)
-      if (result.error !== undefined) sink.field([name], result.error)
-      else Object.assign(work, result.fields)
-    }
+    expandEntityShorthands(plan.shorthands, work, sink)
     const references = this.#references(schema, work)
     const unresolved = references.length === 0 ? undefined : this.options.resolveReferences === false ? this.#keep(references) : this.#resolve(references, work)
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
@@ -172,6 +165,21 @@ export class NodeBuilder {
   /** Plugins validate their `config` against the named plugin's own schema. */
   #plugin(work: Record<string, unknown>, sink: IssueSink, plan: Plan): Record<string, unknown> {
     return validatePluginRecord(work, sink, this.options.pluginSchemas, plan.allowed)
+  }
+}
+
+/**
+ * Rewrites an entity's sugar (a service `url`) into its real fields, in `work`; each name stays
+ * there as undefined once expanded. Problems are reported at the shorthand.
+ */
+export function expandEntityShorthands(shorthands: readonly (readonly [string, Shorthand])[], work: Record<string, unknown>, sink: IssueSink): void {
+  for (const [name, expand] of shorthands) {
+    const value = work[name]
+    if (value === undefined) continue
+    work[name] = undefined
+    const result = expand(value, work)
+    if (result.error !== undefined) sink.field([name], result.error)
+    else Object.assign(work, result.fields)
   }
 }
 

@@ -4,7 +4,7 @@
  * and nothing that needs the rest of a configuration (references are not looked up, uniqueness
  * is not checked). Pure: nothing is stored.
  */
-import { validatePluginRecord } from './build-entities.js'
+import { expandEntityShorthands, validatePluginRecord } from './build-entities.js'
 import { ENTITY_BY_NAME } from './schema/entities/index.js'
 import type { EntitySchema, Field, PluginSchemaLookup } from './schema/types.js'
 import { IssueSink, UUID, child, validateField, validateRecord, type FieldIssue } from './schema/validate.js'
@@ -56,14 +56,7 @@ export function validateEntityInput(schema: EntitySchema, input: Readonly<Record
   }
   schema.prepare?.(work)
   const shorthands = Object.entries(schema.shorthands ?? {})
-  for (const [name, expand] of shorthands) {
-    const value = work[name]
-    if (value === undefined) continue
-    work[name] = undefined
-    const result = expand(value, work)
-    if (result.error !== undefined) sink.field([name], result.error)
-    else Object.assign(work, result.fields)
-  }
+  expandEntityShorthands(shorthands, work, sink)
   const allowed = new Set(shorthands.map(([name]) => name))
   if (schema.name === 'plugins') validatePluginRecord(work, sink, pluginSchemas, allowed)
   else validateRecord(schema, work, undefined, sink, allowed)
