@@ -73,13 +73,14 @@ export class NodeBuilder {
     expandEntityShorthands(plan.shorthands, work, sink)
     const references = this.#references(schema, work)
     const unresolved = references.length === 0 ? undefined : this.options.resolveReferences === false ? this.#keep(references) : this.#resolve(references, work)
+    const secrets = secretsOf(references, work)
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
     if (unresolved) unresolve(sink, unresolved, record)
     if (sink.empty) schema.finish?.(record)
     if (sink.empty && schema.warnings) {
       for (const w of schema.warnings(record, (this.options.now ?? Date.now)(), this.options)) {
         const at = w.field === undefined ? node.at : [...node.at, w.field]
-        this.warnings.push({ kind: w.field === undefined ? 'entity' : 'field', key: at, at, message: w.message, entity: node.origin, ...(w.field === undefined ? {} : { field: w.field }) })
+        this.warnings.push({ kind: w.field === undefined ? 'entity' : 'field', key: at, at, message: masked(w.message, secrets), entity: node.origin, ...(w.field === undefined ? {} : { field: w.field }) })
       }
     }
     if (sink.empty && references.length > 0) {
@@ -102,7 +103,7 @@ export class NodeBuilder {
           kind: issue.entity ? 'entity' : 'field',
           key: where,
           at: issue.at === undefined ? where : [...at, ...issue.at],
-          message: issue.message,
+          message: masked(issue.message, secrets),
           entity: node.origin,
           ...(issue.entity ? {} : { field: issue.path.join('.') }),
         })
@@ -218,6 +219,26 @@ export function validatePluginRecord(
   }
   if (plugin.entityChecks && sink.empty) runEntityChecks(plugin.entityChecks, record, undefined, sink)
   return record
+}
+
+/** Each resolved secret of an entity, with the reference it came from. */
+function secretsOf(resolved: readonly FoundReference[], work: Record<string, unknown>): readonly (readonly [string, string])[] {
+  const out: [string, string][] = []
+  for (const { path, reference } of resolved) {
+    const value = valueAt(work, path)
+    if (typeof value === 'string' && value !== '' && value !== reference) out.push([value, reference])
+  }
+  return out
+}
+
+/**
+ * A message with every resolved secret replaced by its reference: checks judge the secret and
+ * some quote the value they refuse, but errors and warnings are logged and answered to clients.
+ */
+function masked(message: string, secrets: readonly (readonly [string, string])[]): string {
+  let out = message
+  for (const [secret, reference] of secrets) if (out.includes(secret)) out = out.split(secret).join(reference)
+  return out
 }
 
 /** Drops what validating a reference's own text said about it; reports why it did not resolve, if it was to. */

@@ -104,6 +104,18 @@ t.test('format checks judge the resolved secret', async (t) => {
   t.match(url.fields(), { plugins: [{ config: { http_endpoint: /./ } }] }, "http-log's endpoint must resolve to a URL")
 })
 
+t.test('a refused secret is never quoted in an error: the reference stands in for it', async (t) => {
+  const host = await errorWith('plugins:\n- name: datadog\n  config: {host: "{vault://env/dd-host}"}\n', { DD_HOST: 'bad host s3cr3t' })
+  const messages = host.located().map((i) => i.message)
+  t.match(host.fields(), { plugins: [{ config: { host: 'invalid value: {vault://env/dd-host}' } }] }, 'the check quotes the reference')
+  t.notOk(messages.some((m) => m.includes('s3cr3t')), 'and never the secret')
+  const json = await errorWith('certificates:\n- cert: "{vault://env/tls-cert}"\n  key: "{vault://env/b/key}"\n', { TLS_CERT: pem.cert, B: 'hunter2-secret' })
+  t.notOk(
+    json.located().some((i) => i.message.includes('hunter2')),
+    'a secret that is not JSON is not quoted by the decoder',
+  )
+})
+
 t.test('references in fields Kong does not mark referenceable stay text', async (t) => {
   const s = await loadWith('consumers: [{username: "{vault://env/user}"}]\n', {})
   t.equal(s.entities.consumers?.[0].username, '{vault://env/user}', 'kept as written')

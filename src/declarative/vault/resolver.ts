@@ -40,8 +40,9 @@ export class ReferenceResolver {
     let json: unknown
     try {
       json = JSON.parse(value)
-    } catch (err) {
-      return fail(`could not get subfield value: unable to json decode value (${(err as Error).message})`)
+    } catch {
+      // JSON.parse's own message quotes the text it read: the secret.
+      return fail('could not get subfield value: unable to json decode value (not valid JSON)')
     }
     if (!isRecord(json)) return fail('could not get subfield value: unable to json decode value (not an object)')
     const sub = Object.hasOwn(json, parsed.key) ? json[parsed.key] : undefined
