@@ -71,7 +71,7 @@ export class NodeBuilder {
     }
     schema.prepare?.(work)
     expandEntityShorthands(plan.shorthands, work, sink)
-    const references = this.#references(schema, work)
+    const references = entityReferences(schema, work, this.options.pluginSchemas)
     const unresolved = references.length === 0 ? undefined : this.options.resolveReferences === false ? this.#keep(references) : this.#resolve(references, work)
     const secrets = secretsOf(references, work)
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
@@ -127,15 +127,6 @@ export class NodeBuilder {
     return node
   }
 
-  /** The vault references in an entity's referenceable fields, a plugin's config included. */
-  #references(schema: EntitySchema, work: Record<string, unknown>): FoundReference[] {
-    const found = findReferences(schema.fields, work)
-    if (schema.name === 'plugins' && typeof work.name === 'string' && isRecord(work.config)) {
-      const plugin = this.options.pluginSchemas(work.name)
-      if (plugin) found.push(...findReferences(plugin.config.fields, work.config, ['config']))
-    }
-    return found
-  }
 
   /**
    * Puts each reference's secret in place of it, so the field's format checks judge the secret;
@@ -167,6 +158,16 @@ export class NodeBuilder {
   #plugin(work: Record<string, unknown>, sink: IssueSink, plan: Plan): Record<string, unknown> {
     return validatePluginRecord(work, sink, this.options.pluginSchemas, plan.allowed)
   }
+}
+
+/** The vault references in an entity's referenceable fields, a plugin's config included. */
+export function entityReferences(schema: EntitySchema, work: Record<string, unknown>, pluginSchemas: PluginSchemaLookup): FoundReference[] {
+  const found = findReferences(schema.fields, work)
+  if (schema.name === 'plugins' && typeof work.name === 'string' && isRecord(work.config)) {
+    const plugin = pluginSchemas(work.name)
+    if (plugin) found.push(...findReferences(plugin.config.fields, work.config, ['config']))
+  }
+  return found
 }
 
 /**
@@ -241,12 +242,17 @@ function masked(message: string, secrets: readonly (readonly [string, string])[]
   return out
 }
 
-/** Drops what validating a reference's own text said about it; reports why it did not resolve, if it was to. */
-function unresolve(sink: IssueSink, failed: readonly { path: Path; error?: string; reference?: string }[], record: Record<string, unknown>): void {
-  const at = (issue: { path: Path }, path: Path): boolean => path.every((k, i) => issue.path[i] === k)
-  const kept = sink.issues.filter((issue) => !failed.some((f) => at(issue, f.path)))
+/** Drops the issues about the values at (or inside) `places`: references whose text is not the value to judge. */
+export function dropIssuesAt(sink: IssueSink, places: readonly { readonly path: Path }[]): void {
+  const under = (issue: { path: Path; at?: Path }, path: Path): boolean => path.every((k, i) => (issue.at ?? issue.path)[i] === k) || path.every((k, i) => issue.path[i] === k)
+  const kept = sink.issues.filter((issue) => !places.some((p) => under(issue, p.path)))
   sink.issues.length = 0
   sink.issues.push(...kept)
+}
+
+/** Drops what validating a reference's own text said about it; reports why it did not resolve, if it was to. */
+function unresolve(sink: IssueSink, failed: readonly { path: Path; error?: string; reference?: string }[], record: Record<string, unknown>): void {
+  dropIssuesAt(sink, failed)
   for (const f of failed) {
     if (f.error !== undefined) sink.field(f.path, f.error)
     // Validation nulled the field it refused; a reference kept as written goes back in.

@@ -37,6 +37,8 @@ const valid: { desc: string; entity: string; body: Record<string, unknown> }[] =
   { desc: 'a KongPlugin (Kong test: key-auth)', entity: 'plugins', body: { name: 'key-auth', config: { key_names: ['foo', 'bar'], hide_credentials: true } } },
   { desc: 'a KongPlugin with protocols and enabled', entity: 'plugins', body: { name: 'rate-limiting', config: { minute: 5, policy: 'local' }, protocols: ['grpc', 'grpcs', 'http', 'https'], enabled: true } },
   { desc: 'a plugin without config takes its defaults', entity: 'plugins', body: { name: 'cors' } },
+  { desc: 'a certificate held in a vault (its secret is read at load, not here)', entity: 'certificates', body: { cert: '{vault://env/tls-cert}', key: '{vault://env/tls-key}' } },
+  { desc: 'a plugin endpoint held in a vault', entity: 'plugins', body: { name: 'http-log', config: { http_endpoint: '{vault://env/log-url}' } } },
   { desc: 'file-log with dotted custom field names (Kong test)', entity: 'plugins', body: { name: 'file-log', config: { path: 'tmp/test', custom_fields_by_lua: { new_field: 'return 123', 'request.headers.myheader': 'return nil' } } } },
   { desc: 'a plugin scoped to a route by id', entity: 'plugins', body: { name: 'cors', route: { id: SERVICE_ID } } },
   { desc: 'a consumer', entity: 'consumers', body: { username: 'alice', tags: ['a'] } },
