@@ -2,7 +2,7 @@
  * Kong's `shorthand_fields` on records: an alias is type-checked, then rewritten into the real
  * fields before the record itself is validated, with Kong's precedence and mismatch message.
  */
-import { isRecord } from '../../util/json.js'
+import { defineKey, isRecord } from '../../util/json.js'
 import type { RecordShorthand } from './types.js'
 import { child, validateField, type IssueSink, type Loc } from './validate.js'
 
@@ -59,9 +59,9 @@ function merge(data: Record<string, unknown>, fields: Readonly<Record<string, un
     const existing = data[key]
     if (isRecord(v)) {
       const source = isRecord(existing) ? existing : {}
-      data[key] = deprecated ? mergeNullAware(v, source) : { ...source, ...v }
+      defineKey(data, key, deprecated ? mergeNullAware(v, source) : { ...source, ...v })
     } else if (!deprecated || existing === undefined || existing === null) {
-      data[key] = v
+      defineKey(data, key, v)
     }
   }
 }
@@ -72,7 +72,8 @@ function mergeNullAware(base: Record<string, unknown>, over: Record<string, unkn
   for (const [key, v] of Object.entries(over)) {
     if (v === null || v === undefined) continue
     const b = out[key]
-    out[key] = isRecord(v) && isRecord(b) ? mergeNullAware(b, v) : v
+    // User keys: a `__proto__` key must stay a plain key (then refused as unknown), not a prototype.
+    defineKey(out, key, isRecord(v) && isRecord(b) ? mergeNullAware(b, v) : v)
   }
   return out
 }
