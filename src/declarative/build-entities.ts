@@ -1,7 +1,7 @@
 /**
  * Builds entity nodes from a parsed document: each entity's own fields validated against its
- * schema (plugins' configs against the plugin's), shorthands expanded, nested collections
- * and embedded records followed, every problem recorded with where it is.
+ * schema (plugins' configs against the plugin's), shorthands expanded and vault references
+ * resolved, nested collections followed, every problem recorded with where it is.
  */
 import type { ConfigIssue, EntityOrigin } from './errors.js'
 import { Node, PARENT_REF, factsOf, pathOf } from './entity-node.js'

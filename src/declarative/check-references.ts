@@ -72,7 +72,7 @@ export function resolveReferences(all: readonly Node[], { byId, byName }: Entity
     for (const { name: field, reference } of factsOf(node.schema).foreign) {
       if (field === node.parentField) continue
       const value = node.record[field]
-      if (value === null || value === undefined || node.embedded?.some((e) => e.field === field)) continue
+      if (value === null || value === undefined) continue
       const target =
         typeof value === 'string'
           ? (byName.get(reference, value) ?? byId.get(reference, value))

@@ -16,8 +16,6 @@ export class Node {
   record: Record<string, unknown> = EMPTY_RECORD
   id = ''
   children: Node[] | undefined
-  /** Foreign fields written as nested records (a service's `client_certificate`). */
-  embedded: { field: string; node: Node }[] | undefined
   /** Vault references in its fields: the record holds the reference, `value` the secret. */
   references: { path: Path; reference: string; value: unknown }[] | undefined
   #origin: EntityOrigin | undefined
@@ -25,13 +23,13 @@ export class Node {
   constructor(
     readonly schema: EntitySchema,
     readonly input: Record<string, unknown>,
-    /** The entity this one is written inside, if any: its nesting parent or the embedder. */
+    /** The entity this one is written inside, if any: its nesting parent. */
     readonly owner: Node | undefined,
     /** The key it is written under: its collection at top level or nested, else the field. */
     readonly key: string,
-    /** Its index in that list, or -1 for an embedded record. */
+    /** Its index in that list. */
     readonly index: number,
-    /** The foreign field that points at the nesting parent; unset for embedded records. */
+    /** The foreign field that points at the nesting parent; unset at top level. */
     readonly parentField: string | undefined,
   ) {}
 
@@ -56,10 +54,9 @@ export class Node {
 
 export const EMPTY_RECORD: Record<string, unknown> = Object.freeze({})
 
-/** The document path of what is written at `key` (and `index`, unless -1) inside `owner`. */
+/** The document path of what is written at `key`, `index` inside `owner`. */
 export function pathOf(owner: Node | undefined, key: string, index: number): Path {
-  const up = owner ? owner.at : []
-  return index < 0 ? [...up, key] : [...up, key, index]
+  return [...(owner ? owner.at : []), key, index]
 }
 
 export const PARENT_REF = Object.freeze({ id: '00000000-0000-0000-0000-000000000000' })

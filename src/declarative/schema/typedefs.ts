@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net'
 import RE2 from 're2'
+import { isReference } from '../vault/reference.js'
 import { matchFormOf, withCheckForm, withMatchForm } from './check-forms.js'
 import type {
   ArrayField,
@@ -276,9 +277,6 @@ export const conditionalAtLeastOneOf =
     const list = quoted(fields)
     return { entity: [thenErr === undefined ? `at least one of these fields must be non-empty: ${list}` : thenErr.replace('%s', list)] }
   }
-
-/** Kong's vault reference form, `{vault://...}`. */
-export const isReference = (v: unknown): boolean => typeof v === 'string' && /^\{vault:\/\/.*\}$/s.test(v)
 
 /** Kong skips an entity check when one of its referenceable fields holds a vault reference. */
 export const unlessReference =
