@@ -1,6 +1,6 @@
 /** The Redis connection record Kong's plugins share (kong/tools/redis/schema.lua). */
 import * as t from '../declarative/schema/typedefs.js'
-import type { Field, RecordField } from '../declarative/schema/types.js'
+import type { Field, RecordField, RecordShorthand } from '../declarative/schema/types.js'
 
 /** The connection fields, for plugins that add their own beside them. */
 export const REDIS_FIELDS: Readonly<Record<string, Field>> = {
@@ -17,3 +17,26 @@ export const REDIS_FIELDS: Readonly<Record<string, Field>> = {
 
 /** Kong's redis config record; required, as records in a plugin's config are unless Kong says otherwise. */
 export const redisConfig = (description: string): RecordField => ({ type: 'record', required: true, description, fields: REDIS_FIELDS })
+
+/** The flat redis_* names Kong took before the redis record; deprecated, to go in its 4.0. */
+const redisAlias = (name: string, type: 'string' | 'integer' | 'boolean', lenMin?: number): [string, RecordShorthand] => [
+  `redis_${name}`,
+  {
+    field: { type, description: `Deprecated: use redis.${name}.`, ...(lenMin === undefined ? {} : { lenMin }) },
+    expand: (v: unknown) => ({ redis: { [name]: v } }),
+    replacedWith: ['redis', name],
+  },
+]
+
+/** Kong's deprecated flat `redis_*` config names, for the plugins whose config holds a `redis` record. */
+export const REDIS_ALIASES: Readonly<Record<string, RecordShorthand>> = Object.fromEntries([
+  redisAlias('host', 'string'),
+  redisAlias('port', 'integer'),
+  redisAlias('password', 'string', 0),
+  redisAlias('username', 'string'),
+  redisAlias('ssl', 'boolean'),
+  redisAlias('ssl_verify', 'boolean'),
+  redisAlias('server_name', 'string'),
+  redisAlias('timeout', 'integer'),
+  redisAlias('database', 'integer'),
+])

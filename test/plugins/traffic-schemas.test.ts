@@ -175,3 +175,22 @@ checkPlugin(
   ],
   [{ desc: 'a path flag that is not a boolean', config: { pass_stripped_path: 'yes' }, errors: { config: { pass_stripped_path: 'expected a boolean' } } }],
 )
+
+checkPlugin(
+  'rate-limiting',
+  [
+    {
+      desc: "decK files of Kong 3.5 and before: the flat redis_* names (Kong's deprecated shorthands)",
+      config: { minute: 5, policy: 'redis', redis_host: 'redis.test', redis_port: 6380, redis_password: '', redis_timeout: 500, redis_database: 1, redis_ssl: true, redis_server_name: 'redis.test' },
+      expect: { redis: { host: 'redis.test', port: 6380, password: '', timeout: 500, database: 1, ssl: true, ssl_verify: false, server_name: 'redis.test', username: null } },
+    },
+  ],
+  [
+    {
+      desc: 'a deprecated name and its new field at odds',
+      config: { minute: 5, redis_port: 1, redis: { port: 2 } },
+      errors: { config: { redis_port: 'both deprecated and new field are used but their values mismatch: redis_port = 1 vs redis.port = 2' } },
+    },
+    { desc: 'a redis server name that is an IP (shared redis schema)', config: { minute: 5, redis: { server_name: '10.0.0.1' } }, errors: { config: { redis: { server_name: 'must not be an IP' } } } },
+  ],
+)

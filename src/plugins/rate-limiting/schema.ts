@@ -1,5 +1,6 @@
 /** rate-limiting: fixed-window request limits per consumer, credential, IP, service, header or path. */
 import * as t from '../../declarative/schema/typedefs.js'
+import { REDIS_ALIASES, redisConfig } from '../redis-config.js'
 import type { CheckResult, EntityCheck, Field, PluginSchema } from '../../declarative/schema/types.js'
 
 const PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const
@@ -49,27 +50,13 @@ export const schema: PluginSchema = {
       path: t.urlPath({ description: 'Path counted when limit_by is path.' }),
       policy: { type: 'string', oneOf: ['local', 'redis'], default: 'local', description: 'Where counters live.' },
       fault_tolerant: { type: 'boolean', required: true, default: true, description: 'Proxy anyway when counters are unreachable.' },
-      redis: {
-        type: 'record',
-        required: true,
-        description: 'Redis connection for the redis policy.',
-        fields: {
-          host: { type: 'string', description: 'Redis host.' },
-          port: t.port({ default: 6379, description: 'Redis port.' }),
-          timeout: t.timeout({ default: 2000, description: 'Redis timeout in milliseconds.' }),
-          username: { type: 'string', referenceable: true, description: 'Redis ACL user, or a vault reference.' },
-          password: { type: 'string', lenMin: 0, referenceable: true, description: 'Redis password, or a vault reference; may be empty, as in Kong.' },
-          database: { type: 'integer', default: 0, description: 'Redis database index.' },
-          ssl: { type: 'boolean', required: true, default: false, description: 'Connect with TLS.' },
-          ssl_verify: { type: 'boolean', required: true, default: false, description: 'Verify the Redis certificate.' },
-          server_name: { type: 'string', description: 'SNI for TLS connections.' },
-        },
-      },
+      redis: redisConfig('Redis connection for the redis policy.'),
       hide_client_headers: { type: 'boolean', required: true, default: false, description: 'Do not send rate-limit headers.' },
       error_code: { type: 'number', default: 429, description: 'Status of a limited request.' },
       error_message: { type: 'string', default: 'API rate limit exceeded', description: 'Message of a limited request.' },
       sync_rate: { type: 'number', default: -1, description: 'Seconds between counter syncs to redis; -1 is realtime.' },
     },
+    shorthandFields: REDIS_ALIASES,
     entityChecks: [ordered, byNeeds],
   },
 }

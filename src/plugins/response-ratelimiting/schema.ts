@@ -1,7 +1,7 @@
 /** response-ratelimiting: limits counted from a response header the upstream sets, per named limit. */
 import * as t from '../../declarative/schema/typedefs.js'
-import type { CheckResult, EntityCheck, Field, PluginSchema, RecordShorthand } from '../../declarative/schema/types.js'
-import { redisConfig } from '../redis-config.js'
+import type { CheckResult, EntityCheck, Field, PluginSchema } from '../../declarative/schema/types.js'
+import { REDIS_ALIASES, redisConfig } from '../redis-config.js'
 
 const PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const
 
@@ -38,16 +38,6 @@ const redisNeeds =
     return { fields: { [`redis.${field}`]: 'required field missing' }, entity: ["failed conditional validation given value of field 'config.policy'"] }
   }
 
-/** The flat redis_* names Kong took before the redis record; deprecated, to go in its 4.0. */
-const redisAlias = (name: string, type: 'string' | 'integer' | 'boolean', lenMin?: number): [string, RecordShorthand] => [
-  `redis_${name}`,
-  {
-    field: { type, description: `Deprecated: use redis.${name}.`, ...(lenMin === undefined ? {} : { lenMin }) },
-    expand: (v: unknown) => ({ redis: { [name]: v } }),
-    replacedWith: ['redis', name],
-  },
-]
-
 /** Kong's execution priority: higher runs first. */
 export const priority = 900
 
@@ -74,17 +64,7 @@ export const schema: PluginSchema = {
         checks: [(v: Readonly<Record<string, unknown>>) => (Object.keys(v).length < 1 ? 'length must be at least 1' : undefined)],
       },
     },
-    shorthandFields: Object.fromEntries([
-      redisAlias('host', 'string'),
-      redisAlias('port', 'integer'),
-      redisAlias('password', 'string', 0),
-      redisAlias('username', 'string'),
-      redisAlias('ssl', 'boolean'),
-      redisAlias('ssl_verify', 'boolean'),
-      redisAlias('server_name', 'string'),
-      redisAlias('timeout', 'integer'),
-      redisAlias('database', 'integer'),
-    ]),
+    shorthandFields: REDIS_ALIASES,
     entityChecks: [redisNeeds('host'), redisNeeds('port'), redisNeeds('timeout')],
   },
 }
