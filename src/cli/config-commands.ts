@@ -69,9 +69,9 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
 
 /**
  * Reads, parses and validates a config file, printing what is wrong and where on failure;
- * vault references are resolved from the environment unless `resolveReferences` is false.
+ * vault references are resolved from the environment unless `resolveVaultReferences` is false.
  */
-export async function loadFile(path: string, shown: string, io: CliIo, resolveReferences = true): Promise<Snapshot | undefined> {
+export async function loadFile(path: string, shown: string, io: CliIo, resolveVaultReferences = true): Promise<Snapshot | undefined> {
   try {
     const format = formatOfFile(shown)
     let bytes: Buffer
@@ -82,7 +82,7 @@ export async function loadFile(path: string, shown: string, io: CliIo, resolveRe
       throw err
     }
     const text = decodeText(bytes, shown)
-    return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema, resolveReferences })
+    return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema, resolveVaultReferences })
   } catch (err) {
     if (err instanceof ConfigParseError) return void printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
     if (err instanceof DeclarativeConfigError) {

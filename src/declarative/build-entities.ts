@@ -72,7 +72,7 @@ export class NodeBuilder {
     schema.prepare?.(work)
     expandEntityShorthands(plan.shorthands, work, sink)
     const references = entityReferences(schema, work, this.options.pluginSchemas)
-    const unresolved = references.length === 0 ? undefined : this.options.resolveReferences === false ? this.#keep(references) : this.#resolve(references, work)
+    const unresolved = references.length === 0 ? undefined : this.options.resolveVaultReferences === false ? this.#keep(references) : this.#resolve(references, work)
     const secrets = secretsOf(references, work)
     const record = schema.name === 'plugins' ? this.#plugin(work, sink, plan) : validateRecord(schema, work, undefined, sink, plan.allowed)
     if (unresolved) unresolve(sink, unresolved, record)

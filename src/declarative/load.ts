@@ -30,7 +30,7 @@ export interface LoadOptions {
    * False leaves vault references unresolved and unchecked, as Kong's control plane does: for
    * computing a hash where the secrets are not at hand. True (the default) for anything served.
    */
-  readonly resolveReferences?: boolean
+  readonly resolveVaultReferences?: boolean
 }
 
 /**
@@ -65,7 +65,7 @@ async function build(
   const now = options.now ?? Date.now
   let normalized
   try {
-    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now, env: options.env ?? process.env, resolveReferences: options.resolveReferences ?? true })
+    normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now, env: options.env ?? process.env, resolveVaultReferences: options.resolveVaultReferences ?? true })
   } catch (err) {
     if (err instanceof NormalizeIssues) {
       let index: PositionIndex | undefined

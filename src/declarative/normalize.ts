@@ -51,7 +51,7 @@ export interface NormalizeOptions {
   /** The environment the env vault reads; none when absent. */
   readonly env?: Environment
   /** False accepts vault references as written, unchecked; the default resolves them. */
-  readonly resolveReferences?: boolean
+  readonly resolveVaultReferences?: boolean
 }
 
 /** Problems found; thrown as a DeclarativeConfigError by the caller, which knows the source. */

@@ -122,7 +122,7 @@ t.test('references in fields Kong does not mark referenceable stay text', async 
   t.same(s.references, [], 'and not listed')
 })
 
-t.test('resolveReferences: false needs no secrets and gives the same hash, with references kept', async (t) => {
+t.test('resolveVaultReferences: false needs no secrets and gives the same hash, with references kept', async (t) => {
   const body = `${CERT}keys:\n- kid: a\n  jwk: "{vault://env/jwk}"\n- kid: b\n  pem: {private_key: "{vault://env/pk}"}\n`
   const { privateKey } = (await import('node:crypto')).generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const env = {
@@ -132,7 +132,7 @@ t.test('resolveReferences: false needs no secrets and gives the same hash, with 
     PK: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   }
   const resolved = await loadWith(body, env)
-  const kept = await loadDeclarative(yml(body), { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema, env: {}, resolveReferences: false })
+  const kept = await loadDeclarative(yml(body), { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema, env: {}, resolveVaultReferences: false })
   t.equal(kept.hash, resolved.hash, 'same hash')
   t.match(kept.entities.certificates?.[0], { cert: '{vault://env/tls-cert}', key: '{vault://env/tls-key}' }, 'references kept in the entities')
   t.same(kept.entities.keys?.map((k) => k.id).sort(), resolved.entities.keys?.map((k) => k.id).sort(), 'same ids')

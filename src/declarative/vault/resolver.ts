@@ -12,6 +12,7 @@ export type Resolution = { readonly value: string } | { readonly error: string }
 
 const ENV_CONFIG_FIELDS = new Set(['prefix'])
 
+/** Resolves `{vault://...}` references from the env vault and the config's `vaults` entities. */
 export class ReferenceResolver {
   readonly #vaults = new Map<string, { readonly name: string; readonly config: Readonly<Record<string, unknown>> }>()
 

@@ -17,7 +17,7 @@ const url: Shorthand = (value) => {
   const parsed = t.parseSocketUrl(value)
   const written = parsed.port === undefined || parsed.port.trim() === '' ? undefined : Number(parsed.port)
   const port = written !== undefined && Number.isFinite(written) ? written : undefined
-  const protocol = parsed.scheme ?? (port === 80 ? 'http' : port === 443 ? 'https' : 'http')
+  const protocol = parsed.scheme ?? (port === 443 ? 'https' : 'http')
   return {
     fields: {
       protocol,

@@ -5,8 +5,6 @@ import { defineEntity, type EntityOf, type RecordField } from '../types.js'
 /** The vault types this node bundles (Kong's BUNDLED_VAULTS). */
 export const BUNDLED_VAULTS: readonly string[] = ['env']
 
-const notBundled = (v: string): string | undefined =>
-  BUNDLED_VAULTS.includes(v) ? `must not be one of: ${BUNDLED_VAULTS.join(', ')}` : undefined
 
 /** The env vault's config (Kong's kong/vaults/env schema); the only vault type bundled. */
 const ENV_VAULT_CONFIG: RecordField = {
@@ -31,7 +29,7 @@ export const vaults = defineEntity({
   fields: {
     id: t.id(),
     // Kong's Lua pattern ^[a-z][a-z%d-]-[a-z%d]+$: it names the host part of a reference URL.
-    prefix: { type: 'string', required: true, unique: true, match: /^[a-z][a-z0-9-]*[a-z0-9]$/, checks: [notBundled], description: 'The name references use: `{vault://<prefix>/<key>}`.' },
+    prefix: { type: 'string', required: true, unique: true, match: /^[a-z][a-z0-9-]*[a-z0-9]$/, checks: [t.mustNotBeOneOf(BUNDLED_VAULTS)], description: 'The name references use: `{vault://<prefix>/<key>}`.' },
     name: {
       type: 'string',
       required: true,
