@@ -78,7 +78,7 @@ export class NodeBuilder {
     if (unresolved) unresolve(sink, unresolved, record)
     if (sink.empty) schema.finish?.(record)
     if (sink.empty && schema.warnings) {
-      for (const w of schema.warnings(record, (this.options.now ?? Date.now)(), this.options)) {
+      for (const w of schema.warnings(record, (this.options.now ?? Date.now)())) {
         const at = w.field === undefined ? node.at : [...node.at, w.field]
         this.warnings.push({ kind: w.field === undefined ? 'entity' : 'field', key: at, at, message: masked(w.message, secrets), entity: node.origin, ...(w.field === undefined ? {} : { field: w.field }) })
       }

@@ -3,9 +3,9 @@
  * Snapshot out, or one DeclarativeConfigError listing every problem with where it is.
  */
 import { ConfigParseError, DeclarativeConfigError, MAX_REPORTED_ERRORS, locateIssues } from './errors.js'
-import { sortByPath } from './error-paths.js'
+import { pathString, sortByPath } from './error-paths.js'
 import { hashConfig, initHasher } from './hash.js'
-import { NormalizeIssues, normalizeConfig, type Entity } from './normalize.js'
+import { NormalizeIssues, normalizeConfig, type Entity, type NotRunPlugin } from './normalize.js'
 import { DEFAULT_LIMITS, checkTree, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
 import { PositionIndex } from './positions.js'
 import { ENTITY_BY_NAME } from './schema/entities/index.js'
@@ -82,7 +82,10 @@ async function build(
   for (const r of normalized.references) setValueAt(r.record, r.path, r.value)
   const references = normalized.references.map((r) => ({ collection: r.collection, id: r.record.id as string, path: r.path, reference: r.reference }))
   const loadedAt = now()
-  const warnings = normalized.warnings.length === 0 ? [] : locateIssues(sortByPath(normalized.warnings, (w) => w.at).slice(0, MAX_REPORTED_ERRORS), options.source, positions())
+  const located = normalized.warnings.length === 0 ? [] : locateIssues(sortByPath(normalized.warnings, (w) => w.at).slice(0, MAX_REPORTED_ERRORS), options.source, positions())
+  // By path, without a line: finding lines means reading the whole text again, and nearly
+  // every config carries a plugin.
+  const warnings = [...located, ...normalized.notRun.map((p) => ({ source: options.source, path: pathString(p.at), message: notRunMessage(p) }))]
   // Filled and frozen in document order, the order the records lie in memory; sorted last.
   const entities: Record<string, readonly Entity[]> = {}
   for (const [collection, list] of Object.entries(normalized.entities)) {
@@ -103,6 +106,12 @@ async function build(
     warnings,
     references,
   })
+}
+
+/** What a node that does not run a plugin says of it at load. */
+function notRunMessage({ name, count }: NotRunPlugin): string {
+  const where = count === 1 ? '' : ` (${count} instances; the first is here)`
+  return `plugin '${name}' is validated but not run by this node yet${where}: requests pass as if it were absent`
 }
 
 const byId = (a: Entity, b: Entity): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

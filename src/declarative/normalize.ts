@@ -33,6 +33,15 @@ export interface NormalizedConfig {
   readonly warnings: readonly ConfigIssue[]
   /** Vault references: each record holds the reference at `path` until load puts `value` there. */
   readonly references: readonly NormalizedReference[]
+  /** Enabled plugins this node validates but does not run, one per name, in document order. */
+  readonly notRun: readonly NotRunPlugin[]
+}
+
+/** A plugin name whose enabled instances would not run here: how many, and where the first is. */
+export interface NotRunPlugin {
+  readonly name: string
+  readonly count: number
+  readonly at: Path
 }
 
 /** A vault reference in a normalized record, with the secret it resolved to. */
@@ -122,5 +131,23 @@ export function normalizeConfig(doc: Record<string, unknown>, options: Normalize
     list.push(node.record as Entity)
     entities[node.schema.name] = list
   }
-  return { formatVersion: '3.0', transform, entities, warnings, references }
+  return { formatVersion: '3.0', transform, entities, warnings, references, notRun: notRunPlugins(all, options.pluginSchemas) }
+}
+
+/**
+ * A plugin this node validates but does not run lets requests through as if it were absent:
+ * worth a word at load for an auth or limiting plugin. One word per plugin name (a config may
+ * carry a thousand rate-limiting instances); a disabled instance runs nowhere and is not counted.
+ */
+function notRunPlugins(all: readonly Node[], pluginSchemas: PluginSchemaLookup): NotRunPlugin[] {
+  const byName = new Map<string, { name: string; count: number; at: Path }>()
+  for (const node of all) {
+    if (node.schema.name !== 'plugins') continue
+    const { name, enabled } = node.record
+    if (typeof name !== 'string' || enabled === false || pluginSchemas(name)?.runs !== false) continue
+    const seen = byName.get(name)
+    if (seen) seen.count++
+    else byName.set(name, { name, count: 1, at: node.at })
+  }
+  return [...byName.values()]
 }

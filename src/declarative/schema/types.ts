@@ -125,13 +125,8 @@ export interface EntityWarning {
   readonly message: string
 }
 
-/** What a warner may consult besides the record. */
-export interface WarnContext {
-  readonly pluginSchemas: PluginSchemaLookup
-}
-
 /** Warnings about a valid, normalized record at `now` (milliseconds since the epoch). */
-export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number, context: WarnContext) => readonly EntityWarning[]
+export type EntityWarner = (record: Readonly<Record<string, unknown>>, now: number) => readonly EntityWarning[]
 
 /** A shorthand rewrites sugar (e.g. a service `url`) into real fields before validation. */
 export type Shorthand = (

@@ -1,21 +1,10 @@
 /** The `plugins` entity: a plugin instance, global or scoped to a route, service or consumer. */
 import * as t from '../typedefs.js'
-import { defineEntity, type EntityOf, type EntityWarner } from '../types.js'
+import { defineEntity, type EntityOf } from '../types.js'
 import { PROTOCOLS } from './services.js'
 
 /** The default `protocols` of a plugin whose schema names none. */
 export const DEFAULT_PLUGIN_PROTOCOLS = ['grpc', 'grpcs', 'http', 'https'] as const
-
-/**
- * A plugin this node validates but does not run lets requests through as if it were absent:
- * worth a word at load for an auth or limiting plugin. A disabled one runs nowhere, so it is
- * not mentioned.
- */
-const notRunWarning: EntityWarner = (record, _now, { pluginSchemas }) => {
-  const name = record.name
-  if (typeof name !== 'string' || record.enabled === false || pluginSchemas(name)?.runs !== false) return []
-  return [{ message: `plugin '${name}' is validated but not run by this node yet: requests pass as if it were absent` }]
-}
 
 export const plugins = defineEntity({
   name: 'plugins',
@@ -41,7 +30,6 @@ export const plugins = defineEntity({
     enabled: { type: 'boolean', required: true, default: true, description: 'Disabled plugins do not run.' },
     tags: t.tags(),
   },
-  warnings: notRunWarning,
 })
 /** A stored plugins entity. */
 export type Plugin = EntityOf<typeof plugins>
