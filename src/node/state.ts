@@ -95,6 +95,13 @@ export interface BalancerReport {
   }[]
 }
 
+/** What a worker answered about some upstreams' balancers, or why none answered. */
+export type UpstreamHealthAnswer =
+  /** One report per upstream asked, in the order asked; null for an upstream the worker's config does not have. */
+  | { readonly reports: readonly (BalancerReport | null)[] }
+  /** No worker answered in time (none listening, too slow, or gone): why, for the log. */
+  | { readonly unanswered: string }
+
 /** A manual health mark as the admin API asks for it: a whole target (`ip` null) or one address. */
 export interface HealthRequest {
   readonly upstream: Upstream
@@ -109,8 +116,8 @@ export interface HealthRequest {
 export interface WorkerFleet {
   /** Records a health mark and sends it to every worker; returns Kong's 400 message when the upstream has no healthchecker. */
   markHealth(request: HealthRequest): string | undefined
-  /** An upstream's balancer as a worker serving the live config sees it; undefined when none could answer. */
-  upstreamHealth(upstreamId: string): Promise<BalancerReport | undefined>
+  /** The balancers of these upstreams as one worker sees them once it has applied every config sent to it. */
+  upstreamHealth(upstreamIds: readonly string[]): Promise<UpstreamHealthAnswer>
   /** Heap and connection counters of every worker. */
   stats(): Promise<WorkerStats[]>
   /** How many workers serve `version` (or later), of how many. */

@@ -131,8 +131,9 @@ export function addUpstreamReadRoutes(router: Router, state: NodeState): void {
   router.get('/upstreams/:upstreams/health', async (ctx) => {
     const upstream = upstreamOf(ctx, state)
     const checked = usesHealthchecks(upstream)
-    const report = await state.workers.upstreamHealth(upstream.id)
-    if (report === undefined) state.log.error({ upstream: upstream.name }, 'failed getting upstream health: no worker answered')
+    const answer = await state.workers.upstreamHealth([upstream.id])
+    if ('unanswered' in answer) state.log.warn({ upstream: upstream.name, reason: answer.unanswered }, 'failed getting upstream health')
+    const report = 'reports' in answer ? (answer.reports[0] ?? undefined) : undefined
     if (ctx.query.balancer_health === '1') {
       const balancerHealth = report?.healthy ? 'HEALTHY' : 'UNHEALTHY'
       ctx.body = {
