@@ -4,7 +4,7 @@
  * and the `kong_upstream_target_health` metric, so both always agree.
  */
 import { isIP } from 'node:net'
-import type { BalancerReport } from '../node/state.js'
+import type { BalancerStatus } from '../node/state.js'
 
 /** The health Kong gives one address of a target. */
 export type AddressHealth = 'HEALTHY' | 'UNHEALTHY' | 'HEALTHCHECKS_OFF'
@@ -39,7 +39,7 @@ const STATE_LABELS: Readonly<Record<AddressHealth, TargetAddressHealth['state']>
  * addresses (its name did not resolve) is one `dns_error` entry with an empty address, as in
  * Kong's exporter.
  */
-export function targetAddressHealth(report: BalancerReport, checked: boolean): TargetAddressHealth[] {
+export function targetAddressHealth(report: BalancerStatus, checked: boolean): TargetAddressHealth[] {
   return report.hosts.flatMap((host): TargetAddressHealth[] => {
     const target = `${host.host}:${host.port}`
     if (host.addresses.length === 0) return [{ target, address: '', state: 'dns_error' }]

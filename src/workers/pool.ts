@@ -10,13 +10,13 @@
 import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { HealthMarks } from '../balancer/health.js'
+import { HealthMarks, type BalancerStatus } from '../balancer/health.js'
 import type { NodeConf } from '../conf/settings.js'
 import { usesHealthchecks } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import type { NodeLogger } from '../log.js'
-import type { BalancerReport, HealthRequest, UpstreamHealthAnswer, WorkerFleet, WorkerStats } from '../node/state.js'
+import type { HealthRequest, UpstreamHealthAnswer, WorkerFleet, WorkerStats } from '../node/state.js'
 import { malformedDictRequest, parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
 import type { SharedDict } from '../stores/shared-dict.js'
 import { parseFromWorker, type ToWorker } from './messages.js'
@@ -51,7 +51,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 export class WorkerPool implements WorkerFleet {
   readonly #tracked = new Map<number, Tracked>()
   readonly #pending = new Map<number, (stats: { heapUsed: number; connections: ConnectionStats }) => void>()
-  readonly #healthReports = new Map<number, (reports: readonly (BalancerReport | null)[]) => void>()
+  readonly #healthReports = new Map<number, (reports: readonly (BalancerStatus | null)[]) => void>()
   /** The node's manual health marks: every worker holds a copy, a new one gets them with its init. */
   readonly #health = new HealthMarks()
   #nextId = 1

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { BalancerReport } from '../../src/node/state.js'
+import type { BalancerStatus } from '../../src/node/state.js'
 import { addressHealth, targetAddressHealth } from '../../src/status/target-health.js'
 
 t.test('an address is healthy or unhealthy only under a healthchecker and with a weight', async (t) => {
@@ -14,7 +14,7 @@ t.test('an address is healthy or unhealthy only under a healthchecker and with a
 })
 
 const weight = { total: 0, unavailable: 0, available: 0 }
-const REPORT: BalancerReport = {
+const REPORT: BalancerStatus = {
   healthy: true,
   weight,
   hosts: [
