@@ -51,6 +51,9 @@ const NESTED: readonly (readonly [string, string, string, string])[] = [
   ['key-sets', 'keys', 'keys', 'set'],
 ]
 
+/** Nested lists whose reads `status/upstream-routes.ts` serves, registered before these: only their writes are refused here. */
+const READ_ELSEWHERE: ReadonlySet<string> = new Set(['upstreams/targets'])
+
 /** Kong's foreign-key endpoints: child segment, child collection, its foreign field, the referenced collection. */
 const FOREIGN: readonly (readonly [string, string, string, string])[] = [
   ['routes', 'routes', 'service', 'services'],
@@ -148,6 +151,8 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
       if (!parent) throw new HttpError(404, KONG_BODIES.notFound)
       return state.config.live?.index.children(collection, field, parent.id) ?? []
     }
+    refuseWrites(router, base, collection, state, children)
+    if (READ_ELSEWHERE.has(`${parentSegment}/${childSegment}`)) continue
     router.get(base, (ctx) => page(ctx, state, collection, children(ctx)))
     router.get(`${base}/:${collection}`, (ctx) => {
       const parent = find(state, parentCollection, param(ctx, parentCollection))
@@ -156,7 +161,6 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
       if (!entity || (entity[field] as { id: string } | null)?.id !== parent?.id) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = shown(state, collection, entity)
     })
-    refuseWrites(router, base, collection, state, children)
   }
   for (const [segment, collection, field, target] of FOREIGN) {
     router.get(`/${segment}/:${collection}/${field}`, (ctx) => {

@@ -18,6 +18,22 @@ export function addressHealth(checked: boolean, nodeWeight: number, healthy: boo
   return healthy ? 'HEALTHY' : 'UNHEALTHY'
 }
 
+/** One target of a balancer report, as the worker sent it. */
+export type ReportedTarget = BalancerStatus['hosts'][number]
+
+/** One address of a target with the health Kong gives it. */
+export interface ReportedAddressHealth {
+  readonly ip: string
+  readonly port: number
+  readonly weight: number
+  readonly health: AddressHealth
+}
+
+/** Every address of a reported target with its health, in the balancer's order. */
+export function addressesHealth(host: ReportedTarget, checked: boolean): ReportedAddressHealth[] {
+  return host.addresses.map((a) => ({ ip: a.ip, port: a.port, weight: a.weight, health: addressHealth(checked, host.nodeWeight, a.healthy) }))
+}
+
 /** The state of one address of a target as Kong's exporter labels it, or a target without an address. */
 export interface TargetAddressHealth {
   /** The target as Kong's balancer names it: `host:port`, an IPv6 host in brackets. */
@@ -43,10 +59,10 @@ export function targetAddressHealth(report: BalancerStatus, checked: boolean): T
   return report.hosts.flatMap((host): TargetAddressHealth[] => {
     const target = `${host.host}:${host.port}`
     if (host.addresses.length === 0) return [{ target, address: '', state: 'dns_error' }]
-    return host.addresses.map((a) => ({
+    return addressesHealth(host, checked).map((a) => ({
       target,
       address: `${isIP(a.ip) === 6 ? `[${a.ip}]` : a.ip}:${a.port}`,
-      state: STATE_LABELS[addressHealth(checked, host.nodeWeight, a.healthy)],
+      state: STATE_LABELS[a.health],
     }))
   })
 }

@@ -12,7 +12,7 @@ import { HttpError } from '../http/app.js'
 import { KONG_BODIES, kongError } from '../http/kong-errors.js'
 import { hasTags, opaqueOffset, opaqueToken, pageSize } from '../http/paging.js'
 import type { BalancerStatus, NodeState } from '../node/state.js'
-import { addressHealth } from './target-health.js'
+import { addressesHealth } from './target-health.js'
 
 const param = (ctx: Context, name: string): string => (ctx.params as Record<string, string>)[name] ?? ''
 
@@ -77,12 +77,7 @@ function opaquePage<T>(ctx: Context, items: readonly T[], nextPath: string): { d
 function withHealth(target: Target, report: BalancerStatus, checked: boolean): Record<string, unknown> {
   const status = report.hosts.find((h) => `${h.host}:${h.port}` === target.target)
   if (!status) return { ...target, health: 'DNS_ERROR' }
-  const addresses = status.addresses.map((a) => ({
-    ip: a.ip,
-    port: a.port,
-    weight: a.weight,
-    health: addressHealth(checked, target.weight, a.healthy),
-  }))
+  const addresses = addressesHealth(status, checked)
   let health = addresses.length > 0 ? 'HEALTHCHECKS_OFF' : 'DNS_ERROR'
   for (const a of addresses) {
     if (a.health === 'HEALTHY') {
