@@ -57,6 +57,10 @@ const READ_ELSEWHERE: ReadonlySet<string> = new Set(['upstreams/targets'])
 /** Kong's foreign-key endpoints: child segment, child collection, its foreign field, the referenced collection. */
 const FOREIGN: readonly (readonly [string, string, string, string])[] = [
   ['routes', 'routes', 'service', 'services'],
+  ['snis', 'snis', 'certificate', 'certificates'],
+  ['key-auths', 'keyauth_credentials', 'consumer', 'consumers'],
+  ['basic-auths', 'basicauth_credentials', 'consumer', 'consumers'],
+  ['acls', 'acls', 'consumer', 'consumers'],
   ['jwts', 'jwt_secrets', 'consumer', 'consumers'],
   ['oauth2', 'oauth2_credentials', 'consumer', 'consumers'],
   ['hmac-auths', 'hmacauth_credentials', 'consumer', 'consumers'],
