@@ -136,6 +136,7 @@ function refuseWrites(router: Router, base: string, collection: string, state: N
   })
 }
 
+/** Mounts Kong's entity reads (collections, nested lists, foreign keys) and its DB-less answers to writes. */
 export function addEntityRoutes(router: Router, state: NodeState): void {
   for (const [segment, collection] of COLLECTIONS) {
     const base = `/${segment}`

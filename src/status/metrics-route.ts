@@ -43,7 +43,7 @@ async function gatherTargetHealth(state: NodeState, live: LiveConfig): Promise<U
 }
 
 /** What a scrape reports now: the workers are asked over IPC, so the proxy never waits on it. */
-export async function gatherMetrics(state: NodeState): Promise<NodeMetrics> {
+async function gatherMetrics(state: NodeState): Promise<NodeMetrics> {
   const live = state.config.live
   const plugins = prometheusPlugins(live)
   // Kong exports target health only on a node that proxies, and only when a plugin asks for it.

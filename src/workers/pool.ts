@@ -48,6 +48,7 @@ const HEALTH_WAIT_MS = 2000
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 
+/** The primary's worker processes: forks and restarts them, and carries configs, health marks and reports to and from them. */
 export class WorkerPool implements WorkerFleet {
   readonly #tracked = new Map<number, Tracked>()
   readonly #pending = new Map<number, (stats: { heapUsed: number; connections: ConnectionStats }) => void>()
