@@ -23,7 +23,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'conf': ['log.ts', 'util'],
   'tls': ['conf', 'declarative', 'log.ts', 'util'],
   'http': ['conf', 'declarative', 'log.ts', 'tls', 'version.ts'],
-  'node': ['conf', 'declarative', 'http', 'log.ts', 'stores'],
+  'node': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'stores'],
   'loader': ['declarative', 'http', 'log.ts', 'plugins', 'util'],
   'proxy': ['http', 'util'],
   'status': ['declarative', 'http', 'node', 'stores', 'version.ts'],

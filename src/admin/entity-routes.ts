@@ -10,6 +10,7 @@ import { UUID } from '../declarative/schema/validate.js'
 import { unresolvedEntity } from '../declarative/vault/unresolved.js'
 import { HttpError } from '../http/app.js'
 import { KONG_BODIES, kongError } from '../http/kong-errors.js'
+import { hasTags, opaqueOffset, opaqueToken, pageSize } from '../http/paging.js'
 import type { NodeState } from '../node/state.js'
 
 /** URL segment → collection. */
@@ -50,9 +51,16 @@ const NESTED: readonly (readonly [string, string, string, string])[] = [
   ['key-sets', 'keys', 'keys', 'set'],
 ]
 
+/** Nested lists whose reads `status/upstream-routes.ts` serves, registered before these: only their writes are refused here. */
+const READ_ELSEWHERE: ReadonlySet<string> = new Set(['upstreams/targets'])
+
 /** Kong's foreign-key endpoints: child segment, child collection, its foreign field, the referenced collection. */
 const FOREIGN: readonly (readonly [string, string, string, string])[] = [
   ['routes', 'routes', 'service', 'services'],
+  ['snis', 'snis', 'certificate', 'certificates'],
+  ['key-auths', 'keyauth_credentials', 'consumer', 'consumers'],
+  ['basic-auths', 'basicauth_credentials', 'consumer', 'consumers'],
+  ['acls', 'acls', 'consumer', 'consumers'],
   ['jwts', 'jwt_secrets', 'consumer', 'consumers'],
   ['oauth2', 'oauth2_credentials', 'consumer', 'consumers'],
   ['hmac-auths', 'hmacauth_credentials', 'consumer', 'consumers'],
@@ -63,9 +71,6 @@ const PARENT_OF: Readonly<Record<string, string>> = Object.fromEntries(COLLECTIO
 
 /** A path parameter of the matched route; parameters are named after their collection, as Kong names them in `GET /endpoints`. */
 const param = (ctx: Context, name: string): string => (ctx.params as Record<string, string>)[name] ?? ''
-
-const MAX_PAGE = 1000
-const DEFAULT_PAGE = 100
 
 function list(state: NodeState, collection: string): readonly Entity[] {
   return state.config.live?.snapshot.entities[collection] ?? []
@@ -83,36 +88,16 @@ function find(state: NodeState, collection: string, key: string): Entity | undef
   return UUID.test(key) ? index.byId(collection, key.toLowerCase()) : index.byKey(collection, key)
 }
 
-function hasTags(entity: Entity, filter: string): boolean {
-  const tags = (entity.tags as string[] | null) ?? []
-  if (filter.includes('/')) return filter.split('/').some((t) => tags.includes(t))
-  return filter.split(',').every((t) => tags.includes(t))
-}
-
 /** Kong's page: `{data, next, offset?}`, offsets opaque to clients. */
 function page(ctx: Context, state: NodeState, collection: string, entities: readonly Entity[]): void {
+  const size = pageSize(ctx)
+  const start = opaqueOffset(ctx)
   const sizeParam = ctx.query.size
-  let size = DEFAULT_PAGE
-  if (typeof sizeParam === 'string') {
-    size = Number(sizeParam)
-    if (!/^\d+$/.test(sizeParam)) throw new HttpError(400, kongError('INVALID_SIZE', 'size must be a number'))
-    if (size < 1 || size > MAX_PAGE) {
-      throw new HttpError(400, kongError('INVALID_SIZE', `size must be an integer between 1 and ${MAX_PAGE}`))
-    }
-  }
-  let start = 0
-  const offsetParam = ctx.query.offset
-  if (typeof offsetParam === 'string') {
-    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(offsetParam) ? Buffer.from(offsetParam, 'base64').toString('utf8') : ''
-    const m = /^o:(\d+)$/.exec(decoded)
-    if (!m) throw new HttpError(400, kongError('INVALID_OFFSET', `'${offsetParam}' is not a valid offset: bad base64 encoding`))
-    start = Number(m[1])
-  }
   const tags = typeof ctx.query.tags === 'string' ? ctx.query.tags : undefined
-  const filtered = tags ? entities.filter((e) => hasTags(e, tags)) : entities
+  const filtered = tags ? entities.filter((e) => hasTags(e.tags as string[] | null, tags)) : entities
   const data = filtered.slice(start, start + size).map((e) => shown(state, collection, e))
   if (start + size < filtered.length) {
-    const offset = Buffer.from(`o:${start + size}`).toString('base64')
+    const offset = opaqueToken(start + size)
     const query = new URLSearchParams({ ...(tags ? { tags } : {}), ...(typeof sizeParam === 'string' ? { size: sizeParam } : {}), offset })
     ctx.body = { data, offset, next: `${ctx.path}?${query.toString()}` }
   } else {
@@ -151,6 +136,7 @@ function refuseWrites(router: Router, base: string, collection: string, state: N
   })
 }
 
+/** Mounts Kong's entity reads (collections, nested lists, foreign keys) and its DB-less answers to writes. */
 export function addEntityRoutes(router: Router, state: NodeState): void {
   for (const [segment, collection] of COLLECTIONS) {
     const base = `/${segment}`
@@ -170,6 +156,8 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
       if (!parent) throw new HttpError(404, KONG_BODIES.notFound)
       return state.config.live?.index.children(collection, field, parent.id) ?? []
     }
+    refuseWrites(router, base, collection, state, children)
+    if (READ_ELSEWHERE.has(`${parentSegment}/${childSegment}`)) continue
     router.get(base, (ctx) => page(ctx, state, collection, children(ctx)))
     router.get(`${base}/:${collection}`, (ctx) => {
       const parent = find(state, parentCollection, param(ctx, parentCollection))
@@ -178,7 +166,6 @@ export function addEntityRoutes(router: Router, state: NodeState): void {
       if (!entity || (entity[field] as { id: string } | null)?.id !== parent?.id) throw new HttpError(404, KONG_BODIES.notFound)
       ctx.body = shown(state, collection, entity)
     })
-    refuseWrites(router, base, collection, state, children)
   }
   for (const [segment, collection, field, target] of FOREIGN) {
     router.get(`/${segment}/:${collection}/${field}`, (ctx) => {

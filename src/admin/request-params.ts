@@ -1,16 +1,15 @@
 /**
  * A Kong admin request's parameters (`self.params` in Kong's lapis routes): query arguments and
  * body fields merged. A JSON body is taken as it is; form and multipart fields are strings whose
- * keys may nest (`config.key_names[1]`, `paths[]`), and a urlencoded form's `true`, `false` and
+ * keys may nest (`config.key_names[1]`, `paths[]`), and a form field's `true`, `false` and
  * empty values become booleans and null, as `kong/api/api_helpers.lua` reads them.
  */
-import busboy from 'busboy'
 import type { Context } from 'koa'
-import { Readable } from 'node:stream'
 import { DEFAULT_LIMITS, checkTree } from '../declarative/parse.js'
 import { HttpError } from '../http/app.js'
 import { readBody } from '../http/body.js'
 import { KONG_BODIES } from '../http/kong-errors.js'
+import { decodeForm, decodeFormValue, decodeMultipart, MultipartError } from '../loader/form-body.js'
 import { defineKey, isRecord } from '../util/json.js'
 import { requestMediaType } from './body.js'
 
@@ -116,14 +115,6 @@ function materialize(value: unknown): unknown {
   return value
 }
 
-/** Kong's urlencoded value decoding: `true`/`false` are booleans, an empty value is null. */
-function formValue(value: string): unknown {
-  if (value === 'true') return true
-  if (value === 'false') return false
-  if (value === '') return null
-  return value
-}
-
 /** Repeated names become arrays of their values, as lapis reads them. */
 function grouped(pairs: Iterable<readonly [string, unknown]>): [string, unknown][] {
   const out = new Map<string, unknown[]>()
@@ -135,26 +126,21 @@ function grouped(pairs: Iterable<readonly [string, unknown]>): [string, unknown]
   return [...out].map(([k, values]) => [k, values.length === 1 ? values[0] : values])
 }
 
-function multipartFields(raw: Buffer, contentType: string): Promise<[string, unknown][]> {
-  return new Promise((resolve, reject) => {
-    const fields: [string, unknown][] = []
-    let parser: busboy.Busboy
-    try {
-      parser = busboy({ headers: { 'content-type': contentType }, defCharset: 'utf8' })
-    } catch {
-      reject(new HttpError(400, KONG_BODIES.cannotParseMultipart))
-      return
-    }
-    parser.on('field', (name, value) => fields.push([name, value]))
-    parser.on('file', (name, stream) => {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => fields.push([name, Buffer.concat(chunks).toString('utf8')]))
-    })
-    parser.on('close', () => resolve(fields))
-    parser.on('error', () => reject(new HttpError(400, KONG_BODIES.cannotParseMultipart)))
-    Readable.from([raw]).pipe(parser)
-  })
+/** Part bytes as UTF-8 text, or a 400: a parameter that is not text is refused, never altered. */
+function utf8(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new HttpError(400, { message: `${what} is not UTF-8 text` })
+  }
+}
+
+async function multipartFields(raw: Buffer, contentType: string, limit: number): Promise<[string, unknown][]> {
+  try {
+    return await decodeMultipart(raw, contentType, limit, utf8)
+  } catch (err) {
+    throw err instanceof MultipartError ? new HttpError(400, KONG_BODIES.cannotParseMultipart) : err
+  }
 }
 
 /** Reads the request's parameters: query arguments, then body fields over them. */
@@ -180,11 +166,11 @@ export async function readParams(ctx: Context, limit: number): Promise<Record<st
     return params
   }
   if (mediaType === 'application/x-www-form-urlencoded') {
-    const body = [...new URLSearchParams(raw.toString('utf8'))]
-    return nestParams(grouped([...query, ...body]).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => formValue(x as string)) : formValue(v as string)]))
+    const formQuery = query.map(([k, v]): [string, unknown] => [k, decodeFormValue(v)])
+    return nestParams(grouped([...formQuery, ...decodeForm(raw, utf8)]))
   }
   if (mediaType === 'multipart/form-data') {
-    return nestParams(grouped([...query, ...(await multipartFields(raw, ctx.get('Content-Type')))]))
+    return nestParams(grouped([...query, ...(await multipartFields(raw, ctx.get('Content-Type'), limit))]))
   }
   return nestParams(grouped(query))
 }

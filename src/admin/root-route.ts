@@ -1,7 +1,6 @@
 /** `GET /`: what this node is, its plugins, its settings (in Kong's value shapes) and its processes. */
 import type { Router } from '@koa/router'
 import { hostname } from 'node:os'
-// Kong lists only the plugins a node executes under `available_on_server` and `loaded_plugins`.
 import { RUNNING_PLUGINS, availablePlugins } from '../plugins/registry.js'
 import type { NodeState } from '../node/state.js'
 import { KONG_COMPAT_VERSION, PRODUCT, VERSION } from '../version.js'
@@ -103,6 +102,7 @@ export function kongConfiguration(conf: NodeConf): Record<string, unknown> {
   out.proxy_ssl_enabled = conf.proxy_listen.some((l) => l.ssl)
   out.admin_ssl_enabled = conf.admin_listen.some((l) => l.ssl)
   out.status_ssl_enabled = conf.status_listen.some((l) => l.ssl)
+  // Kong lists only the plugins a node executes under `loaded_plugins` (and `available_on_server`).
   out.loaded_plugins = Object.fromEntries([...RUNNING_PLUGINS].sort().map((name) => [name, true]))
   out.log_level = conf.log_level
   return out
@@ -112,6 +112,7 @@ export function kongConfiguration(conf: NodeConf): Record<string, unknown> {
 export function addRootRoute(router: Router, state: NodeState): void {
   router.get('/', (ctx) => {
     const plugins = state.config.live?.snapshot.entities.plugins ?? []
+    // Only the plugins this node executes, as Kong lists them.
     const available = Object.entries(availablePlugins(KONG_COMPAT_VERSION)).filter(([name]) => RUNNING_PLUGINS.has(name))
     ctx.body = {
       tagline: 'Welcome to kong',

@@ -6,19 +6,17 @@
 import type { Router } from '@koa/router'
 import type { Context } from 'koa'
 import { isIP } from 'node:net'
+import { DEFAULT_TARGET_PORT, splitFormattedTarget } from '../declarative/schema/entities/index.js'
 import { HttpError } from '../http/app.js'
 import type { NodeState } from '../node/state.js'
 import { targetOf, upstreamOf } from '../status/upstream-routes.js'
 
-/** Kong's port for an address given without one. */
-const DEFAULT_PORT = 8000
-
 /** An address as Kong's `normalize_ip` reads it: `ip`, `ip:port`, `[ipv6]:port` or a name; port 8000 when absent. */
 function parseAddress(text: string): { readonly host: string; readonly port: number } | undefined {
-  if (isIP(text) === 6) return { host: text, port: DEFAULT_PORT }
+  if (isIP(text) === 6) return { host: text, port: DEFAULT_TARGET_PORT }
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text)
   if (!m || (m[1] !== undefined && isIP(m[1]) !== 6)) return undefined
-  const port = m[3] === undefined ? DEFAULT_PORT : Number(m[3])
+  const port = m[3] === undefined ? DEFAULT_TARGET_PORT : Number(m[3])
   if (port > 65535) return undefined
   return { host: m[1] ?? m[2], port }
 }
@@ -33,9 +31,8 @@ export function addTargetHealthRoutes(router: Router, state: NodeState): void {
   const mark = (healthy: boolean) => (ctx: Context) => {
     const upstream = upstreamOf(ctx, state)
     const target = targetOf(ctx, state, upstream)
-    const m = /^(.*):(\d+)$/.exec(target.target)
-    const hostname = m ? m[1] : target.target
-    let port = m ? Number(m[2]) : DEFAULT_PORT
+    const { hostname, port: targetPort } = splitFormattedTarget(target.target)
+    let port = targetPort
     let ip: string | null = null
     const address = (ctx.params as Record<string, string | undefined>).address
     if (address !== undefined) {

@@ -5,14 +5,14 @@
  * Building is pure: no query is sent until a request (or `prefetch`) needs an answer.
  */
 import { isIP } from 'node:net'
-import type { Service, Target, Upstream } from '../declarative/schema/entities/index.js'
+import { compareTargets, type Service, type Target, type Upstream } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import type { AlgorithmFactory, AlgorithmOptions } from './algorithm.js'
 import { createRoundRobin } from './algorithms/round-robin.js'
 import type { DnsAnswer, DnsCache } from './dns.js'
 import type { BalancerStatus, HealthLookup } from './health.js'
 import { Address, bracketIPv6, nameResolutionFailed, resolveFailed, type BalancerError, type Peer, type PeerSource } from './peer.js'
-import { compareTargets, UpstreamBalancer } from './upstream-balancer.js'
+import { UpstreamBalancer } from './upstream-balancer.js'
 
 /** The algorithms written so far; an upstream naming another one runs round-robin until it is. */
 const ALGORITHMS: { readonly [K in Upstream['algorithm']]?: AlgorithmFactory } = {

@@ -6,7 +6,7 @@
  * holds a copy its balancers read.
  */
 import { isIP } from 'node:net'
-import { usesHealthchecks } from '../declarative/schema/entities/index.js'
+import { splitFormattedTarget, usesHealthchecks } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 
 /** One mark: every address of a target (`ip` null), or one address of it. */
@@ -102,12 +102,6 @@ export class HealthMarks implements HealthLookup {
     const target = `${hostname} ${port}`
     return (marks.get(`${target} ${canonicalIp(ip)}`) ?? marks.get(target))?.healthy
   }
-}
-
-/** `host:port` of a formatted target (`[::1]:80` for IPv6) as Kong's balancer splits it: the hostname keeps the brackets. */
-export function splitFormattedTarget(target: string): { readonly hostname: string; readonly port: number } {
-  const m = /^(.*):(\d+)$/.exec(target)
-  return m ? { hostname: m[1], port: Number(m[2]) } : { hostname: target, port: 8000 }
 }
 
 /** Weights of a target or a balancer, as Kong reports them. */

@@ -3,27 +3,11 @@
  * the upstream's algorithm. Built per snapshot; DNS answers change its addresses in place.
  */
 import { isIP } from 'node:net'
-import type { Target, Upstream } from '../declarative/schema/entities/index.js'
+import { splitFormattedTarget, type Target, type Upstream } from '../declarative/schema/entities/index.js'
 import type { Algorithm } from './algorithm.js'
 import type { DnsAnswer, DnsCache } from './dns.js'
 import type { BalancerStatus, HealthLookup, TargetStatus } from './health.js'
-import { Address, NO_PEER, bracketIPv6, type BalancerError } from './peer.js'
-
-/** Kong's port for a target given without one. */
-export const DEFAULT_TARGET_PORT = 8000
-
-/** Splits a target as Kong does: `host:port`, the port 8000 when absent, IPv6 with or without brackets (returned without). */
-export function splitTarget(target: string): { readonly host: string; readonly port: number } {
-  if (isIP(target) === 6) return { host: target, port: DEFAULT_TARGET_PORT }
-  const m = /^(.*):(\d+)$/.exec(target)
-  const host = m ? m[1] : target
-  return { host: host.replace(/^\[(.*)\]$/, '$1'), port: m ? Number(m[2]) : DEFAULT_TARGET_PORT }
-}
-
-/** Kong's target order: `created_at`, then `id`. */
-export function compareTargets(a: Target, b: Target): number {
-  return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-}
+import { Address, NO_PEER, type BalancerError } from './peer.js'
 
 interface TargetState {
   readonly target: Target
@@ -55,7 +39,7 @@ export class UpstreamBalancer {
 
   constructor(
     readonly upstream: Upstream,
-    /** The targets, in Kong's order (see {@link compareTargets}). */
+    /** The targets, in Kong's order (`compareTargets` of the upstreams entity). */
     targets: readonly Target[],
     dns: DnsCache,
     /** The algorithm that runs, which is round-robin for algorithms not written yet. */
@@ -70,9 +54,9 @@ export class UpstreamBalancer {
     this.#threshold = thresholdOf(upstream)
     const named: NamedTarget[] = []
     this.#targets = targets.map((target): TargetState => {
-      const { host, port } = splitTarget(target.target)
+      const { hostname, port } = splitFormattedTarget(target.target)
+      const host = hostname.replace(/^\[(.*)\]$/, '$1')
       if (isIP(host) !== 0) {
-        const hostname = bracketIPv6(host)
         return { target, port, hostname, addresses: [new Address(host, port, hostname, target.weight, target)] }
       }
       const state: NamedTarget = { target, port, hostname: host, addresses: [], answer: dns.answer(host), seen: -1 }

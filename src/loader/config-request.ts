@@ -4,12 +4,11 @@
  * config is the params themselves (with `_format_version`), a `config` field, or the raw body.
  * Every form is held to the same rules: UTF-8 text, no `__proto__` key, bounded nesting.
  */
-import busboy from 'busboy'
-import { Readable } from 'node:stream'
 import { ConfigParseError } from '../declarative/errors.js'
 import { checkTree, decodeText, type ParseLimits } from '../declarative/parse.js'
 import { KONG_BODIES } from '../http/kong-errors.js'
 import { defineKey, isRecord } from '../util/json.js'
+import { decodeForm, decodeMultipart, MultipartError } from './form-body.js'
 
 /** The media types `/config` accepts (Kong's gate, plus YAML for this route). */
 export const CONFIG_MEDIA_TYPES: ReadonlySet<string> = new Set([
@@ -44,14 +43,6 @@ export interface DecodedRequest {
 /** The media type of a Content-Type value, lower-cased, without parameters. */
 export function mediaTypeOf(contentType: string): string {
   return (contentType.split(';')[0] ?? '').trim().toLowerCase()
-}
-
-/** Kong's form value decoding: "true"/"false" become booleans, "" becomes null. */
-function decodeFormValue(value: string): unknown {
-  if (value === 'true') return true
-  if (value === 'false') return false
-  if (value === '') return null
-  return value
 }
 
 /** Kong's truthiness for flatten_errors: true, 1, or "true"/"1"/"on"/"yes" in any case. */
@@ -89,77 +80,6 @@ function setParam(params: Record<string, unknown>, key: string, value: unknown):
   defineKey(params, key, value)
 }
 
-/** Decodes `a=b&c=d` with percent escapes read as UTF-8 bytes, refusing invalid sequences. */
-function decodeForm(raw: Buffer, params: Record<string, unknown>, limits: ParseLimits): void {
-  const text = raw.toString('latin1')
-  for (const pair of text.split('&')) {
-    if (pair === '') continue
-    const eq = pair.indexOf('=')
-    const rawKey = eq < 0 ? pair : pair.slice(0, eq)
-    const rawValue = eq < 0 ? '' : pair.slice(eq + 1)
-    const key = utf8(percentBytes(rawKey), `form field name '${rawKey}'`, limits)
-    setParam(params, key, decodeFormValue(utf8(percentBytes(rawValue), `form field '${key}'`, limits)))
-  }
-}
-
-/** The bytes of a form-encoded token: `+` is a space, `%XX` a byte, anything else as sent. */
-function percentBytes(token: string): Buffer {
-  const plain = token.replace(/\+/g, ' ')
-  if (!plain.includes('%')) return Buffer.from(plain, 'latin1')
-  const out: number[] = []
-  for (let i = 0; i < plain.length; i++) {
-    const c = plain.charCodeAt(i)
-    if (c === 0x25 && /^[0-9A-Fa-f]{2}$/.test(plain.slice(i + 1, i + 3))) {
-      out.push(parseInt(plain.slice(i + 1, i + 3), 16))
-      i += 2
-    } else {
-      out.push(c)
-    }
-  }
-  return Buffer.from(out)
-}
-
-/**
- * Multipart fields and files. The whole body is checked as UTF-8 first, so that a bad byte is
- * reported with its offset; parts are then decoded as UTF-8, or with the charset a part names.
- */
-function decodeMultipart(raw: Buffer, contentType: string, limit: number, limits: ParseLimits): Promise<Record<string, unknown>> {
-  utf8(raw, 'the multipart body', limits)
-  return new Promise((resolve, reject) => {
-    const fields: Record<string, unknown> = {}
-    let parser: busboy.Busboy
-    try {
-      // The body is already bounded by `limit`, so no field or file can be cut short.
-      parser = busboy({ headers: { 'content-type': contentType }, defCharset: 'utf8', limits: { fileSize: limit, fieldSize: limit } })
-    } catch {
-      reject(new RequestError(400, KONG_BODIES.cannotParseMultipart))
-      return
-    }
-    const fail = (err: unknown): void => reject(err instanceof RequestError ? err : new RequestError(400, KONG_BODIES.cannotParseMultipart))
-    parser.on('field', (name, value) => {
-      try {
-        setParam(fields, name, decodeFormValue(value))
-      } catch (err) {
-        fail(err)
-      }
-    })
-    parser.on('file', (name, stream) => {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        try {
-          setParam(fields, name, utf8(Buffer.concat(chunks), `form field '${name}'`, limits))
-        } catch (err) {
-          fail(err)
-        }
-      })
-    })
-    parser.on('close', () => resolve(fields))
-    parser.on('error', fail)
-    Readable.from([raw]).pipe(parser)
-  })
-}
-
 /** Decodes a POST /config request into what to load; throws RequestError for a request that cannot carry one. */
 export async function decodeConfigRequest(
   request: { readonly raw: Buffer; readonly contentType: string; readonly query: Readonly<Record<string, string>> },
@@ -193,9 +113,15 @@ export async function decodeConfigRequest(
       }
     }
   } else if (mediaType === 'application/x-www-form-urlencoded') {
-    decodeForm(raw, params, limits)
+    for (const [k, v] of decodeForm(raw, (bytes, what) => utf8(bytes, what, limits))) setParam(params, k, v)
   } else if (mediaType === 'multipart/form-data') {
-    for (const [k, v] of Object.entries(await decodeMultipart(raw, contentType, bodyLimit, limits))) setParam(params, k, v)
+    let parts: [string, unknown][]
+    try {
+      parts = await decodeMultipart(raw, contentType, bodyLimit, (bytes, what) => utf8(bytes, what, limits))
+    } catch (err) {
+      throw err instanceof MultipartError ? new RequestError(400, KONG_BODIES.cannotParseMultipart) : err
+    }
+    for (const [k, v] of parts) setParam(params, k, v)
   } else if (!CONFIG_MEDIA_TYPES.has(mediaType)) {
     throw new RequestError(415, undefined)
   }

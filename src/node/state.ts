@@ -3,6 +3,7 @@
  * configuration, the workers, the stores and the node's own counters. Interfaces only: the
  * composition root (`server/`) implements them, so the APIs never import it.
  */
+import type { BalancerStatus } from '../balancer/health.js'
 import type { NodeConf } from '../conf/settings.js'
 import type { LocatedIssue } from '../declarative/errors.js'
 import type { Upstream } from '../declarative/schema/entities/index.js'
@@ -11,6 +12,9 @@ import type { SnapshotIndex } from '../declarative/snapshot-index.js'
 import type { ConnectionCounters, ConnectionStats } from '../http/connection-counters.js'
 import type { NodeLogger } from '../log.js'
 import type { SharedDict } from '../stores/shared-dict.js'
+
+/** An upstream's balancer as a worker reports it (Kong's `balancer:getStatus`), for the APIs that cannot import balancer/. */
+export type { BalancerStatus }
 
 /** The configuration being served, with its lookups and the version workers acknowledge. */
 export interface LiveConfig {
@@ -74,26 +78,12 @@ export type WorkerStats =
   | { readonly pid: number; readonly heapUsed: number; readonly connections: ConnectionStats }
   | { readonly pid: number; readonly error: string }
 
-/** Weights of a target or a balancer, as Kong reports them. */
-export interface WeightReport {
-  readonly total: number
-  readonly unavailable: number
-  readonly available: number
-}
-
-/** An upstream's balancer as a worker reports it (Kong's `balancer:getStatus`). */
-export interface BalancerReport {
-  readonly healthy: boolean
-  readonly weight: WeightReport
-  readonly hosts: readonly {
-    readonly host: string
-    readonly port: number
-    readonly dns: string
-    readonly nodeWeight: number
-    readonly weight: WeightReport
-    readonly addresses: readonly { readonly ip: string; readonly port: number; readonly weight: number; readonly healthy: boolean }[]
-  }[]
-}
+/** What a worker answered about some upstreams' balancers, or why none answered. */
+export type UpstreamHealthAnswer =
+  /** One report per upstream asked, in the order asked; null for an upstream the worker's config does not have. */
+  | { readonly reports: readonly (BalancerStatus | null)[] }
+  /** No worker answered in time (none listening, too slow, or gone): why, for the log. */
+  | { readonly unanswered: string }
 
 /** A manual health mark as the admin API asks for it: a whole target (`ip` null) or one address. */
 export interface HealthRequest {
@@ -109,8 +99,8 @@ export interface HealthRequest {
 export interface WorkerFleet {
   /** Records a health mark and sends it to every worker; returns Kong's 400 message when the upstream has no healthchecker. */
   markHealth(request: HealthRequest): string | undefined
-  /** An upstream's balancer as a worker serving the live config sees it; undefined when none could answer. */
-  upstreamHealth(upstreamId: string): Promise<BalancerReport | undefined>
+  /** The balancers of these upstreams as one worker sees them once it has applied every config sent to it. */
+  upstreamHealth(upstreamIds: readonly string[]): Promise<UpstreamHealthAnswer>
   /** Heap and connection counters of every worker. */
   stats(): Promise<WorkerStats[]>
   /** How many workers serve `version` (or later), of how many. */

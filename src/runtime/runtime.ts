@@ -14,6 +14,7 @@ import { compileRouter, type Router } from '../router/router.js'
 import { buildCertificateSelector, type CertificateSelector, type SecureContextCache } from '../tls/certificate-selector.js'
 import { buildServicePlans, type ServicePlan } from './service-plans.js'
 
+/** What a worker serves one config with: built whole from a snapshot, then swapped in whole. */
 export interface Runtime {
   /** The config version the primary numbered this snapshot with. */
   readonly version: number

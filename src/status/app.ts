@@ -6,6 +6,7 @@ import { addMetricsRoute } from './metrics-route.js'
 import { addReadyRoutes, addStatusRoute } from './routes.js'
 import { addUpstreamReadRoutes } from './upstream-routes.js'
 
+/** The status listener's Koa app, with every route Kong serves there. */
 export function createStatusApp(state: NodeState): Koa {
   const router = createRouter()
   addStatusRoute(router, state)

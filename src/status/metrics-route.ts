@@ -12,13 +12,6 @@ import { KONG_COMPAT_VERSION } from '../version.js'
 import { METRICS_CONTENT_TYPE, renderMetrics, type NodeMetrics, type UpstreamTargetHealth } from './metrics.js'
 import { targetAddressHealth } from './target-health.js'
 
-/**
- * How many upstreams' reports a scrape asks for at once: a node with many upstreams then sends
- * the answering worker a trickle of small requests rather than a burst it must answer before
- * its next proxied request.
- */
-const HEALTH_REPORTS_IN_FLIGHT = 8
-
 /** The enabled prometheus plugins of the live config (any scope counts, as in Kong). */
 function prometheusPlugins(live: LiveConfig | undefined): Plugin[] {
   return (live?.snapshot.entities.plugins ?? []).filter((p) => p.name === 'prometheus' && p.enabled !== false)
@@ -31,31 +24,26 @@ function exportsTargetHealth(plugin: Plugin): boolean {
 
 /**
  * Every target address of every upstream of the live config with its state, from the same
- * worker reports `/upstreams/{u}/health` reads. An upstream no worker reports on is left out,
- * and logged, as Kong logs a failed `get_upstream_health`.
+ * worker reports `/upstreams/{u}/health` reads, asked for in one message. When no worker
+ * answers, upstream health is left out and logged, as Kong logs a failed `get_upstream_health`;
+ * an upstream the worker does not have is left out.
  */
 async function gatherTargetHealth(state: NodeState, live: LiveConfig): Promise<UpstreamTargetHealth[]> {
   const upstreams = live.snapshot.entities.upstreams ?? []
-  const found: UpstreamTargetHealth[][] = []
-  let next = 0
-  const ask = async (): Promise<void> => {
-    while (next < upstreams.length) {
-      const i = next++
-      const upstream = upstreams[i]
-      const report = await state.workers.upstreamHealth(upstream.id)
-      if (report === undefined) {
-        state.log.error({ upstream: upstream.name }, 'failed getting upstream health: no worker answered')
-        continue
-      }
-      found[i] = targetAddressHealth(report, usesHealthchecks(upstream)).map((h) => ({ upstream: upstream.name, ...h }))
-    }
+  if (upstreams.length === 0) return []
+  const answer = await state.workers.upstreamHealth(upstreams.map((u) => u.id))
+  if ('unanswered' in answer) {
+    state.log.warn({ reason: answer.unanswered }, 'failed getting upstream health')
+    return []
   }
-  await Promise.all(Array.from({ length: Math.min(HEALTH_REPORTS_IN_FLIGHT, upstreams.length) }, ask))
-  return found.flat()
+  return upstreams.flatMap((upstream, i) => {
+    const report = answer.reports[i]
+    return report ? targetAddressHealth(report, usesHealthchecks(upstream)).map((h) => ({ upstream: upstream.name, ...h })) : []
+  })
 }
 
 /** What a scrape reports now: the workers are asked over IPC, so the proxy never waits on it. */
-export async function gatherMetrics(state: NodeState): Promise<NodeMetrics> {
+async function gatherMetrics(state: NodeState): Promise<NodeMetrics> {
   const live = state.config.live
   const plugins = prometheusPlugins(live)
   // Kong exports target health only on a node that proxies, and only when a plugin asks for it.

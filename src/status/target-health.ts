@@ -4,7 +4,7 @@
  * and the `kong_upstream_target_health` metric, so both always agree.
  */
 import { isIP } from 'node:net'
-import type { BalancerReport } from '../node/state.js'
+import type { BalancerStatus } from '../node/state.js'
 
 /** The health Kong gives one address of a target. */
 export type AddressHealth = 'HEALTHY' | 'UNHEALTHY' | 'HEALTHCHECKS_OFF'
@@ -16,6 +16,22 @@ export type AddressHealth = 'HEALTHY' | 'UNHEALTHY' | 'HEALTHCHECKS_OFF'
 export function addressHealth(checked: boolean, nodeWeight: number, healthy: boolean): AddressHealth {
   if (!checked || nodeWeight <= 0) return 'HEALTHCHECKS_OFF'
   return healthy ? 'HEALTHY' : 'UNHEALTHY'
+}
+
+/** One target of a balancer report, as the worker sent it. */
+export type ReportedTarget = BalancerStatus['hosts'][number]
+
+/** One address of a target with the health Kong gives it. */
+export interface ReportedAddressHealth {
+  readonly ip: string
+  readonly port: number
+  readonly weight: number
+  readonly health: AddressHealth
+}
+
+/** Every address of a reported target with its health, in the balancer's order. */
+export function addressesHealth(host: ReportedTarget, checked: boolean): ReportedAddressHealth[] {
+  return host.addresses.map((a) => ({ ip: a.ip, port: a.port, weight: a.weight, health: addressHealth(checked, host.nodeWeight, a.healthy) }))
 }
 
 /** The state of one address of a target as Kong's exporter labels it, or a target without an address. */
@@ -39,14 +55,14 @@ const STATE_LABELS: Readonly<Record<AddressHealth, TargetAddressHealth['state']>
  * addresses (its name did not resolve) is one `dns_error` entry with an empty address, as in
  * Kong's exporter.
  */
-export function targetAddressHealth(report: BalancerReport, checked: boolean): TargetAddressHealth[] {
+export function targetAddressHealth(report: BalancerStatus, checked: boolean): TargetAddressHealth[] {
   return report.hosts.flatMap((host): TargetAddressHealth[] => {
     const target = `${host.host}:${host.port}`
     if (host.addresses.length === 0) return [{ target, address: '', state: 'dns_error' }]
-    return host.addresses.map((a) => ({
+    return addressesHealth(host, checked).map((a) => ({
       target,
       address: `${isIP(a.ip) === 6 ? `[${a.ip}]` : a.ip}:${a.port}`,
-      state: STATE_LABELS[addressHealth(checked, host.nodeWeight, a.healthy)],
+      state: STATE_LABELS[a.health],
     }))
   })
 }

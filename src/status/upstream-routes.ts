@@ -6,15 +6,13 @@
  */
 import type { Router } from '@koa/router'
 import type { Context } from 'koa'
-import { usesHealthchecks, type Target, type Upstream } from '../declarative/schema/entities/index.js'
+import { compareTargets, usesHealthchecks, type Target, type Upstream } from '../declarative/schema/entities/index.js'
 import { UUID } from '../declarative/schema/validate.js'
 import { HttpError } from '../http/app.js'
 import { KONG_BODIES, kongError } from '../http/kong-errors.js'
-import type { BalancerReport, NodeState } from '../node/state.js'
-import { addressHealth } from './target-health.js'
-
-const MAX_PAGE = 1000
-const DEFAULT_PAGE = 100
+import { hasTags, opaqueOffset, opaqueToken, pageSize } from '../http/paging.js'
+import type { BalancerStatus, NodeState } from '../node/state.js'
+import { addressesHealth } from './target-health.js'
 
 const param = (ctx: Context, name: string): string => (ctx.params as Record<string, string>)[name] ?? ''
 
@@ -25,11 +23,6 @@ export function upstreamOf(ctx: Context, state: NodeState): Upstream {
   const upstream = index && (UUID.test(key) ? index.byId('upstreams', key.toLowerCase()) : index.byKey('upstreams', key))
   if (!upstream) throw new HttpError(404, KONG_BODIES.notFound)
   return upstream as unknown as Upstream
-}
-
-/** Kong's target order: `created_at`, then `id`. */
-function compareTargets(a: Target, b: Target): number {
-  return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
 /** Every target of an upstream in Kong's order (oldest first). */
@@ -50,23 +43,6 @@ export function targetOf(ctx: Context, state: NodeState, upstream: Upstream): Ta
   return found
 }
 
-/** Kong's `tags` filter: `a,b` needs every tag, `a/b` any of them. */
-function hasTags(own: readonly string[] | null, filter: string): boolean {
-  const tags = own ?? []
-  if (filter.includes('/')) return filter.split('/').some((x) => tags.includes(x))
-  return filter.split(',').every((x) => tags.includes(x))
-}
-
-/** `?size=`: Kong's default 100, at most 1000. */
-function pageSize(ctx: Context): number {
-  const raw = ctx.query.size
-  if (typeof raw !== 'string') return DEFAULT_PAGE
-  if (!/^\d+$/.test(raw)) throw new HttpError(400, kongError('INVALID_SIZE', 'size must be a number'))
-  const size = Number(raw)
-  if (size < 1 || size > MAX_PAGE) throw new HttpError(400, kongError('INVALID_SIZE', `size must be an integer between 1 and ${MAX_PAGE}`))
-  return size
-}
-
 /** A page with Kong's `page_for_upstream` offsets: the index of the next item, as a decimal string. */
 function numberedPage<T>(ctx: Context, items: readonly T[], nextPath: string): { data: T[]; offset?: string; next: string | null } {
   const size = pageSize(ctx)
@@ -85,17 +61,10 @@ function numberedPage<T>(ctx: Context, items: readonly T[], nextPath: string): {
 /** A page with opaque offsets, as Kong's DB-less strategy pages: `/targets/all`. */
 function opaquePage<T>(ctx: Context, items: readonly T[], nextPath: string): { data: T[]; offset?: string; next: string | null } {
   const size = pageSize(ctx)
-  const raw = ctx.query.offset
-  let start = 0
-  if (typeof raw === 'string') {
-    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64').toString('utf8') : ''
-    const m = /^o:(\d+)$/.exec(decoded)
-    if (!m) throw new HttpError(400, kongError('INVALID_OFFSET', `'${raw}' is not a valid offset: bad base64 encoding`))
-    start = Number(m[1])
-  }
+  const start = opaqueOffset(ctx)
   const data = items.slice(start, start + size)
   if (start + size >= items.length) return { data, next: null }
-  const offset = Buffer.from(`o:${start + size}`).toString('base64')
+  const offset = opaqueToken(start + size)
   return { data, offset, next: `${nextPath}?offset=${encodeURIComponent(offset)}` }
 }
 
@@ -105,15 +74,10 @@ function opaquePage<T>(ctx: Context, items: readonly T[], nextPath: string): { d
  * `UNHEALTHY` when one is unhealthy and none healthy, `HEALTHCHECKS_OFF` without a
  * healthchecker or for a target of weight 0.
  */
-function withHealth(target: Target, report: BalancerReport, checked: boolean): Record<string, unknown> {
+function withHealth(target: Target, report: BalancerStatus, checked: boolean): Record<string, unknown> {
   const status = report.hosts.find((h) => `${h.host}:${h.port}` === target.target)
   if (!status) return { ...target, health: 'DNS_ERROR' }
-  const addresses = status.addresses.map((a) => ({
-    ip: a.ip,
-    port: a.port,
-    weight: a.weight,
-    health: addressHealth(checked, target.weight, a.healthy),
-  }))
+  const addresses = addressesHealth(status, checked)
   let health = addresses.length > 0 ? 'HEALTHCHECKS_OFF' : 'DNS_ERROR'
   for (const a of addresses) {
     if (a.health === 'HEALTHY') {
@@ -131,8 +95,9 @@ export function addUpstreamReadRoutes(router: Router, state: NodeState): void {
   router.get('/upstreams/:upstreams/health', async (ctx) => {
     const upstream = upstreamOf(ctx, state)
     const checked = usesHealthchecks(upstream)
-    const report = await state.workers.upstreamHealth(upstream.id)
-    if (report === undefined) state.log.error({ upstream: upstream.name }, 'failed getting upstream health: no worker answered')
+    const answer = await state.workers.upstreamHealth([upstream.id])
+    if ('unanswered' in answer) state.log.warn({ upstream: upstream.name, reason: answer.unanswered }, 'failed getting upstream health')
+    const report = 'reports' in answer ? (answer.reports[0] ?? undefined) : undefined
     if (ctx.query.balancer_health === '1') {
       const balancerHealth = report?.healthy ? 'HEALTHY' : 'UNHEALTHY'
       ctx.body = {

@@ -27,8 +27,11 @@ export type ToWorker =
   | { readonly type: 'config'; readonly version: number; readonly path: string }
   /** The node's manual health marks changed: the whole list, in place of the one held. */
   | { readonly type: 'health'; readonly marks: readonly HealthMark[] }
-  /** Asks for an upstream's balancer status (answered with a `health-report` of the same id). */
-  | { readonly type: 'health-report'; readonly id: number; readonly upstream: string }
+  /**
+   * Asks for some upstreams' balancer status, answered with a `health-report` of the same id once
+   * every config sent before this message is applied.
+   */
+  | { readonly type: 'health-report'; readonly id: number; readonly upstreams: readonly string[] }
   | { readonly type: 'stats'; readonly id: number }
   /** Stop: gracefully (in-flight requests finish) within `deadlineMs`, or at once. */
   | { readonly type: 'stop'; readonly graceful: boolean; readonly deadlineMs: number }
@@ -41,8 +44,8 @@ export type FromWorker =
   | { readonly type: 'applied'; readonly version: number; readonly hash: string }
   | { readonly type: 'apply-failed'; readonly version: number; readonly error: string }
   | { readonly type: 'stats'; readonly id: number; readonly heapUsed: number; readonly connections: ConnectionStats }
-  /** An upstream's balancer status; null when the worker's config has no such upstream. */
-  | { readonly type: 'health-report'; readonly id: number; readonly status: BalancerStatus | null }
+  /** The upstreams' balancer status, in the order asked; null for one the worker's config does not have. */
+  | { readonly type: 'health-report'; readonly id: number; readonly reports: readonly (BalancerStatus | null)[] }
 
 const COUNTERS = ['accepted', 'handled', 'active', 'reading', 'writing', 'waiting', 'requests'] as const
 
@@ -97,7 +100,7 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
     case 'health':
       return isHealthMarks(m.marks) ? (m as ToWorker) : undefined
     case 'health-report':
-      return count(m.id) && text(m.upstream) ? (m as ToWorker) : undefined
+      return count(m.id) && Array.isArray(m.upstreams) && m.upstreams.every(text) ? (m as ToWorker) : undefined
     case 'stats':
       return count(m.id) ? (m as ToWorker) : undefined
     case 'stop':
@@ -121,7 +124,7 @@ export function parseFromWorker(m: unknown): FromWorker | undefined {
     case 'stats':
       return count(m.id) && count(m.heapUsed) && isConnectionStats(m.connections) ? (m as FromWorker) : undefined
     case 'health-report':
-      return count(m.id) && (m.status === null || isBalancerStatus(m.status)) ? (m as FromWorker) : undefined
+      return count(m.id) && Array.isArray(m.reports) && m.reports.every((r) => r === null || isBalancerStatus(r)) ? (m as FromWorker) : undefined
     default:
       return undefined
   }

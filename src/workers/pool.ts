@@ -10,13 +10,13 @@
 import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { HealthMarks } from '../balancer/health.js'
+import { HealthMarks, type BalancerStatus } from '../balancer/health.js'
 import type { NodeConf } from '../conf/settings.js'
 import { usesHealthchecks } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import type { NodeLogger } from '../log.js'
-import type { BalancerReport, HealthRequest, WorkerFleet, WorkerStats } from '../node/state.js'
+import type { HealthRequest, UpstreamHealthAnswer, WorkerFleet, WorkerStats } from '../node/state.js'
 import { malformedDictRequest, parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
 import type { SharedDict } from '../stores/shared-dict.js'
 import { parseFromWorker, type ToWorker } from './messages.js'
@@ -43,15 +43,16 @@ export interface LiveFile {
 const RESTART_DELAY_MS = 1000
 /** How long `/status` waits for a worker's own numbers before using its last ones. */
 const STATS_WAIT_MS = 250
-/** How long `/upstreams/{u}/health` waits for a worker's balancer status. */
+/** How long `/upstreams/{u}/health` and `/metrics` wait for a worker's balancer status. */
 const HEALTH_WAIT_MS = 2000
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 
+/** The primary's worker processes: forks and restarts them, and carries configs, health marks and reports to and from them. */
 export class WorkerPool implements WorkerFleet {
   readonly #tracked = new Map<number, Tracked>()
   readonly #pending = new Map<number, (stats: { heapUsed: number; connections: ConnectionStats }) => void>()
-  readonly #healthReports = new Map<number, (status: BalancerReport | null) => void>()
+  readonly #healthReports = new Map<number, (reports: readonly (BalancerStatus | null)[]) => void>()
   /** The node's manual health marks: every worker holds a copy, a new one gets them with its init. */
   readonly #health = new HealthMarks()
   #nextId = 1
@@ -108,7 +109,7 @@ export class WorkerPool implements WorkerFleet {
             resolve()
             break
           case 'health-report':
-            this.#healthReports.get(message.id)?.(message.status)
+            this.#healthReports.get(message.id)?.(message.reports)
             break
           case 'applied':
             tracked.applied = Math.max(tracked.applied, message.version)
@@ -182,25 +183,26 @@ export class WorkerPool implements WorkerFleet {
     for (const { worker, listening } of this.#tracked.values()) if (listening) this.#send(worker, { type: 'health', marks })
   }
 
-  upstreamHealth(upstreamId: string): Promise<BalancerReport | undefined> {
-    // The worker that has applied the newest config answers: its balancers have every target.
+  upstreamHealth(upstreamIds: readonly string[]): Promise<UpstreamHealthAnswer> {
+    // The worker that has applied the newest config answers: it has the least left to apply.
     let best: Tracked | undefined
     for (const t of this.#tracked.values()) if (t.listening && t.worker.isConnected() && (!best || t.applied > best.applied)) best = t
-    if (!best) return Promise.resolve(undefined)
+    if (!best) return Promise.resolve({ unanswered: 'no worker is listening' })
     const tracked = best
+    const pid = tracked.worker.process.pid
     return new Promise((resolve) => {
       const id = this.#nextId++
-      const settle = (status: BalancerReport | null | undefined): void => {
+      const settle = (answer: UpstreamHealthAnswer): void => {
         clearTimeout(timer)
         this.#healthReports.delete(id)
         tracked.waiting.delete(exited)
-        resolve(status ?? undefined)
+        resolve(answer)
       }
-      const exited = (): void => settle(undefined)
-      const timer = setTimeout(exited, HEALTH_WAIT_MS)
+      const exited = (): void => settle({ unanswered: `worker ${pid} exited before answering` })
+      const timer = setTimeout(() => settle({ unanswered: `worker ${pid} did not answer within ${HEALTH_WAIT_MS} ms` }), HEALTH_WAIT_MS)
       tracked.waiting.add(exited)
-      this.#healthReports.set(id, settle)
-      this.#send(tracked.worker, { type: 'health-report', id, upstream: upstreamId })
+      this.#healthReports.set(id, (reports) => settle({ reports }))
+      this.#send(tracked.worker, { type: 'health-report', id, upstreams: upstreamIds })
     })
   }
 

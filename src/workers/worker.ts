@@ -210,9 +210,13 @@ export async function runWorker(): Promise<void> {
         health.replace(message.marks)
         applier.current?.balancers.refreshHealth()
         break
-      case 'health-report':
-        send({ type: 'health-report', id: message.id, status: applier.current?.balancers.statusOf(message.upstream) ?? null })
+      case 'health-report': {
+        const { id, upstreams } = message
+        // Messages arrive in order: a config sent before this request is announced by now, and
+        // the answer waits for it, so a report never comes from the config it replaced.
+        void applier.settled().then(() => send({ type: 'health-report', id, reports: upstreams.map((u) => applier.current?.balancers.statusOf(u) ?? null) }))
         break
+      }
       case 'init':
         break
     }

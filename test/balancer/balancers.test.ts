@@ -6,8 +6,7 @@ import t from 'tap'
 import { buildBalancers, type Balancers } from '../../src/balancer/balancers.js'
 import { DnsCache } from '../../src/balancer/dns.js'
 import { BalancerError, NO_PEER, type Peer, type PeerSource } from '../../src/balancer/peer.js'
-import { compareTargets, splitTarget } from '../../src/balancer/upstream-balancer.js'
-import type { Target } from '../../src/declarative/schema/entities/index.js'
+import { compareTargets, type Target } from '../../src/declarative/schema/entities/index.js'
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js'
 import { load, yml } from '../helpers/load.js'
 
@@ -101,9 +100,6 @@ t.test('targets: default port 8000, IPv6 in brackets', async (t) => {
       ['fd00::5', 9000, '[fd00::5]:9000', '[fd00::5]'],
     ],
   )
-  t.same(splitTarget('::1'), { host: '::1', port: 8000 }, 'a bare IPv6 target')
-  t.same(splitTarget('[::1]'), { host: '::1', port: 8000 }, 'a bracketed one without a port')
-  t.same(splitTarget('a.test'), { host: 'a.test', port: 8000 }, 'a name without a port')
 })
 
 t.test("targets are ordered by created_at, then id, as Kong orders them", async (t) => {

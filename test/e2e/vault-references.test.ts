@@ -92,6 +92,7 @@ t.test("the new entities are served at Kong's admin paths", async (t) => {
     { path: '/keys/k1/set', want: { name: 'signing' } },
     { path: '/vaults', want: { data: [{ prefix: 'tls-secrets', name: 'env', config: { prefix: 'node-' } }] } },
     { path: '/vaults/tls-secrets', want: { prefix: 'tls-secrets' } },
+    { path: '/snis/vault.test/certificate', want: { cert: '{vault://env/vault-test-cert}', key: '{vault://tls-secrets/key}' } },
   ]
   for (const c of cases) {
     const res = await get(c.path)

@@ -46,6 +46,8 @@ t.test('form and multipart fields, YAML bodies, and what is refused', async (t) 
   t.same((await refusal(decode('{nope', 'application/json'))).body, { message: 'Cannot parse JSON body' })
   const big = multipart([['config', 'x'.repeat(2 * 1024 * 1024)]])
   t.equal((await decode(big.body, big.type)).config.kind, 'text', 'a multipart field over 1 MiB is read whole, not cut')
+  const cut = '--b\r\nContent-Disposition: form-data; name="config"; filename="kong.yml"\r\n\r\nservices: []'
+  t.same((await refusal(decode(cut, 'multipart/form-data; boundary=b'))).body, { message: 'Cannot parse multipart body' }, 'a body that ends inside a file part')
 })
 
 t.test('invalid UTF-8 is refused in every form, with the byte where it starts', async (t) => {

@@ -58,6 +58,8 @@ t.test('GET /endpoints lists the served paths in Kong notation and order', async
     '/services/{services}/routes',
     '/services/{services}/routes/{routes}',
     '/routes/{routes}/service',
+    '/snis/{snis}/certificate',
+    '/key-auths/{keyauth_credentials}/consumer',
     '/consumers/{consumers}/key-auth/{keyauth_credentials}',
     '/key-auths/{keyauth_credentials}',
     '/upstreams/{upstreams}/targets/{targets}',

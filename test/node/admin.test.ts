@@ -21,6 +21,7 @@ services:
 consumers:
 - username: alice
   keyauth_credentials: [{key: alice-key}]
+  basicauth_credentials: [{username: alice-basic, password: secret}]
   acls: [{group: admins}]
 upstreams:
 - name: up
@@ -100,6 +101,12 @@ t.test('entities: lists, pages, tags, lookups by id or name, nested collections'
   t.equal((await http(`${node.admin}/consumers/alice/key-auth`)).body.data[0].key, 'alice-key')
   t.equal((await http(`${node.admin}/key-auths`)).body.data.length, 1)
   t.equal((await http(`${node.admin}/consumers/alice/acls`)).body.data[0].group, 'admins')
+  const acl = (await http(`${node.admin}/acls`)).body.data[0].id as string
+  for (const path of ['/key-auths/alice-key/consumer', '/basic-auths/alice-basic/consumer', `/acls/${acl}/consumer`]) {
+    const res = await http(`${node.admin}${path}`)
+    t.same([res.status, res.body.username], [200, 'alice'], `${path}: the credential's consumer, as Kong's foreign-key read`)
+  }
+  t.same(await http(`${node.admin}/key-auths/nope/consumer`).then((r) => [r.status, r.body]), [404, { message: 'Not found' }], 'an unknown credential is 404')
   t.equal((await http(`${node.admin}/upstreams/up/targets`)).body.data[0].target, '10.0.0.1:80')
   t.equal((await http(`${node.admin}/targets`)).status, 404, '/targets is disabled')
 })

@@ -112,8 +112,21 @@ t.test('validate reads forms and multipart bodies with nested keys', async (t) =
   withFile.set('name', new Blob(['request-termination']), 'name.txt')
   withFile.set('config.status_code', 'x')
   const fileReply = await post('/schemas/plugins/validate', withFile)
-  t.same([fileReply.status, fileReply.body.fields], [400, { config: { status_code: 'expected an integer' } }], 'a file part is read as its value (the name); multipart values stay strings')
+  t.same([fileReply.status, fileReply.body.fields], [400, { config: { status_code: 'expected an integer' } }], 'a file part is read as its value (the name)')
+  const flags = new FormData()
+  flags.set('name', 'key-auth')
+  flags.set('config.hide_credentials', 'true')
+  flags.set('config.key_in_body', 'false')
+  flags.set('tags', '')
+  t.same(await post('/schemas/plugins/validate', flags).then((r) => [r.status, r.body]), [200, OK], 'multipart true, false and empty values are booleans and null, as POST /config reads them')
+  const notText = new FormData()
+  notText.set('host', new Blob([Buffer.from([0x61, 0xff])]), 'host.txt')
+  t.same(await post('/schemas/services/validate', notText).then((r) => [r.status, r.body]), [400, { message: 'the multipart body is not UTF-8 text' }], 'bytes that are not UTF-8 are refused, not replaced')
+  t.same(await post('/schemas/services/validate', 'host=a%FF', 'application/x-www-form-urlencoded').then((r) => [r.status, r.body]), [400, { message: "form field 'host' is not UTF-8 text" }], 'so are form escapes')
   t.same(await post('/schemas/plugins/validate', 'x', 'multipart/form-data').then((r) => [r.status, r.body]), [400, { message: 'Cannot parse multipart body' }], 'multipart without a boundary')
+  const cut = '--b\r\nContent-Disposition: form-data; name="host"; filename="host.txt"\r\n\r\na.exam'
+  t.same(await post('/schemas/services/validate', cut, 'multipart/form-data; boundary=b').then((r) => [r.status, r.body]), [400, { message: 'Cannot parse multipart body' }], 'a body that ends inside a file part')
+  t.equal((await get('/schemas/services')).status, 200, 'and the node still answers')
 })
 
 t.test('validate refuses bodies it cannot read', async (t) => {

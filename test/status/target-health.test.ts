@@ -1,6 +1,6 @@
 import t from 'tap'
-import type { BalancerReport } from '../../src/node/state.js'
-import { addressHealth, targetAddressHealth } from '../../src/status/target-health.js'
+import type { BalancerStatus } from '../../src/node/state.js'
+import { addressesHealth, addressHealth, targetAddressHealth } from '../../src/status/target-health.js'
 
 t.test('an address is healthy or unhealthy only under a healthchecker and with a weight', async (t) => {
   const cases: [string, boolean, number, boolean, string][] = [
@@ -14,7 +14,7 @@ t.test('an address is healthy or unhealthy only under a healthchecker and with a
 })
 
 const weight = { total: 0, unavailable: 0, available: 0 }
-const REPORT: BalancerReport = {
+const REPORT: BalancerStatus = {
   healthy: true,
   weight,
   hosts: [
@@ -47,4 +47,16 @@ t.test('a report becomes one entry per address, and one dns_error entry per targ
     'without a healthchecker',
   )
   t.same(targetAddressHealth({ healthy: false, weight, hosts: [] }, true), [], 'an upstream without targets')
+})
+
+t.test("/health's addresses and the metric's states come from the same reading", async (t) => {
+  for (const checked of [true, false]) {
+    const perAddress = REPORT.hosts.flatMap((host) => addressesHealth(host, checked).map((a) => a.health.toLowerCase()))
+    const labelled = targetAddressHealth(REPORT, checked).flatMap((h) => (h.state === 'dns_error' ? [] : [h.state]))
+    t.same(perAddress, labelled, `checked: ${checked}`)
+  }
+  t.same(addressesHealth(REPORT.hosts[0], true), [
+    { ip: '10.0.0.1', port: 80, weight: 10, health: 'HEALTHY' },
+    { ip: '10.0.0.2', port: 80, weight: 10, health: 'UNHEALTHY' },
+  ], "each address with its ip, port, weight and Kong's health")
 })

@@ -14,8 +14,8 @@ t.test('worker messages are checked by shape, not only by type', async (t) => {
     { type: 'applied', version: 3, hash: 'abc' },
     { type: 'apply-failed', version: 3, error: 'ENOENT' },
     { type: 'stats', id: 9, heapUsed: 1024, connections: stats },
-    { type: 'health-report', id: 4, status: null },
-    { type: 'health-report', id: 4, status: balancerStatus },
+    { type: 'health-report', id: 4, reports: [] },
+    { type: 'health-report', id: 4, reports: [null, balancerStatus] },
   ]
   for (const m of good) t.same(parseFromWorker(m), m, `${m.type} passes`)
   const bad = [
@@ -26,8 +26,9 @@ t.test('worker messages are checked by shape, not only by type', async (t) => {
     { desc: 'stats without counters', m: { type: 'stats', id: 1, heapUsed: 1 } },
     { desc: 'stats with a counter that is text', m: { type: 'stats', id: 1, heapUsed: 1, connections: { ...stats, active: '1' } } },
     { desc: 'a fractional stats id', m: { type: 'stats', id: 1.5, heapUsed: 1, connections: stats } },
-    { desc: 'a health report without a status', m: { type: 'health-report', id: 4 } },
-    { desc: 'a health report whose address has no ip', m: { type: 'health-report', id: 4, status: { ...balancerStatus, hosts: [{ ...host, addresses: [{ port: 1, weight: 1, healthy: true }] }] } } },
+    { desc: 'a health report without reports', m: { type: 'health-report', id: 4 } },
+    { desc: 'a health report with a single status, not a list', m: { type: 'health-report', id: 4, reports: balancerStatus } },
+    { desc: 'a health report whose address has no ip', m: { type: 'health-report', id: 4, reports: [{ ...balancerStatus, hosts: [{ ...host, addresses: [{ port: 1, weight: 1, healthy: true }] }] }] } },
   ]
   for (const { desc, m } of bad) t.equal(parseFromWorker(m), undefined, desc)
 })
@@ -48,6 +49,8 @@ t.test('primary messages are checked by shape too', async (t) => {
   t.equal(parseToWorker({ type: 'init', conf, ticketKeys, health: [{ ...healthMark, healthy: 'no' }] }), undefined, 'init with a broken mark')
   t.ok(parseToWorker({ type: 'health', marks: [healthMark, { ...healthMark, ip: '10.0.0.1' }] }))
   t.equal(parseToWorker({ type: 'health', marks: [{ ...healthMark, port: -1 }] }), undefined, 'a mark with a negative port')
-  t.ok(parseToWorker({ type: 'health-report', id: 3, upstream: 'u' }))
-  t.equal(parseToWorker({ type: 'health-report', id: 3 }), undefined, 'a health report request without its upstream')
+  t.ok(parseToWorker({ type: 'health-report', id: 3, upstreams: ['u', 'v'] }))
+  t.equal(parseToWorker({ type: 'health-report', id: 3 }), undefined, 'a health report request without its upstreams')
+  t.equal(parseToWorker({ type: 'health-report', id: 3, upstreams: 'u' }), undefined, 'a health report request with one upstream, not a list')
+  t.equal(parseToWorker({ type: 'health-report', id: 3, upstreams: ['u', 1] }), undefined, 'a health report request with an id that is not text')
 })

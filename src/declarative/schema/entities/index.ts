@@ -69,7 +69,7 @@ export function nestingsOf(parent: EntitySchema): readonly Nesting[] {
 const NESTINGS = new Map<EntitySchema, readonly Nesting[]>()
 
 export { DEFAULT_PLUGIN_PROTOCOLS } from './plugins.js'
-export { usesHealthchecks } from './upstreams.js'
+export { compareTargets, DEFAULT_TARGET_PORT, splitFormattedTarget, usesHealthchecks } from './upstreams.js'
 export { bundledVaultSchema } from './vaults.js'
 export type { Acl, BasicauthCredential, CaCertificate, Certificate, Consumer, HmacauthCredential, JwtSecret, Key, KeySet, KeyauthCredential, Oauth2Credential, Plugin, Route, Service, Sni, Target, Upstream, Vault }
 

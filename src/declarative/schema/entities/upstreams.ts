@@ -180,12 +180,26 @@ export function usesHealthchecks(upstream: Upstream): boolean {
   return set(checks?.active?.healthy?.interval) || set(checks?.active?.unhealthy?.interval) || set(passive?.tcp_failures) || set(passive?.timeouts) || set(passive?.http_failures)
 }
 
-/** Appends Kong's default target port (8000) and brackets IPv6 literals. */
+/** Kong's target order: `created_at`, then `id`. */
+export function compareTargets(a: Target, b: Target): number {
+  return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+/** Kong's port for a target, or a health mark's address, given without one. */
+export const DEFAULT_TARGET_PORT = 8000
+
+/** Appends Kong's default target port and brackets IPv6 literals. */
 export function formatTarget(value: string): string {
-  if (isIP(value) === 6) return `[${value}]:8000`
+  if (isIP(value) === 6) return `[${value}]:${DEFAULT_TARGET_PORT}`
   const { host, port } = t.splitHostPort(value)
   const h = isIP(host) === 6 ? `[${host}]` : host
-  return `${h}:${port ?? '8000'}`
+  return `${h}:${port ?? DEFAULT_TARGET_PORT}`
+}
+
+/** `host:port` of a formatted target (`[::1]:80` for IPv6) as Kong's balancer splits it: the hostname keeps the brackets. */
+export function splitFormattedTarget(target: string): { readonly hostname: string; readonly port: number } {
+  const m = /^(.*):(\d+)$/.exec(target)
+  return m ? { hostname: m[1], port: Number(m[2]) } : { hostname: target, port: DEFAULT_TARGET_PORT }
 }
 
 const checkTarget = (v: string): string | undefined => {
