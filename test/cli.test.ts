@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { configCommand } from '../src/cli/config-commands.js'
 import { runBin } from './helpers/cli.js'
 import { load } from './helpers/load.js'
 
@@ -48,6 +49,32 @@ t.test('config hash prints exactly what loading the file yields, for YAML and JS
   t.equal(yml.code, 0)
   t.equal(yml.stdout, `${(await load(GOOD)).hash}\n`)
   t.equal(json.stdout, yml.stdout, 'same content, same hash')
+})
+
+t.test('config hash --expect: exit 0 when the file hashes as expected, 1 when it drifted', async (t) => {
+  const io = () => {
+    const out = { stdout: '', stderr: '' }
+    return { out, io: { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) }, cwd: dir } }
+  }
+  const hash = (await load(GOOD)).hash
+  const other = hash.replace(/^./, (c) => (c === '0' ? '1' : '0'))
+  const cases: { desc: string; args: string[]; code: number; stdout: string; stderr: string | RegExp }[] = [
+    { desc: 'matching', args: ['good.yml', '--expect', hash], code: 0, stdout: `${hash}\n`, stderr: '' },
+    { desc: 'matching, = form', args: ['good.yml', `--expect=${hash}`], code: 0, stdout: `${hash}\n`, stderr: '' },
+    { desc: 'drifted', args: ['good.yml', '--expect', other], code: 1, stdout: `${hash}\n`, stderr: `Error: configuration hash ${hash} of good.yml is not the expected ${other}\n` },
+    { desc: 'not a hash', args: ['good.yml', '--expect', 'abc'], code: 1, stdout: '', stderr: /--expect takes a configuration hash: 32 lower-case hex digits, got 'abc'/ },
+    { desc: 'no value', args: ['good.yml', '--expect'], code: 1, stdout: '', stderr: /got ''/ },
+    { desc: 'unknown option', args: ['good.yml', '--json'], code: 1, stdout: '', stderr: /unknown option '--json' for config hash/ },
+    { desc: 'an invalid file still fails as an invalid file', args: ['bad.yml', '--expect', hash], code: 1, stdout: '', stderr: /^Error: Failed parsing: 3 errors/ },
+  ]
+  for (const c of cases) {
+    const { out, io: cli } = io()
+    t.equal(await configCommand(['hash', ...c.args], cli), c.code, `${c.desc}: exit status`)
+    t.equal(out.stdout, c.stdout, `${c.desc}: stdout`)
+    if (typeof c.stderr === 'string') t.equal(out.stderr, c.stderr, `${c.desc}: stderr`)
+    else t.match(out.stderr, c.stderr, `${c.desc}: stderr`)
+  }
+  t.equal((await runBin(['config', 'hash', 'good.yml', '--expect', other], dir)).code, 1, 'the real binary exits 1 on drift')
 })
 
 t.test('config init writes a starter file that parses, and never overwrites', async (t) => {

@@ -13,6 +13,19 @@ import { FileReadError, readRegularFile } from '../util/files.js'
 import { printError, type CliIo } from './io.js'
 import { CONFIG_USAGE } from './usage.js'
 
+/** `config hash`'s options: `--expect HASH` (or `--expect=HASH`), for drift checks in CI. */
+function expectedHash(options: readonly string[]): { hash: string | undefined } | { error: string } {
+  let hash: string | undefined
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]
+    if (option === '--expect') hash = options[++i] ?? ''
+    else if (option.startsWith('--expect=')) hash = option.slice('--expect='.length)
+    else return { error: `unknown option '${option}' for config hash; see \`${PRODUCT} config --help\`` }
+  }
+  if (hash !== undefined && !/^[0-9a-f]{32}$/.test(hash)) return { error: `--expect takes a configuration hash: 32 lower-case hex digits, got '${hash}'` }
+  return { hash }
+}
+
 /** Where a DB-less node's configuration goes in and comes out instead. */
 const DB_LESS_HINT = `${PRODUCT} has no database: load a file with POST /config on the admin API (or set declarative_config and run \`${PRODUCT} reload\`), and read the running configuration with GET /config.`
 
@@ -25,6 +38,8 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
       if (file === undefined) {
         return printError(io, `expected a declarative configuration file; see \`${PRODUCT} config --help\``)
       }
+      const expect = sub === 'hash' ? expectedHash(args.slice(2)) : { hash: undefined }
+      if ('error' in expect) return printError(io, expect.error)
       // A hash reads references as written, so it needs none of the secrets at hand.
       const loaded = await loadFile(resolve(io.cwd, file), file, io, sub === 'parse')
       if (loaded === undefined) return 1
@@ -32,6 +47,9 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
         io.stderr.write(`${w.source}${w.line === undefined ? '' : `:${w.line}:${w.column}`}: warning: ${w.path}: ${w.message}\n`)
       }
       io.stdout.write(sub === 'parse' ? 'parse successful\n' : `${loaded.hash}\n`)
+      if (expect.hash !== undefined && expect.hash !== loaded.hash) {
+        return printError(io, `configuration hash ${loaded.hash} of ${file} is not the expected ${expect.hash}`)
+      }
       return 0
     }
     case 'init': {

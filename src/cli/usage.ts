@@ -11,7 +11,9 @@ Commands:
   health [-p PREFIX]            exit 0 when the node in the prefix is running
   drain [-c CONF]               make /status/ready answer 503 from now on
   config parse FILE      validate a declarative config; exit 1 with every error and where it is
-  config hash FILE       print the configuration_hash a node started on FILE reports
+  config hash FILE [--expect HASH]
+                         print the configuration_hash a node started on FILE reports;
+                         with --expect, exit 1 unless it is HASH (drift checks in CI)
   config init [FILE]     write a starter kong.yml (default ./kong.yml)
   config schema [FILE]   print (or write) the JSON Schema of kong.yml, for editors and linters
   version                print the version
@@ -26,7 +28,8 @@ Use declarative configuration files with ${PRODUCT}.
 
 The available commands are:
   parse FILE      validate FILE (.yml, .yaml or .json); prints "parse successful" or every error
-  hash FILE       print the configuration_hash of FILE
+  hash FILE [--expect HASH]
+                  print the configuration_hash of FILE; with --expect, exit 1 unless it is HASH
   init [FILE]     write a starter config (default ./kong.yml)
   schema [FILE]   the JSON Schema of kong.yml
 
