@@ -64,7 +64,7 @@ t.test('config hash --expect: exit 0 when the file hashes as expected, 1 when it
     { desc: 'drifted', args: ['good.yml', '--expect', other], code: 1, stdout: `${hash}\n`, stderr: `Error: configuration hash ${hash} of good.yml is not the expected ${other}\n` },
     { desc: 'not a hash', args: ['good.yml', '--expect', 'abc'], code: 1, stdout: '', stderr: /--expect takes a configuration hash: 32 lower-case hex digits, got 'abc'/ },
     { desc: 'no value', args: ['good.yml', '--expect'], code: 1, stdout: '', stderr: /got ''/ },
-    { desc: 'unknown option', args: ['good.yml', '--json'], code: 1, stdout: '', stderr: /unknown option '--json' for config hash/ },
+    { desc: 'unknown option', args: ['good.yml', '--yaml'], code: 1, stdout: '', stderr: /unknown option '--yaml' for config hash/ },
     { desc: 'an invalid file still fails as an invalid file', args: ['bad.yml', '--expect', hash], code: 1, stdout: '', stderr: /^Error: Failed parsing: 3 errors/ },
   ]
   for (const c of cases) {
@@ -75,6 +75,32 @@ t.test('config hash --expect: exit 0 when the file hashes as expected, 1 when it
     else t.match(out.stderr, c.stderr, `${c.desc}: stderr`)
   }
   t.equal((await runBin(['config', 'hash', 'good.yml', '--expect', other], dir)).code, 1, 'the real binary exits 1 on drift')
+})
+
+t.test('config parse and hash --json: one JSON document on stdout, nothing on stderr', async (t) => {
+  const run = async (args: string[]): Promise<{ code: number; body: Record<string, unknown>; stderr: string }> => {
+    let stdout = ''
+    let stderr = ''
+    const code = await configCommand(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, cwd: dir })
+    return { code, body: JSON.parse(stdout) as Record<string, unknown>, stderr }
+  }
+  const loaded = await load(GOOD)
+  const parse = await run(['parse', 'good.yml', '--json'])
+  t.same(parse, { code: 0, body: { valid: true, configuration_hash: loaded.hash, warnings: [] }, stderr: '' }, 'parse of a valid file')
+  const hash = await run(['hash', 'good.yml', '--json', '--expect', loaded.hash])
+  t.same(hash.body, { valid: true, configuration_hash: loaded.hash, warnings: [], hashes: loaded.hashes, expected: loaded.hash, matches: true }, 'hash with the group hashes and the expectation')
+  t.equal(hash.code, 0)
+  const drift = await run(['hash', 'good.yml', '--expect', '0'.repeat(32), '--json'])
+  t.same([drift.code, drift.body.matches], [1, false], 'a mismatch exits 1')
+  const bad = await run(['parse', 'bad.yml', '--json'])
+  t.equal(bad.code, 1, 'an invalid file exits 1')
+  t.match(bad.body, { valid: false, errors: [{ source: 'bad.yml', line: 3, column: 3, path: 'services[0].host', message: 'required field missing' }] }, 'errors with file, line, column and path')
+  t.equal((bad.body.errors as unknown[]).length, 3, 'every error')
+  const broken = await run(['parse', 'broken.yml', '--json'])
+  t.match(broken.body, { valid: false, errors: [{ source: 'broken.yml', line: 3, message: /^failed parsing declarative configuration: / }] }, 'unreadable text, located')
+  const missing = await run(['hash', 'nope.yml', '--json'])
+  t.match(missing.body, { valid: false, errors: [{ source: 'nope.yml', message: /^cannot read nope\.yml: / }] }, 'a missing file')
+  t.equal(bad.stderr + broken.stderr + missing.stderr, '', 'stderr stays empty')
 })
 
 t.test('config init writes a starter file that parses, and never overwrites', async (t) => {

@@ -13,19 +13,6 @@ import { FileReadError, readRegularFile } from '../util/files.js'
 import { printError, type CliIo } from './io.js'
 import { CONFIG_USAGE } from './usage.js'
 
-/** `config hash`'s options: `--expect HASH` (or `--expect=HASH`), for drift checks in CI. */
-function expectedHash(options: readonly string[]): { hash: string | undefined } | { error: string } {
-  let hash: string | undefined
-  for (let i = 0; i < options.length; i++) {
-    const option = options[i]
-    if (option === '--expect') hash = options[++i] ?? ''
-    else if (option.startsWith('--expect=')) hash = option.slice('--expect='.length)
-    else return { error: `unknown option '${option}' for config hash; see \`${PRODUCT} config --help\`` }
-  }
-  if (hash !== undefined && !/^[0-9a-f]{32}$/.test(hash)) return { error: `--expect takes a configuration hash: 32 lower-case hex digits, got '${hash}'` }
-  return { hash }
-}
-
 /** Where a DB-less node's configuration goes in and comes out instead. */
 const DB_LESS_HINT = `${PRODUCT} has no database: load a file with POST /config on the admin API (or set declarative_config and run \`${PRODUCT} reload\`), and read the running configuration with GET /config.`
 
@@ -34,24 +21,8 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
   const [sub, file] = args
   switch (sub) {
     case 'parse':
-    case 'hash': {
-      if (file === undefined) {
-        return printError(io, `expected a declarative configuration file; see \`${PRODUCT} config --help\``)
-      }
-      const expect = sub === 'hash' ? expectedHash(args.slice(2)) : { hash: undefined }
-      if ('error' in expect) return printError(io, expect.error)
-      // A hash reads references as written, so it needs none of the secrets at hand.
-      const loaded = await loadFile(resolve(io.cwd, file), file, io, sub === 'parse')
-      if (loaded === undefined) return 1
-      for (const w of loaded.warnings) {
-        io.stderr.write(`${w.source}${w.line === undefined ? '' : `:${w.line}:${w.column}`}: warning: ${w.path}: ${w.message}\n`)
-      }
-      io.stdout.write(sub === 'parse' ? 'parse successful\n' : `${loaded.hash}\n`)
-      if (expect.hash !== undefined && expect.hash !== loaded.hash) {
-        return printError(io, `configuration hash ${loaded.hash} of ${file} is not the expected ${expect.hash}`)
-      }
-      return 0
-    }
+    case 'hash':
+      return parseOrHash(sub, file, args.slice(2), io)
     case 'init': {
       const target = resolve(io.cwd, file ?? 'kong.yml')
       if (existsSync(target)) return printError(io, `${target} already exists.\nWill not overwrite it.`)
@@ -85,28 +56,99 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
   }
 }
 
+/** Options of `config parse` and `config hash`. */
+interface CheckOptions {
+  /** `--json`: one JSON document on stdout, for scripts, instead of text. */
+  readonly json: boolean
+  /** `--expect HASH` (hash only): exit 1 unless the file hashes to HASH, for drift checks in CI. */
+  readonly expect?: string
+}
+
+/** Reads `--json`, `--expect HASH` and `--expect=HASH`. */
+function checkOptions(sub: 'parse' | 'hash', options: readonly string[]): CheckOptions | { error: string } {
+  let json = false
+  let expect: string | undefined
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]
+    if (option === '--json') json = true
+    else if (sub === 'hash' && option === '--expect') expect = options[++i] ?? ''
+    else if (sub === 'hash' && option.startsWith('--expect=')) expect = option.slice('--expect='.length)
+    else return { error: `unknown option '${option}' for config ${sub}; see \`${PRODUCT} config --help\`` }
+  }
+  if (expect !== undefined && !/^[0-9a-f]{32}$/.test(expect)) return { error: `--expect takes a configuration hash: 32 lower-case hex digits, got '${expect}'` }
+  return { json, expect }
+}
+
+/** `config parse FILE` and `config hash FILE`: text for people, or one JSON document with `--json`. */
+async function parseOrHash(sub: 'parse' | 'hash', file: string | undefined, rest: readonly string[], io: CliIo): Promise<number> {
+  if (file === undefined) return printError(io, `expected a declarative configuration file; see \`${PRODUCT} config --help\``)
+  const options = checkOptions(sub, rest)
+  if ('error' in options) return printError(io, options.error)
+  // A hash reads references as written, so it needs none of the secrets at hand.
+  const loaded = await readConfigFile(resolve(io.cwd, file), file, sub === 'parse')
+  if (options.json) {
+    const body = 'snapshot' in loaded ? checkedJson(sub, loaded.snapshot, options.expect) : { valid: false, errors: loaded.errors }
+    io.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
+    return 'snapshot' in loaded && (options.expect === undefined || options.expect === loaded.snapshot.hash) ? 0 : 1
+  }
+  if (!('snapshot' in loaded)) return printError(io, loaded.text)
+  const { snapshot } = loaded
+  for (const w of snapshot.warnings) {
+    io.stderr.write(`${w.source}${w.line === undefined ? '' : `:${w.line}:${w.column}`}: warning: ${w.path}: ${w.message}\n`)
+  }
+  io.stdout.write(sub === 'parse' ? 'parse successful\n' : `${snapshot.hash}\n`)
+  if (options.expect !== undefined && options.expect !== snapshot.hash) {
+    return printError(io, `configuration hash ${snapshot.hash} of ${file} is not the expected ${options.expect}`)
+  }
+  return 0
+}
+
+/** The `--json` document of a file that loads. */
+function checkedJson(sub: 'parse' | 'hash', snapshot: Snapshot, expect: string | undefined): Record<string, unknown> {
+  const base = { valid: true, configuration_hash: snapshot.hash, warnings: snapshot.warnings }
+  if (sub === 'parse') return base
+  return { ...base, hashes: snapshot.hashes, ...(expect === undefined ? {} : { expected: expect, matches: expect === snapshot.hash }) }
+}
+
+/** A problem that stops a file from loading, as `--json` lists it. */
+interface FileProblem {
+  readonly source: string
+  readonly line?: number
+  readonly column?: number
+  readonly path?: string
+  readonly message: string
+  readonly explanation?: string
+}
+
+/** A config file loaded, or why not: as text for people and as a list for `--json`. */
+type ReadOutcome = { readonly snapshot: Snapshot } | { readonly text: string; readonly errors: readonly FileProblem[] }
+
 /**
- * Reads, parses and validates a config file, printing what is wrong and where on failure;
- * vault references are resolved from the environment unless `resolveVaultReferences` is false.
+ * Reads and loads a config file the way `declarative_config` is read; vault references are
+ * resolved from the environment unless `resolveVaultReferences` is false.
  */
-export async function loadFile(path: string, shown: string, io: CliIo, resolveVaultReferences = true): Promise<Snapshot | undefined> {
+async function readConfigFile(path: string, shown: string, resolveVaultReferences: boolean): Promise<ReadOutcome> {
   try {
     const format = formatOfFile(shown)
     let bytes: Buffer
     try {
       bytes = await readRegularFile(path, DEFAULT_LIMITS.maxBytes)
     } catch (err) {
-      if (err instanceof FileReadError) return void printError(io, `cannot read ${shown}: ${err.reason}`)
+      if (err instanceof FileReadError) return { text: `cannot read ${shown}: ${err.reason}`, errors: [{ source: shown, message: `cannot read ${shown}: ${err.reason}` }] }
       throw err
     }
     const text = decodeText(bytes, shown)
-    return await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema, resolveVaultReferences })
+    return { snapshot: await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema, resolveVaultReferences }) }
   } catch (err) {
-    if (err instanceof ConfigParseError) return void printError(io, `Failed parsing:\n${err.location}: ${err.message}`)
+    if (err instanceof ConfigParseError) {
+      const where = err.line === undefined ? {} : { line: err.line, column: err.column ?? 1 }
+      return { text: `Failed parsing:\n${err.location}: ${err.message}`, errors: [{ source: err.source, ...where, message: err.message }] }
+    }
     if (err instanceof DeclarativeConfigError) {
-      const lines = err.located().map((l) => `${l.source}${l.line === undefined ? '' : `:${l.line}:${l.column}`}: ${l.path}: ${l.message}${l.explanation === undefined ? '' : ` (${l.explanation})`}`)
+      const located = err.located()
+      const lines = located.map((l) => `${l.source}${l.line === undefined ? '' : `:${l.line}:${l.column}`}: ${l.path}: ${l.message}${l.explanation === undefined ? '' : ` (${l.explanation})`}`)
       const count = err.issues.length
-      return void printError(io, `Failed parsing: ${count} error${count === 1 ? '' : 's'}\n${lines.join('\n')}\n\n${err.pretty()}`)
+      return { text: `Failed parsing: ${count} error${count === 1 ? '' : 's'}\n${lines.join('\n')}\n\n${err.pretty()}`, errors: located }
     }
     throw err
   }
