@@ -5,7 +5,7 @@
  * Pure: the same declaration always gives the same document.
  */
 import { checkFormOf, type CheckForm } from './schema/check-forms.js'
-import { DEFAULT_PLUGIN_PROTOCOLS, ENTITY_BY_NAME } from './schema/entities/index.js'
+import { DEFAULT_PLUGIN_PROTOCOLS, ENTITY_BY_NAME, transientField } from './schema/entities/index.js'
 import type { EntityCheck, EntitySchema, Field, PluginSchema, RecordField } from './schema/types.js'
 import { copyJson } from '../util/json.js'
 
@@ -88,25 +88,11 @@ function fieldsForm(fields: Readonly<Record<string, Field>>): KongFieldEntry[] {
   return Object.entries(fields).map(([name, field]) => ({ [name]: fieldForm(field) }))
 }
 
-/**
- * A transient input field (certificates' `snis`): an array of the endpoint keys of the entity
- * it creates, as Kong declares it.
- */
+/** A transient input field (certificates' `snis`) in Kong's form. */
 function transientForm(name: string): KongFieldEntry | undefined {
-  const child = ENTITY_BY_NAME.get(name)
-  const key = child?.endpointKey
-  const element = key === undefined ? undefined : child?.fields[key]
-  if (!child || !element) return undefined
-  const { required: _required, unique: _unique, ...plain } = element
-  return {
-    [name]: {
-      type: 'array',
-      required: false,
-      transient: true,
-      elements: fieldForm(plain),
-      description: `${child.name} created with this entity, by ${key}.`,
-    },
-  }
+  const field = transientField(name)
+  if (!field) return undefined
+  return { [name]: { type: 'array', required: false, transient: true, elements: fieldForm(field.elements), description: field.description } }
 }
 
 /** An entity schema as `GET /schemas/{entity}` sends it. */

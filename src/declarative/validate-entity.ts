@@ -5,26 +5,17 @@
  * references are not resolved, uniqueness is not checked). Pure: nothing is stored.
  */
 import { dropIssuesAt, entityReferences, expandEntityShorthands, validatePluginRecord } from './build-entities.js'
-import { ENTITY_BY_NAME } from './schema/entities/index.js'
-import type { EntitySchema, Field, PluginSchemaLookup } from './schema/types.js'
+import { transientField } from './schema/entities/index.js'
+import type { EntitySchema, PluginSchemaLookup } from './schema/types.js'
 import { IssueSink, UUID, child, validateField, validateRecord, type FieldIssue } from './schema/validate.js'
 import { defineKey, isRecord } from '../util/json.js'
 
-/**
- * A transient input field (certificates' `snis`) as Kong declares it: an array of the endpoint
- * keys of the entities it creates.
- */
+/** A transient input field (certificates' `snis`), checked as Kong declares it. */
 function checkTransient(name: string, value: unknown, sink: IssueSink): void {
   if (value === undefined || value === null) return
-  const target = ENTITY_BY_NAME.get(name)
-  const key = target?.endpointKey
-  const declared = key === undefined ? undefined : target?.fields[key]
-  if (!declared) {
-    sink.field([name], 'unknown field')
-    return
-  }
-  const { required: _required, unique: _unique, ...element } = declared
-  validateField({ type: 'array', elements: element as Field, description: name }, value, child(undefined, name), sink)
+  const field = transientField(name)
+  if (field) validateField(field, value, child(undefined, name), sink)
+  else sink.field([name], 'unknown field')
 }
 
 /**

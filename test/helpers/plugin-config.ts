@@ -5,6 +5,18 @@ import { load, loadError, yml } from './load.js'
 /** Extra plugin entity fields (`protocols`, `consumer`), or YAML text appended to the document. */
 export type Extra = Record<string, unknown> | string
 
+/** Kong's typedefs.queue defaults, as every log plugin's config gets them. */
+export const QUEUE = {
+  max_batch_size: 1,
+  max_coalescing_delay: 1,
+  max_entries: 10000,
+  max_bytes: null,
+  max_retry_time: 60,
+  initial_retry_delay: 0.01,
+  max_retry_delay: 60,
+  concurrency_limit: 1,
+}
+
 /** One table row: a plugin's config and what loading it must give. */
 export interface Row {
   readonly desc: string

@@ -3,20 +3,9 @@
  * statsd): Kong's defaults filled in, Kong's refusals with its messages.
  */
 import t from 'tap'
-import { loadedPlugin, refusal } from '../helpers/plugin-config.js'
+import { QUEUE, loadedPlugin, refusal } from '../helpers/plugin-config.js'
 
 const SEVERITIES = 'expected one of: debug, info, notice, warning, err, crit, alert, emerg'
-
-const QUEUE = {
-  max_batch_size: 1,
-  max_coalescing_delay: 1,
-  max_entries: 10000,
-  max_bytes: null,
-  max_retry_time: 60,
-  initial_retry_delay: 0.01,
-  max_retry_delay: 60,
-  concurrency_limit: 1,
-}
 
 const datadogMetric = (name: string, stat_type: string, sample_rate: number | null) => ({ name, stat_type, tags: ['app:kong'], sample_rate, consumer_identifier: 'custom_id' })
 const statsdMetric = (name: string, stat_type: string, sample_rate: number | null = 1) => ({

@@ -5,21 +5,10 @@
 import t from 'tap'
 import { buildJsonSchema } from '../../src/declarative/json-schema.js'
 import { BUNDLED_PLUGIN_SCHEMAS } from '../../src/plugins/registry.js'
-import { loadedPlugin, refusal } from '../helpers/plugin-config.js'
+import { QUEUE, loadedPlugin, refusal } from '../helpers/plugin-config.js'
 
 // Vault references resolve at load: the env vault reads this variable.
 process.env.AWS_KEY = 'secret-from-env'
-
-const QUEUE = {
-  max_batch_size: 1,
-  max_coalescing_delay: 1,
-  max_entries: 10000,
-  max_bytes: null,
-  max_retry_time: 60,
-  initial_retry_delay: 0.01,
-  max_retry_delay: 60,
-  concurrency_limit: 1,
-}
 
 const OTEL_DEFAULTS = {
   traces_endpoint: 'http://otel.test:4318/v1/traces',

@@ -1,5 +1,5 @@
 /** Every entity type of kong.yml, in dependency order (referenced before referencing). */
-import type { EntitySchema } from '../types.js'
+import type { ArrayField, EntitySchema } from '../types.js'
 import type { CaCertificate, Certificate, Sni } from './certificates.js'
 import type { Consumer } from './consumers.js'
 import type { Acl, BasicauthCredential, HmacauthCredential, JwtSecret, KeyauthCredential, Oauth2Credential } from './credentials.js'
@@ -43,6 +43,19 @@ export const ENTITIES: readonly EntitySchema[] = [
 
 /** Entity schemas by collection name. */
 export const ENTITY_BY_NAME: ReadonlyMap<string, EntitySchema> = new Map(ENTITIES.map((e) => [e.name, e]))
+
+/**
+ * A transient input field (certificates' `snis`) as Kong declares it: an array of the endpoint
+ * keys of the entities it creates; undefined when `name` is no collection with an endpoint key.
+ */
+export function transientField(name: string): ArrayField | undefined {
+  const target = ENTITY_BY_NAME.get(name)
+  const key = target?.endpointKey
+  const declared = key === undefined ? undefined : target?.fields[key]
+  if (!target || !declared) return undefined
+  const { required: _required, unique: _unique, ...element } = declared
+  return { type: 'array', elements: element, description: `${target.name} created with this entity, by ${key}.` }
+}
 
 /** A child collection that may be nested in a parent record, and the child's field pointing back. */
 export interface Nesting {
