@@ -1,6 +1,7 @@
 /** Starts a real node (primary + workers) on free ports in a temporary prefix, for tests. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -148,4 +149,24 @@ export async function eventually(check: () => Promise<boolean>, ms = 5000): Prom
     await new Promise((r) => setTimeout(r, 50))
   }
   return false
+}
+
+/** Opens `n` keep-alive connections to `origin`, one request each, and leaves them idle in the returned agent. */
+export async function keepAliveConnections(origin: string, n: number): Promise<Agent> {
+  const agent = new Agent({ keepAlive: true, maxSockets: n })
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const req = request(`${origin}/anything`, { agent }, (res) => {
+            res.resume()
+            res.on('end', () => resolve())
+          })
+          req.on('error', reject)
+          req.end()
+        }),
+    ),
+  )
+  return agent
 }

@@ -1,7 +1,6 @@
-import { Agent, request } from 'node:http'
 import t from 'tap'
 import { runBin } from '../helpers/cli.js'
-import { eventually, http, startNode } from '../helpers/node.js'
+import { eventually, http, keepAliveConnections, startNode } from '../helpers/node.js'
 
 const CONFIG = '_format_version: "3.0"\nservices:\n- name: s\n  url: http://127.0.0.1:9\n  routes:\n  - name: r\n    paths: [/]\n'
 
@@ -53,22 +52,8 @@ t.test('keep-alive connections show up as active and waiting, summed over every 
   t.teardown(() => node.stop())
   const before = (await http(`${node.status}/status`)).body.server
   const N = 6
-  const agent = new Agent({ keepAlive: true, maxSockets: N })
+  const agent = await keepAliveConnections(node.proxy, N)
   t.teardown(() => agent.destroy())
-  await Promise.all(
-    Array.from(
-      { length: N },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const req = request(`${node.proxy}/anything`, { agent }, (res) => {
-            res.resume()
-            res.on('end', () => resolve())
-          })
-          req.on('error', reject)
-          req.end()
-        }),
-    ),
-  )
   // The counters move when the workers see the responses finish: wait for that, not for a time.
   let after = (await http(`${node.status}/status`)).body.server
   await eventually(async () => {

@@ -1,7 +1,7 @@
-import { Agent, request } from 'node:http'
+import { request } from 'node:http'
 import t from 'tap'
 import { kongYml } from '../helpers/e2e.js'
-import { eventually, http, startNode } from '../helpers/node.js'
+import { eventually, http, keepAliveConnections, startNode } from '../helpers/node.js'
 import { family, parsePrometheus, sampleValue, type PromFamily } from '../helpers/prometheus.js'
 
 const CONFIG = '_format_version: "3.0"\nservices:\n- name: s\n  url: http://127.0.0.1:9\n  routes:\n  - name: r\n    paths: [/]\n'
@@ -93,22 +93,8 @@ t.test('keep-alive proxy connections show up as active and waiting, summed over 
   t.teardown(() => node.stop())
   const before = await scrape(node.status)
   const N = 6
-  const agent = new Agent({ keepAlive: true, maxSockets: N })
+  const agent = await keepAliveConnections(node.proxy, N)
   t.teardown(() => agent.destroy())
-  await Promise.all(
-    Array.from(
-      { length: N },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const req = request(`${node.proxy}/anything`, { agent }, (res) => {
-            res.resume()
-            res.on('end', () => resolve())
-          })
-          req.on('error', reject)
-          req.end()
-        }),
-    ),
-  )
   let after = before
   t.ok(
     await eventually(async () => {
