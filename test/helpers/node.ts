@@ -51,12 +51,29 @@ export interface NodeOptions {
   readonly ports?: { readonly proxy: number; readonly admin: number; readonly status: number }
 }
 
-/** Starts a node and resolves once it logged that it started. */
+/**
+ * Starts a node and resolves once it logged that it started. Free ports are probed, then bound
+ * by the node: another test process may take one in between, so a node that finds one of the
+ * ports it was given taken is started again on fresh ones.
+ */
 export async function startNode(options: NodeOptions = {}): Promise<RunningNode> {
+  if (options.ports) return startOnce(options, options.ports)
+  for (let attempt = 1; ; attempt++) {
+    const ports = { proxy: await freePort(), admin: await freePort(), status: await freePort() }
+    try {
+      return await startOnce(options, ports)
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof PortTakenError)) throw err
+    }
+  }
+}
+
+/** The node stopped at start because a port the helper probed as free was taken meanwhile. */
+class PortTakenError extends Error {}
+
+async function startOnce(options: NodeOptions, ports: { readonly proxy: number; readonly admin: number; readonly status: number }): Promise<RunningNode> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kong-dbless-node-'))
-  const [proxyPort, adminPort, statusPort] = options.ports
-    ? [options.ports.proxy, options.ports.admin, options.ports.status]
-    : [await freePort(), await freePort(), await freePort()]
+  const { proxy: proxyPort, admin: adminPort, status: statusPort } = ports
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     KONG_PREFIX: join(dir, 'prefix'),
@@ -105,7 +122,10 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       void eventually(up, 20_000).then((ok) => ok && resolve())
     }
     if (stderr === 'read') createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine)
-    void exit.then((code) => reject(new Error(`node exited with ${code} before starting: ${JSON.stringify(logs)}`)))
+    void exit.then((code) => {
+      const message = `node exited with ${code} before starting: ${JSON.stringify(logs)}`
+      reject(logs.some((l) => l.code === 'EADDRINUSE') ? new PortTakenError(message) : new Error(message))
+    })
   })
   await started
   return {
