@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { LOG_LEVELS, type LogLevel } from '../log.js'
+import { readEnvSettings } from './env-settings.js'
 import { parseListen, type ListenSpec } from './listen.js'
 import { CIPHER_SUITE_NAMES, checkTlsSettings, parseNginxSeconds, parseProtocols } from './tls-settings.js'
 
@@ -272,25 +273,10 @@ export function loadConf({ env, confPath, cwd }: ConfSources): NodeConf {
     }
     for (const key of Object.keys(file)) if (!KNOWN.has(key)) problems.push(`${confPath}: unknown setting '${key}'`)
   }
+  const fromEnv = readEnvSettings(NAMES, env, cwd)
+  problems.push(...fromEnv.problems)
   const raw: Record<string, string | undefined> = {}
-  for (const name of NAMES) {
-    raw[name] = file[name] ?? SETTINGS[name].default
-    const envName = `KONG_${name.toUpperCase()}`
-    const direct = env[envName]
-    const viaFile = env[`${envName}_FILE`]
-    if (direct !== undefined && viaFile !== undefined) {
-      problems.push(`both ${envName} and ${envName}_FILE are set (but are exclusive)`)
-      continue
-    }
-    if (direct !== undefined) raw[name] = direct
-    else if (viaFile !== undefined) {
-      try {
-        raw[name] = readFileSync(resolve(cwd, viaFile), 'utf8').replace(/\r?\n$/, '')
-      } catch (err) {
-        problems.push(`${envName}_FILE: cannot read ${viaFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-      }
-    }
-  }
+  for (const name of NAMES) raw[name] = fromEnv.values[name] ?? file[name] ?? SETTINGS[name].default
 
   const values: Record<string, unknown> = {}
   for (const name of NAMES) {

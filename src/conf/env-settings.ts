@@ -1,0 +1,62 @@
+/**
+ * Settings from the environment: `KONG_<NAME>`, or `KONG_<NAME>_FILE` naming a file that holds
+ * the value (Docker and Kubernetes secrets), as docker-kong's entrypoint resolves them, but for
+ * every way the node is started, in a container or not.
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+/** What each setting's environment says, and what could not be read. */
+export interface EnvSettings {
+  /** Setting name to its text, for the settings the environment sets. */
+  readonly values: Readonly<Record<string, string>>
+  /** One line per variable that could not be used, naming it. */
+  readonly problems: readonly string[]
+}
+
+// Why a file could not be read, in words, for the codes a mounted secret usually fails with.
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+}
+
+/** `KONG_<NAME>` for a setting name. */
+export const envName = (name: string): string => `KONG_${name.toUpperCase()}`
+
+/**
+ * The text of a `KONG_<NAME>_FILE` file. Trailing newlines are dropped, as the shell's `$(< file)`
+ * in docker-kong drops them: a secret written by `echo` or an editor ends with one.
+ */
+function readSecret(variable: string, path: string, cwd: string): string | { problem: string } {
+  try {
+    return readFileSync(resolve(cwd, path), 'utf8').replace(/(?:\r?\n)+$/, '')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
+    return { problem: `${variable}: cannot read ${path}: ${REASONS[code] ?? (err as Error).message} (${code})` }
+  }
+}
+
+/** Reads each named setting from `KONG_<NAME>` or `KONG_<NAME>_FILE` (relative paths from cwd). */
+export function readEnvSettings(names: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd: string): EnvSettings {
+  const values: Record<string, string> = {}
+  const problems: string[] = []
+  for (const name of names) {
+    const direct = envName(name)
+    const viaFile = `${direct}_FILE`
+    const text = env[direct]
+    const path = env[viaFile]
+    if (text !== undefined && path !== undefined) {
+      problems.push(`both ${direct} and ${viaFile} are set (but are exclusive)`)
+    } else if (text !== undefined) {
+      values[name] = text
+    } else if (path !== undefined) {
+      const secret = readSecret(viaFile, path, cwd)
+      if (typeof secret === 'string') values[name] = secret
+      else problems.push(secret.problem)
+    }
+  }
+  return { values, problems }
+}
