@@ -61,7 +61,7 @@ export function mergeDocuments(texts: readonly ConfigText[], docs: readonly Reco
     else if (version !== first._format_version) fileIssue(k, '_format_version', `expected '${String(first._format_version)}', as in ${texts[0].source}: merged files share one _format_version`)
     if (d._transform !== undefined && typeof d._transform !== 'boolean') fileIssue(k, '_transform', 'expected a boolean')
     else if ((d._transform ?? true) !== (first._transform ?? true)) {
-      fileIssue(k, '_transform', `expected ${String(first._transform ?? true)}, as in ${texts[0].source}: merged files share one _transform`)
+      fileIssue(k, '_transform', `expected ${JSON.stringify(first._transform ?? true)}, as in ${texts[0].source}: merged files share one _transform`)
     }
     const meta: ConfigIssue[] = []
     checkCommentAndIgnore(d, [], meta)
