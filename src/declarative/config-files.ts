@@ -61,8 +61,9 @@ function unreadable(source: string, reason: string): ConfigReadError {
 
 /**
  * Reads every file the paths name, in order: a directory gives its config files (not hidden,
- * not recursive) sorted by name, and must hold at least one. Throws ConfigParseError for the
- * first path that cannot be read, is of an unknown type, or is not UTF-8 text.
+ * not recursive) sorted by name, and must hold at least one. Together they are at most
+ * `limits.maxBytes`. Throws ConfigParseError for the first path that cannot be read, is of an
+ * unknown type, or is not UTF-8 text.
  */
 export async function readConfigFiles(paths: readonly ConfigPath[], limits: ParseLimits = DEFAULT_LIMITS): Promise<ConfigText[]> {
   if (paths.length === 0) throw new ConfigReadError('no declarative configuration file named', '(none)')
@@ -81,7 +82,11 @@ export async function readConfigFiles(paths: readonly ConfigPath[], limits: Pars
     }
     let names: string[]
     try {
-      names = (await readdir(p.path)).filter((n) => CONFIG_FILE.test(n)).sort()
+      // Symbolic links are followed (a Kubernetes ConfigMap mounts its files as links); subdirectories are not read.
+      names = (await readdir(p.path, { withFileTypes: true }))
+        .filter((e) => !e.isDirectory() && CONFIG_FILE.test(e.name))
+        .map((e) => e.name)
+        .sort()
     } catch (err) {
       const e = err as NodeJS.ErrnoException
       throw unreadable(p.source, e.code ?? e.message)
@@ -90,15 +95,19 @@ export async function readConfigFiles(paths: readonly ConfigPath[], limits: Pars
     for (const name of names) files.push({ path: join(p.path, name), source: join(p.source, name) })
   }
   const texts: ConfigText[] = []
+  // The files together are one config, within one config's bound (and the saved copy within its).
+  let total = 0
   for (const f of files) {
     const format = formatOfFile(f.source)
     let bytes: Buffer
     try {
-      bytes = await readRegularFile(f.path, limits.maxBytes)
+      bytes = await readRegularFile(f.path, limits.maxBytes - total)
     } catch (err) {
-      if (err instanceof FileReadError) throw unreadable(f.source, err.reason)
-      throw err
+      if (!(err instanceof FileReadError)) throw err
+      if (total > 0 && /over the limit/.test(err.reason)) throw unreadable(f.source, `it brings the files over the limit of ${limits.maxBytes} bytes in all`)
+      throw unreadable(f.source, err.reason)
     }
+    total += bytes.length
     texts.push({ source: f.source, format, text: decodeText(bytes, f.source, limits) })
   }
   return texts
