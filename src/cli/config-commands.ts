@@ -4,12 +4,12 @@ import { resolve } from 'node:path'
 import { ConfigParseError, DeclarativeConfigError } from '../declarative/errors.js'
 import { STARTER_CONFIG } from '../declarative/init-template.js'
 import { buildJsonSchema } from '../declarative/json-schema.js'
-import { loadDeclarative } from '../declarative/load.js'
-import { DEFAULT_LIMITS, decodeText, formatOfFile } from '../declarative/parse.js'
+import { ConfigReadError, readConfigFiles as readDeclarativeFiles, type ConfigPath } from '../declarative/config-files.js'
+import { loadDeclarativeFiles } from '../declarative/load.js'
+import { DEFAULT_LIMITS } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/registry.js'
 import { PRODUCT, VERSION } from '../version.js'
-import { FileReadError, readRegularFile } from '../util/files.js'
 import { printError, type CliIo } from './io.js'
 import { CONFIG_USAGE } from './usage.js'
 
@@ -58,6 +58,8 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
 
 /** Options of `config parse` and `config hash`. */
 interface CheckOptions {
+  /** FILE arguments after the first: more files or directories, merged in order. */
+  readonly more: readonly string[]
   /** `--json`: one JSON document on stdout, for scripts, instead of text. */
   readonly json: boolean
   /** `--expect HASH` (hash only): exit 1 unless the file hashes to HASH, for drift checks in CI. */
@@ -68,24 +70,27 @@ interface CheckOptions {
 function checkOptions(sub: 'parse' | 'hash', options: readonly string[]): CheckOptions | { error: string } {
   let json = false
   let expect: string | undefined
+  const more: string[] = []
   for (let i = 0; i < options.length; i++) {
     const option = options[i]
-    if (option === '--json') json = true
+    if (!option.startsWith('-')) more.push(option)
+    else if (option === '--json') json = true
     else if (sub === 'hash' && option === '--expect') expect = options[++i] ?? ''
     else if (sub === 'hash' && option.startsWith('--expect=')) expect = option.slice('--expect='.length)
     else return { error: `unknown option '${option}' for config ${sub}; see \`${PRODUCT} config --help\`` }
   }
   if (expect !== undefined && !/^[0-9a-f]{32}$/.test(expect)) return { error: `--expect takes a configuration hash: 32 lower-case hex digits, got '${expect}'` }
-  return { json, expect }
+  return { more, json, expect }
 }
 
-/** `config parse FILE` and `config hash FILE`: text for people, or one JSON document with `--json`. */
+/** `config parse FILE...` and `config hash FILE...`: text for people, or one JSON document with `--json`. */
 async function parseOrHash(sub: 'parse' | 'hash', file: string | undefined, rest: readonly string[], io: CliIo): Promise<number> {
   if (file === undefined) return printError(io, `expected a declarative configuration file; see \`${PRODUCT} config --help\``)
   const options = checkOptions(sub, rest)
   if ('error' in options) return printError(io, options.error)
   // A hash reads references as written, so it needs none of the secrets at hand.
-  const loaded = await readConfigFile(resolve(io.cwd, file), file, sub === 'parse')
+  const files = [file, ...options.more]
+  const loaded = await readConfigFiles(files.map((f) => ({ path: resolve(io.cwd, f), source: f })), sub === 'parse')
   if (options.json) {
     const body = 'snapshot' in loaded ? checkedJson(sub, loaded.snapshot, options.expect) : { valid: false, errors: loaded.errors }
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
@@ -98,7 +103,7 @@ async function parseOrHash(sub: 'parse' | 'hash', file: string | undefined, rest
   }
   io.stdout.write(sub === 'parse' ? 'parse successful\n' : `${snapshot.hash}\n`)
   if (options.expect !== undefined && options.expect !== snapshot.hash) {
-    return printError(io, `configuration hash ${snapshot.hash} of ${file} is not the expected ${options.expect}`)
+    return printError(io, `configuration hash ${snapshot.hash} of ${files.join(', ')} is not the expected ${options.expect}`)
   }
   return 0
 }
@@ -124,22 +129,20 @@ interface FileProblem {
 type ReadOutcome = { readonly snapshot: Snapshot } | { readonly text: string; readonly errors: readonly FileProblem[] }
 
 /**
- * Reads and loads a config file the way `declarative_config` is read; vault references are
- * resolved from the environment unless `resolveVaultReferences` is false.
+ * Reads and loads a config file (or a directory) the way `declarative_config` is read; vault
+ * references are resolved from the environment unless `resolveVaultReferences` is false.
  */
-async function readConfigFile(path: string, shown: string, resolveVaultReferences: boolean): Promise<ReadOutcome> {
+export async function readConfigFile(path: string, shown: string, resolveVaultReferences: boolean): Promise<ReadOutcome> {
+  return readConfigFiles([{ path, source: shown }], resolveVaultReferences)
+}
+
+/** Reads and loads several files and directories as one config, merged as `declarative_config` merges them. */
+async function readConfigFiles(paths: readonly ConfigPath[], resolveVaultReferences: boolean): Promise<ReadOutcome> {
   try {
-    const format = formatOfFile(shown)
-    let bytes: Buffer
-    try {
-      bytes = await readRegularFile(path, DEFAULT_LIMITS.maxBytes)
-    } catch (err) {
-      if (err instanceof FileReadError) return { text: `cannot read ${shown}: ${err.reason}`, errors: [{ source: shown, message: `cannot read ${shown}: ${err.reason}` }] }
-      throw err
-    }
-    const text = decodeText(bytes, shown)
-    return { snapshot: await loadDeclarative(text, { source: shown, format, pluginSchemas: bundledPluginSchema, resolveVaultReferences }) }
+    const texts = await readDeclarativeFiles(paths, DEFAULT_LIMITS)
+    return { snapshot: await loadDeclarativeFiles(texts, { pluginSchemas: bundledPluginSchema, resolveVaultReferences }) }
   } catch (err) {
+    if (err instanceof ConfigReadError) return { text: err.reason, errors: [{ source: err.source, message: err.reason }] }
     if (err instanceof ConfigParseError) {
       const where = err.line === undefined ? {} : { line: err.line, column: err.column ?? 1 }
       return { text: `Failed parsing:\n${err.location}: ${err.message}`, errors: [{ source: err.source, ...where, message: err.message }] }

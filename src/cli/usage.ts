@@ -10,9 +10,9 @@ Commands:
   reload [-p PREFIX]            re-read declarative_config (SIGHUP)
   health [-p PREFIX]            exit 0 when the node in the prefix is running
   drain [-c CONF]               make /status/ready answer 503 from now on
-  config parse FILE [--json]
+  config parse FILE... [--json]
                          validate a declarative config; exit 1 with every error and where it is
-  config hash FILE [--expect HASH] [--json]
+  config hash FILE... [--expect HASH] [--json]
                          print the configuration_hash a node started on FILE reports;
                          with --expect, exit 1 unless it is HASH (drift checks in CI)
   config init [FILE]     write a starter kong.yml (default ./kong.yml)
@@ -28,10 +28,13 @@ export const CONFIG_USAGE = `Usage: ${PRODUCT} config COMMAND
 Use declarative configuration files with ${PRODUCT}.
 
 The available commands are:
-  parse FILE [--json]
+  parse FILE... [--json]
                   validate FILE (.yml, .yaml or .json); prints "parse successful" or every error
-  hash FILE [--expect HASH] [--json]
+  hash FILE... [--expect HASH] [--json]
                   print the configuration_hash of FILE; with --expect, exit 1 unless it is HASH
+
+  Several FILEs, or a directory (its .yml, .yaml and .json files by name), are merged
+  into one config as declarative_config merges them.
 
   --json prints one JSON document on stdout instead: valid, configuration_hash, warnings
   (and hashes, expected, matches for hash), or valid: false with every error.

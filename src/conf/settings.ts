@@ -121,7 +121,7 @@ export const SETTINGS = {
         : new Problem(`trusted_ips must be a comma separated list in the form of IPv4 or IPv6 address or CIDR block or 'unix:', got '${bad}'`)
     },
   }),
-  declarative_config: setting({ doc: 'Path of the declarative config loaded at start and on SIGHUP.', read: optionalText }),
+  declarative_config: setting({ doc: 'The declarative config loaded at start and on SIGHUP: a file, a directory of .yml/.yaml/.json files, or several of them separated by commas, merged.', read: optionalText }),
   declarative_config_string: setting({ doc: 'The declarative config itself, inline (wins over declarative_config).', sensitive: true, read: optionalText }),
   prefix: setting({
     default: './.kong',

@@ -45,10 +45,12 @@ export function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): En
     let flagged = false
     if (ek !== undefined && value !== undefined && !byKey.add(collection, value, node)) {
       flagged = true
-      issues.push({ kind: 'field', key: node.at, at: [...node.at, ek], message: violation(node, ek, value), entity: node.origin })
+      const first = byKey.get(collection, value) as Node
+      issues.push({ kind: 'field', key: node.at, at: [...node.at, ek], message: violation(node, ek, value), entity: node.origin, firstAt: [...first.at, ek] })
     }
     if (!byId.add(collection, node.id, node) && !flagged) {
-      issues.push({ kind: 'field', key: node.at, at: node.at, message: violation(node, 'primary key', node.id), entity: node.origin })
+      const first = byId.get(collection, node.id) as Node
+      issues.push({ kind: 'field', key: node.at, at: node.at, message: violation(node, 'primary key', node.id), entity: node.origin, firstAt: first.at })
     }
     for (const { field, index } of factsOf(node.schema).unique) {
       const v = node.record[field]
@@ -60,6 +62,7 @@ export function checkUniqueness(all: readonly Node[], issues: ConfigIssue[]): En
           at: [...node.at, field],
           message: violation(node, field, scalarText(v)),
           entity: node.origin,
+          firstAt: [...(byField.get(index, scalarText(v)) as Node).at, field],
         })
       }
     }

@@ -2,9 +2,9 @@
  * Kong's flattened shape of config errors (`flatten_errors`): one entry per entity with its type,
  * id, name, tags, the entity as written and each of its problems; we add paths and lines.
  */
-import { byLine, pathString, sortByPath } from './error-paths.js'
+import { pathString, sortByPath } from './error-paths.js'
 import type { ConfigIssue, EntityOrigin } from './errors.js'
-import type { PositionIndex } from './positions.js'
+import { byPlace, type Locator } from './source-map.js'
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -29,8 +29,11 @@ function echo(origin: EntityOrigin): Record<string, unknown> {
   return out
 }
 
-/** The `flattened_errors` list for the problems that concern an entity, in document order. */
-export function flattenIssues(issues: readonly ConfigIssue[], index: PositionIndex | undefined): unknown[] {
+/**
+ * The `flattened_errors` list for the problems that concern an entity, in document order;
+ * merged from several files, each entry names its `source` and paths are that file's.
+ */
+export function flattenIssues(issues: readonly ConfigIssue[], locator: Locator): unknown[] {
   const groups = new Map<EntityOrigin, ConfigIssue[]>()
   for (const issue of issues) {
     if (!issue.entity) continue
@@ -39,8 +42,11 @@ export function flattenIssues(issues: readonly ConfigIssue[], index: PositionInd
     groups.set(issue.entity, list)
   }
   const origins = sortByPath([...groups.keys()], (o) => o.at)
-  const lineOf = (o: EntityOrigin): { line?: number; column?: number } => index?.find(o.at) ?? {}
-  origins.sort((a, b) => byLine(lineOf(a), lineOf(b)))
+  const placeOf = (o: EntityOrigin): { file: number; line?: number; column?: number } => {
+    const place = locator.place(o.at)
+    return { file: place.file, ...place.position }
+  }
+  origins.sort((a, b) => byPlace(placeOf(a), placeOf(b)))
   return origins.map((origin) => {
     const input = origin.input
     const entry: Record<string, unknown> = { entity_type: origin.singular }
@@ -48,17 +54,19 @@ export function flattenIssues(issues: readonly ConfigIssue[], index: PositionInd
     if (typeof input.name === 'string' && input.name !== '') entry.entity_name = input.name
     if (Array.isArray(input.tags) && input.tags.every((t) => typeof t === 'string')) entry.entity_tags = input.tags
     entry.entity = echo(origin)
-    const pos = index?.find(origin.at)
-    entry.entity_path = pathString(origin.at)
-    if (pos) Object.assign(entry, { line: pos.line, column: pos.column })
+    const place = locator.place(origin.at)
+    if (locator.multi) entry.source = place.source
+    entry.entity_path = pathString(place.at)
+    if (place.position) Object.assign(entry, { line: place.position.line, column: place.position.column })
     entry.errors = (groups.get(origin) ?? []).map((issue) => {
-      const at = index?.find(issue.at)
+      const issuePlace = locator.place(issue.at)
+      const at = issuePlace.position
       return {
         type: issue.field === undefined ? 'entity' : 'field',
         ...(issue.field === undefined ? {} : { field: kongFieldPath(issue.field) }),
         message: issue.message,
         ...(issue.explanation === undefined ? {} : { explanation: issue.explanation }),
-        path: pathString(issue.at),
+        path: pathString(issuePlace.at),
         ...(at ? { line: at.line, column: at.column } : {}),
       }
     })

@@ -4,10 +4,10 @@
  * column, entity path), as located lines and as Kong's 400 bodies.
  */
 import { flattenIssues } from './error-flatten.js'
-import { byLine, pathString, sortByPath } from './error-paths.js'
+import { pathString, sortByPath } from './error-paths.js'
 import { buildTree, luaPretty, prettyLines, toJson } from './error-tree.js'
-import type { PositionIndex } from './positions.js'
 import type { Path } from './schema/validate.js'
+import { byPlace, type Locator } from './source-map.js'
 
 /**
  * Most problems one error reports; the rest are counted. A generated config with a systematic
@@ -48,6 +48,8 @@ export interface ConfigIssue {
   readonly field?: string
   /** Our own wording, where Kong's message says little about the cause; shown in `details`. */
   readonly explanation?: string
+  /** For a uniqueness violation, where the value was declared first: named when files are merged. */
+  readonly firstAt?: Path
 }
 
 /** A problem with its place in the source, ready to print or serialize. */
@@ -106,16 +108,16 @@ export class DeclarativeConfigError extends Error {
   /** The problems reported, in document order: at most MAX_REPORTED_ERRORS. */
   readonly reported: readonly ConfigIssue[]
   readonly source: string
-  readonly #positions: () => PositionIndex | undefined
+  readonly #locator: Locator
 
-  constructor(issues: readonly ConfigIssue[], source: string, positions: () => PositionIndex | undefined) {
+  constructor(issues: readonly ConfigIssue[], source: string, locator: Locator) {
     const reported = issues.length > MAX_REPORTED_ERRORS ? sortByPath(issues, (i) => i.at).slice(0, MAX_REPORTED_ERRORS) : issues
     super(`declarative config is invalid: ${luaPretty(buildTree(reported))}${notShown(issues.length - reported.length)}`)
     this.name = 'DeclarativeConfigError'
     this.issues = issues
     this.reported = reported
     this.source = source
-    this.#positions = positions
+    this.#locator = locator
   }
 
   /** How many problems are not reported. */
@@ -125,7 +127,7 @@ export class DeclarativeConfigError extends Error {
 
   /** The reported problems with source, line, column and entity path, in document order. */
   located(): LocatedIssue[] {
-    return locateIssues(this.reported, this.source, this.#positions())
+    return locateIssues(this.reported, this.#locator)
   }
 
   /** Kong's nested `fields` tree. */
@@ -147,7 +149,7 @@ export class DeclarativeConfigError extends Error {
       name: 'invalid declarative configuration',
       message: `declarative config is invalid: ${luaPretty(tree)}${notShown(this.notShown)}`,
       fields: toJson(tree),
-      flattened_errors: flattenIssues(this.reported, this.#positions()),
+      flattened_errors: flattenIssues(this.reported, this.#locator),
       details,
       ...more,
     }
@@ -159,19 +161,36 @@ export class DeclarativeConfigError extends Error {
   }
 }
 
-/** Issues with source, line, column (where `index` knows them) and entity path, in document order. */
-export function locateIssues(issues: readonly ConfigIssue[], source: string, index: PositionIndex | undefined): LocatedIssue[] {
+/**
+ * Issues with source, line, column (where known) and entity path, in document order. Merged
+ * from several files, each names its own file and its path there, and a uniqueness violation
+ * names where the value was declared first.
+ */
+export function locateIssues(issues: readonly ConfigIssue[], locator: Locator): LocatedIssue[] {
   const located = sortByPath(issues, (i) => i.at).map((issue) => {
-    const pos = index?.find(issue.at)
+    const place = locator.place(issue.at)
+    const pos = place.position
+    const first = locator.multi && issue.firstAt ? firstDeclared(locator, issue.firstAt) : undefined
+    const explanation = [issue.explanation, first].filter((e) => e !== undefined).join('; ')
     return {
-      source,
-      ...(pos ? { line: pos.line, column: pos.column } : {}),
-      path: pathString(issue.at),
-      message: issue.message,
-      ...(issue.explanation === undefined ? {} : { explanation: issue.explanation }),
+      file: place.file,
+      issue: {
+        source: place.source,
+        ...(pos ? { line: pos.line, column: pos.column } : {}),
+        path: pathString(place.at),
+        message: issue.message,
+        ...(explanation === '' ? {} : { explanation }),
+      },
     }
   })
-  return located.sort(byLine)
+  return located.sort((a, b) => byPlace({ file: a.file, ...a.issue }, { file: b.file, ...b.issue })).map((l) => l.issue)
+}
+
+/** `first declared at a.yml:3:5 (services[0].name)`. */
+function firstDeclared(locator: Locator, at: Path): string {
+  const place = locator.place(at)
+  const where = place.position ? `${place.source}:${place.position.line}:${place.position.column}` : place.source
+  return `first declared at ${where} (${pathString(place.at)})`
 }
 
 function notShown(n: number): string {

@@ -2,15 +2,17 @@
  * The declarative engine's entry points: text (or an already-parsed object) in, a frozen
  * Snapshot out, or one DeclarativeConfigError listing every problem with where it is.
  */
-import { ConfigParseError, DeclarativeConfigError, MAX_REPORTED_ERRORS, locateIssues } from './errors.js'
+import { ConfigParseError, DeclarativeConfigError, MAX_REPORTED_ERRORS, locateIssues, type ConfigIssue } from './errors.js'
 import { pathString, sortByPath } from './error-paths.js'
 import { hashConfig, initHasher } from './hash.js'
+import { mergeDocuments, type ConfigText } from './merge-files.js'
 import { NormalizeIssues, normalizeConfig, type Entity, type NotRunPlugin } from './normalize.js'
 import { DEFAULT_LIMITS, checkTree, parseConfigText, type ParseLimits, type TextFormat } from './parse.js'
 import { PositionIndex } from './positions.js'
 import { ENTITY_BY_NAME } from './schema/entities/index.js'
 import type { PluginSchemaLookup } from './schema/types.js'
 import { deepFreeze, type Snapshot } from './snapshot.js'
+import { singleLocator, type Locator } from './source-map.js'
 import type { Environment } from './vault/env-vault.js'
 import { setValueAt } from './vault/find-references.js'
 
@@ -40,7 +42,23 @@ export interface LoadOptions {
 export async function loadDeclarative(text: string, options: LoadOptions): Promise<Snapshot> {
   const start = performance.now()
   const doc = parseConfigText(text, options.source, options.format ?? 'auto', options.limits ?? DEFAULT_LIMITS)
-  return build(doc as Record<string, unknown>, options, () => new PositionIndex(text), start)
+  return build(doc as Record<string, unknown>, options, singleLocator(options.source, () => new PositionIndex(text)), [], start)
+}
+
+/**
+ * Loads several config texts as one config: each a whole document, their collections
+ * concatenated in order (see merge-files.ts). One text loads exactly as loadDeclarative loads
+ * it. The snapshot's source lists the texts' sources, comma-separated; every error and warning
+ * names its own text.
+ */
+export async function loadDeclarativeFiles(texts: readonly ConfigText[], options: Omit<LoadOptions, 'source' | 'format'>): Promise<Snapshot> {
+  if (texts.length === 0) throw new Error('loadDeclarativeFiles needs at least one text')
+  if (texts.length === 1) return loadDeclarative(texts[0].text, { ...options, source: texts[0].source, format: texts[0].format })
+  const start = performance.now()
+  const limits = options.limits ?? DEFAULT_LIMITS
+  const docs = texts.map((t) => parseConfigText(t.text, t.source, t.format, limits) as Record<string, unknown>)
+  const merged = mergeDocuments(texts, docs)
+  return build(merged.doc, { ...options, source: texts.map((t) => t.source).join(', ') }, merged.locator, merged.issues, start)
 }
 
 /**
@@ -52,13 +70,15 @@ export async function loadDeclarativeObject(value: unknown, options: LoadOptions
     throw new ConfigParseError('expected an object', options.source)
   }
   checkTree(value, options.source, options.limits ?? DEFAULT_LIMITS)
-  return build(value as Record<string, unknown>, options, () => undefined, performance.now())
+  return build(value as Record<string, unknown>, options, singleLocator(options.source, () => undefined), [], performance.now())
 }
 
 async function build(
   doc: Record<string, unknown>,
   options: LoadOptions,
-  positions: () => PositionIndex | undefined,
+  locator: Locator,
+  /** Problems already found outside the document the engine sees (a merged file's top level). */
+  found: readonly ConfigIssue[],
   start: number,
 ): Promise<Snapshot> {
   const parsed = performance.now()
@@ -67,12 +87,10 @@ async function build(
   try {
     normalized = normalizeConfig(doc, { pluginSchemas: options.pluginSchemas, now, env: options.env ?? process.env, resolveVaultReferences: options.resolveVaultReferences ?? true })
   } catch (err) {
-    if (err instanceof NormalizeIssues) {
-      let index: PositionIndex | undefined
-      throw new DeclarativeConfigError(err.issues, options.source, () => (index ??= positions()))
-    }
+    if (err instanceof NormalizeIssues) throw new DeclarativeConfigError([...found, ...err.issues], options.source, locator)
     throw err
   }
+  if (found.length > 0) throw new DeclarativeConfigError(found, options.source, locator)
   const validated = performance.now()
   await initHasher()
   // `_transform` is not hashed: what it changes (stored password digests) is in the entities.
@@ -82,10 +100,13 @@ async function build(
   for (const r of normalized.references) setValueAt(r.record, r.path, r.value)
   const references = normalized.references.map((r) => ({ collection: r.collection, id: r.record.id as string, path: r.path, reference: r.reference }))
   const loadedAt = now()
-  const located = normalized.warnings.length === 0 ? [] : locateIssues(sortByPath(normalized.warnings, (w) => w.at).slice(0, MAX_REPORTED_ERRORS), options.source, positions())
+  const located = normalized.warnings.length === 0 ? [] : locateIssues(sortByPath(normalized.warnings, (w) => w.at).slice(0, MAX_REPORTED_ERRORS), locator)
   // By path, without a line: finding lines means reading the whole text again, and nearly
   // every config carries a plugin.
-  const warnings = [...located, ...normalized.notRun.map((p) => ({ source: options.source, path: pathString(p.at), message: notRunMessage(p) }))]
+  const warnings = [...located, ...normalized.notRun.map((p) => {
+    const place = locator.place(p.at, false)
+    return { source: place.source, path: pathString(place.at), message: notRunMessage(p) }
+  })]
   // Filled and frozen in document order, the order the records lie in memory; sorted last.
   const entities: Record<string, readonly Entity[]> = {}
   for (const [collection, list] of Object.entries(normalized.entities)) {

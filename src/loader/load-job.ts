@@ -6,8 +6,10 @@
  */
 import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { ConfigParseError, DeclarativeConfigError, type LocatedIssue } from '../declarative/errors.js'
-import { loadDeclarative, loadDeclarativeObject } from '../declarative/load.js'
-import { DEFAULT_LIMITS, decodeText, formatOfFile, type ParseLimits, type TextFormat } from '../declarative/parse.js'
+import { readConfigFiles, type ConfigPath } from '../declarative/config-files.js'
+import { loadDeclarative, loadDeclarativeFiles, loadDeclarativeObject } from '../declarative/load.js'
+import type { ConfigText } from '../declarative/merge-files.js'
+import { DEFAULT_LIMITS, type ParseLimits, type TextFormat } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { encodeSnapshot } from '../declarative/snapshot-file.js'
 import { unresolvedEntity } from '../declarative/vault/unresolved.js'
@@ -22,7 +24,8 @@ import { decodeConfigRequest, RequestError } from './config-request.js'
 export type JobInput =
   | { readonly kind: 'request'; readonly raw: Uint8Array; readonly contentType: string; readonly query: Readonly<Record<string, string>> }
   | { readonly kind: 'text'; readonly text: string; readonly source: string; readonly format: TextFormat }
-  | { readonly kind: 'file'; readonly path: string; readonly source: string }
+  /** declarative_config: files and directories, merged in order; `source` names them all. */
+  | { readonly kind: 'files'; readonly paths: readonly ConfigPath[]; readonly source: string }
   | { readonly kind: 'saved'; readonly path: string }
 
 /** One load to run. */
@@ -63,12 +66,11 @@ export type JobResult =
     }
   | { readonly type: 'failed'; readonly message: string }
 
-/** What the prefix keeps so a restart without a file serves the last good config. */
-interface Saved {
-  readonly source: string
-  readonly format: TextFormat
-  readonly text: string
-}
+/**
+ * What the prefix keeps so a restart without a file serves the last good config: one text, or
+ * (from several files) every file's text, merged again on restore.
+ */
+type Saved = ConfigText | { readonly source: string; readonly files: readonly ConfigText[] }
 
 const LIMITS: ParseLimits = DEFAULT_LIMITS
 
@@ -76,11 +78,6 @@ function rejected(err: ConfigParseError | DeclarativeConfigError, flatten: boole
   const errors = err.located()
   const errorsTotal = err instanceof DeclarativeConfigError ? err.issues.length : 1
   return { type: 'invalid', status: 400, body: loadErrorBody(err, flatten), rejection: { source, message: err.message, errors, errorsTotal } }
-}
-
-function unreadable(source: string, message: string): JobResult {
-  const err = new ConfigParseError(message, source)
-  return rejected(err, false, source)
 }
 
 /** Runs one load. Never throws for bad input or a failed write: those are results. */
@@ -119,27 +116,22 @@ export async function runLoadJob(job: LoadJob): Promise<JobResult> {
         snapshot = await loadDeclarative(input.text, { source, format: input.format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
         saved = { source, format: input.format, text: input.text }
         break
-      case 'file': {
+      case 'files': {
         source = input.source
-        const format = formatOfFile(input.path)
-        let bytes: Buffer
-        try {
-          bytes = await readRegularFile(input.path, LIMITS.maxBytes)
-        } catch (err) {
-          if (err instanceof FileReadError) return unreadable(source, `cannot read ${source}: ${err.reason}`)
-          throw err
-        }
-        const text = decodeText(bytes, source, LIMITS)
-        snapshot = await loadDeclarative(text, { source, format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
-        saved = { source, format, text }
+        const texts = await readConfigFiles(input.paths, LIMITS)
+        snapshot = await loadDeclarativeFiles(texts, { pluginSchemas: bundledPluginSchema, limits: LIMITS })
+        saved = texts.length === 1 ? texts[0] : { source: snapshot.source, files: texts }
         break
       }
       case 'saved': {
         source = 'prefix'
         const restored = await readSaved(input.path)
         if (restored.type !== 'ok') return restored.result
-        source = restored.saved.source
-        snapshot = await loadDeclarative(restored.saved.text, { source, format: restored.saved.format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+        const kept = restored.saved
+        source = kept.source
+        snapshot = 'files' in kept
+          ? await loadDeclarativeFiles(kept.files, { pluginSchemas: bundledPluginSchema, limits: LIMITS })
+          : await loadDeclarative(kept.text, { source, format: kept.format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
         break
       }
     }
@@ -178,10 +170,22 @@ async function readSaved(path: string): Promise<{ type: 'ok'; saved: Saved } | {
   } catch (err) {
     return { type: 'none', result: corrupt(path, bytes.length === 0 ? 'it is empty' : `it is not JSON (${(err as Error).message})`) }
   }
-  if (!isRecord(value) || typeof value.source !== 'string' || typeof value.text !== 'string' || !['json', 'yaml', 'auto'].includes(value.format as string)) {
-    return { type: 'none', result: corrupt(path, 'it does not hold a saved configuration') }
-  }
-  return { type: 'ok', saved: { source: value.source, format: value.format as TextFormat, text: value.text } }
+  const saved = savedForm(value)
+  if (saved === undefined) return { type: 'none', result: corrupt(path, 'it does not hold a saved configuration') }
+  return { type: 'ok', saved }
+}
+
+/** A saved config read back: one text (the form every version wrote), or several files' texts. */
+function savedForm(value: unknown): Saved | undefined {
+  const text = (v: unknown): ConfigText | undefined =>
+    isRecord(v) && typeof v.source === 'string' && typeof v.text === 'string' && ['json', 'yaml', 'auto'].includes(v.format as string)
+      ? { source: v.source, format: v.format as TextFormat, text: v.text }
+      : undefined
+  if (!isRecord(value) || typeof value.source !== 'string') return undefined
+  if (!Array.isArray(value.files)) return text(value)
+  const files = value.files.map(text)
+  if (files.length === 0 || files.some((f) => f === undefined)) return undefined
+  return { source: value.source, files: files as ConfigText[] }
 }
 
 function corrupt(path: string, reason: string): JobResult {

@@ -8,6 +8,7 @@
 import { readFile, rename, rm, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import type { ConfigPath } from '../declarative/config-files.js'
 import { decodeSnapshot } from '../declarative/snapshot-file.js'
 import { SnapshotIndex } from '../declarative/snapshot-index.js'
 import type { ConfigLoader } from '../loader/loader.js'
@@ -72,9 +73,9 @@ export class ConfigStore implements ConfigState {
     return only(await this.#load({ kind: 'text', text, source, format: 'auto' }, this.ticket(), { wait: true, respond: false }))
   }
 
-  /** Loads declarative_config (at start, on SIGHUP); waits for a running load. */
-  async loadFile(path: string, source: string): Promise<LoadOutcome> {
-    return only(await this.#load({ kind: 'file', path, source }, this.ticket(), { wait: true, respond: false }))
+  /** Loads declarative_config's files and directories, merged (at start, on SIGHUP); waits for a running load. */
+  async loadFiles(paths: readonly ConfigPath[], source: string): Promise<LoadOutcome> {
+    return only(await this.#load({ kind: 'files', paths, source }, this.ticket(), { wait: true, respond: false }))
   }
 
   /** Loads the config the prefix kept from the last good load; `absent` when there is none. */

@@ -7,18 +7,18 @@
 import { existsSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { resolve } from 'node:path'
 import { createAdminApp } from '../admin/app.js'
 import { ADMIN_BODY_LIMIT } from '../admin/config-routes.js'
 import type { ListenSpec } from '../conf/listen.js'
 import type { NodeConf } from '../conf/settings.js'
+import { configPaths } from '../declarative/config-files.js'
 import { countEntities } from '../declarative/snapshot.js'
 import { answerApiClientErrors } from '../http/api-client-errors.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
 import { bindFailure, ipv6Only, listenAll, ListenError, type Listener, type ListenerTls } from '../http/listen.js'
 import { ConfigLoader } from '../loader/loader.js'
 import { createLogger, type NodeLogger } from '../log.js'
-import type { LoadOutcome, NodeState } from '../node/state.js'
+import type { LoadOutcome, NodeState, Rejection } from '../node/state.js'
 import { compileProxySettings } from '../runloop/proxy-settings.js'
 import { createStatusApp } from '../status/app.js'
 import { createSharedDicts } from '../stores/shared-dict.js'
@@ -48,7 +48,7 @@ function report(log: NodeLogger, outcome: LoadOutcome, source: string, liveHash:
     case 'invalid':
       log.error(
         { source, errors: outcome.rejection.errors, errors_total: outcome.rejection.errorsTotal },
-        `configuration from ${source} rejected; ${liveHash !== undefined ? `the node keeps its current configuration (${liveHash})` : 'the node has no configuration'}`,
+        `configuration from ${source} rejected: ${firstProblem(outcome.rejection)}; ${liveHash !== undefined ? `the node keeps its current configuration (${liveHash})` : 'the node has no configuration'}`,
       )
       break
     case 'superseded':
@@ -60,6 +60,20 @@ function report(log: NodeLogger, outcome: LoadOutcome, source: string, liveHash:
     case 'unchanged':
       break
   }
+}
+
+/**
+ * The first reason a config was rejected, on one line with its file and line (the rest are in
+ * the log entry's `errors`): `cannot read kong.yml: ENOENT: no such file or directory`.
+ */
+function firstProblem(rejection: Rejection): string {
+  const first = rejection.errors[0]
+  if (first === undefined) return rejection.message
+  const message = first.message.replace(/^failed parsing declarative configuration: /, '')
+  const more = rejection.errorsTotal > 1 ? ` (and ${rejection.errorsTotal - 1} more)` : ''
+  if (message.startsWith('cannot read ')) return message + more
+  const where = `${first.source}${first.line === undefined ? '' : `:${first.line}:${first.column ?? 1}`}`
+  return `${where}: ${first.path === '(document)' ? '' : `${first.path}: `}${message}${more}`
 }
 
 /** Binds a throwaway socket on each listener, to find taken ports before anything is written. */
@@ -217,13 +231,14 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
       return
     }
     log.notice({ source: conf.declarative_config }, 'SIGHUP: reloading declarative_config')
-    void store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config).then((o) => report(log, o, conf.declarative_config as string, store.live?.snapshot.hash))
+    const source = conf.declarative_config
+    void store.loadFiles(configPaths(source, opts.cwd), source).then((o) => report(log, o, source, store.live?.snapshot.hash))
   })
 
   if (conf.declarative_config_string !== undefined) {
     report(log, await store.loadText(conf.declarative_config_string, 'declarative_config_string'), 'declarative_config_string', store.live?.snapshot.hash)
   } else if (conf.declarative_config !== undefined) {
-    report(log, await store.loadFile(resolve(opts.cwd, conf.declarative_config), conf.declarative_config), conf.declarative_config, store.live?.snapshot.hash)
+    report(log, await store.loadFiles(configPaths(conf.declarative_config, opts.cwd), conf.declarative_config), conf.declarative_config, store.live?.snapshot.hash)
   } else {
     if (existsSync(cachePath(conf.prefix))) log.notice('found persisted config in the prefix, loading...')
     const restored = await store.restore()
