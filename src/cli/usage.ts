@@ -34,14 +34,15 @@ The available commands are:
                   validate FILE (.yml, .yaml or .json); prints "parse successful" or every error
   hash FILE [--expect HASH] [--json]
                   print the configuration_hash of FILE; with --expect, exit 1 unless it is HASH
-
-  --json prints one JSON document on stdout instead: valid, configuration_hash, warnings
-  (and hashes, expected, matches for hash), or valid: false with every error.
   diff A B [--json]
                   what changed from A to B: entities added, removed and changed (with the
                   fields, secrets masked), both hashes and a summary; exit 0 when the
                   configuration hashes are equal, 1 when they differ, 2 when a file does not
                   load; --json prints { equal, from, to, collections } instead
+
+  --json with parse or hash prints one JSON document on stdout instead: valid,
+  configuration_hash, warnings (and hashes, expected, matches for hash), or valid: false
+  with every error.
   init [FILE]     write a starter config (default ./kong.yml)
   schema [FILE]   the JSON Schema of kong.yml
 

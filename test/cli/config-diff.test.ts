@@ -1,11 +1,16 @@
 // config diff over real loaded snapshots: what is reported added, removed and changed, how
 // entities are named, that generated values and time stamps are no change, and that no secret
-// is ever shown.
+// is ever shown; and the command itself, run as a process.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
+import { load as parseYaml } from 'js-yaml'
 import { diffSnapshots, formatDiff, MASK, type ConfigDiff } from '../../src/cli/config-diff.js'
 import { loadDeclarative } from '../../src/declarative/load.js'
 import type { Snapshot } from '../../src/declarative/snapshot.js'
 import { bundledPluginSchema } from '../../src/plugins/registry.js'
+import { runBin } from '../helpers/cli.js'
 import { yml } from '../helpers/load.js'
 
 /** Loads as `config diff` does: vault references as written. */
@@ -175,4 +180,59 @@ t.test('the text form: both hashes, one line per entity, its fields, and a summa
   t.match(text, `  ~ basicauth_credential bob (id ${b.entities.basicauth_credentials?.[0].id ?? ''})\n      password: ****** -> ******\n`)
   t.match(text, /\n1 added, 1 removed, 2 changed\n$/)
   t.notMatch(text, /bob-key|s3cret|new-pass/)
+})
+
+t.test('the command: exit 0 same, 1 different, 2 trouble, as diff(1)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-diff-'))
+  writeFileSync(join(dir, 'a.yml'), BASE)
+  writeFileSync(join(dir, 'same.json'), JSON.stringify(parseYaml(BASE)))
+  writeFileSync(join(dir, 'b.yml'), edit('minute: 10', 'minute: 20').replace('s3cret-one', 's3cret-two'))
+  writeFileSync(join(dir, 'bad.yml'), yml('services:\n- name: s\n  port: 99999\n'))
+  writeFileSync(join(dir, 'broken.yml'), yml('services: [\n'))
+
+  const same = await runBin(['config', 'diff', 'a.yml', 'same.json'], dir)
+  t.equal(same.code, 0, 'same configuration')
+  t.match(same.stdout, /^--- a\.yml \(configuration_hash [0-9a-f]{32}\)\n\+\+\+ same\.json .*\nno differences/)
+
+  const different = await runBin(['config', 'diff', 'a.yml', 'b.yml'], dir)
+  t.equal(different.code, 1, 'different configurations')
+  t.match(different.stdout, 'plugins:\n  ~ plugin rate-limiting (id ')
+  t.match(different.stdout, '      config.minute: 10 -> 20\n')
+  t.match(different.stdout, '      password: ****** -> ******\n')
+  t.notMatch(different.stdout, /s3cret/, 'the changed password is not shown')
+  t.match(different.stdout, /\n0 added, 0 removed, 2 changed\n$/)
+  t.equal(different.stderr, '')
+
+  const json = await runBin(['config', 'diff', 'a.yml', 'b.yml', '--json'], dir)
+  t.equal(json.code, 1)
+  const doc = JSON.parse(json.stdout) as ConfigDiff
+  t.match(doc, {
+    equal: false,
+    from: { source: 'a.yml', configuration_hash: /^[0-9a-f]{32}$/ },
+    to: { source: 'b.yml' },
+    collections: {
+      plugins: { added: [], removed: [], changed: [{ name: 'rate-limiting', fields: [{ path: 'config.minute', from: 10, to: 20 }] }] },
+      basicauth_credentials: { changed: [{ name: 'bob', fields: [{ path: 'password', from: MASK, to: MASK }] }] },
+    },
+  })
+  t.same(Object.keys(doc.collections), ['plugins', 'basicauth_credentials'])
+  t.notMatch(json.stdout, /s3cret/)
+
+  const trouble = [
+    { desc: 'an invalid file', args: ['a.yml', 'bad.yml'], stderr: /^Error: Failed parsing: 2 errors\nbad\.yml:3:3: services\[0\]\.host: required field missing/ },
+    { desc: 'an unreadable file', args: ['broken.yml', 'a.yml'], stderr: /^Error: Failed parsing:\nbroken\.yml:3:\d+: / },
+    { desc: 'a missing file', args: ['a.yml', 'nope.yml'], stderr: /^Error: cannot read nope\.yml: ENOENT/ },
+    { desc: 'one file only', args: ['a.yml'], stderr: /^Error: config diff takes two declarative configuration files/ },
+    { desc: 'an unknown option', args: ['a.yml', 'b.yml', '--yaml'], stderr: /^Error: unknown option '--yaml' for config diff/ },
+  ]
+  for (const c of trouble) {
+    const r = await runBin(['config', 'diff', ...c.args], dir)
+    t.equal(r.code, 2, `${c.desc}: exit 2`)
+    t.match(r.stderr, c.stderr, c.desc)
+    t.equal(r.stdout, '', `${c.desc}: nothing on stdout`)
+  }
+  const both = await runBin(['config', 'diff', 'bad.yml', 'broken.yml', '--json'], dir)
+  t.equal(both.code, 2)
+  t.match(JSON.parse(both.stdout), { valid: false, errors: [{ source: 'bad.yml', line: 3, path: 'services[0].host' }, { source: 'bad.yml' }, { source: 'broken.yml', line: 3 }] })
+  t.equal(both.stderr, '')
 })
