@@ -125,7 +125,10 @@ function diffCollection(collection: string, from: Snapshot, to: Snapshot, ctx: D
       // A value the node made up on both sides was written in neither file.
       if (ctx.generatedFrom.has(key) && ctx.generatedTo.has(key)) continue
       const field = fieldOf(schema, name, b, ctx.pluginSchemas) ?? fieldOf(schema, name, a, ctx.pluginSchemas)
-      diffValue(name, a[name], b[name], field, fields)
+      if (field?.type === 'foreign') {
+        const [x, y] = [foreignRef(a[name], field.reference, from, ctx.pluginSchemas), foreignRef(b[name], field.reference, to, ctx.pluginSchemas)]
+        if (x?.id !== y?.id) fields.push({ path: name, from: x, to: y })
+      } else diffValue(name, a[name], b[name], field, fields)
     }
     if (fields.length > 0) changed.push({ ...refOf(collection, entity, to, ctx.pluginSchemas), fields })
   }
@@ -228,7 +231,7 @@ function nameOf(collection: string, entity: Entity, snapshot: Snapshot, plugins:
   const schema = ENTITY_BY_NAME.get(collection)
   const key = schema?.endpointKey
   if (key !== undefined && typeof record[key] === 'string' && !isSecret(key, fieldOf(schema, key, record, plugins))) return record[key]
-  if (collection === 'plugins' && typeof record.name === 'string') return record.name
+  if (collection === 'plugins' && typeof record.name === 'string') return `${record.name}${pluginScope(record, snapshot, plugins)}`
   if (collection === 'targets' && typeof record.target === 'string') return record.target
   const consumer = record.consumer
   if (isPlainObject(consumer) && typeof consumer.id === 'string') {
@@ -237,6 +240,23 @@ function nameOf(collection: string, entity: Entity, snapshot: Snapshot, plugins:
     return collection === 'acls' && typeof record.group === 'string' ? `${record.group} of consumer ${who}` : `of consumer ${who}`
   }
   return undefined
+}
+
+/** A reference to another entity as shown: its id and name; null for none. */
+function foreignRef(value: unknown, collection: string, snapshot: Snapshot, plugins: PluginSchemaLookup): EntityRef | null {
+  if (!isPlainObject(value) || typeof value.id !== 'string') return null
+  const target = (snapshot.entities[collection] ?? []).find((e: Entity) => e.id === value.id)
+  return target === undefined ? { id: value.id } : refOf(collection, target, snapshot, plugins)
+}
+
+/** Where a plugin runs, when not everywhere: ` on service orders`, ` for consumer bob`. */
+function pluginScope(record: Readonly<Record<string, unknown>>, snapshot: Snapshot, plugins: PluginSchemaLookup): string {
+  const parts: string[] = []
+  for (const [field, collection, word] of [['route', 'routes', 'on route'], ['service', 'services', 'on service'], ['consumer', 'consumers', 'for consumer']] as const) {
+    const ref = foreignRef(record[field], collection, snapshot, plugins)
+    if (ref !== null) parts.push(`${word} ${ref.name ?? ref.id}`)
+  }
+  return parts.length === 0 ? '' : ` ${parts.join(' ')}`
 }
 
 /**
@@ -330,5 +350,10 @@ export function formatDiff(diff: ConfigDiff): string {
 }
 
 function shownValue(value: unknown): string {
-  return value === MASK ? MASK : JSON.stringify(value)
+  if (value === MASK) return MASK
+  // A reference to another entity (see foreignRef): by name where it has one.
+  if (isPlainObject(value) && typeof value.id === 'string' && Object.keys(value).every((k) => k === 'id' || k === 'name')) {
+    return typeof value.name === 'string' ? `${value.name} (id ${value.id})` : `id ${value.id}`
+  }
+  return JSON.stringify(value)
 }

@@ -65,7 +65,15 @@ const cases: { desc: string; b: string; collections: Record<string, unknown> }[]
   {
     desc: 'a plugin config value, by its path inside config',
     b: edit('minute: 10', 'minute: 20'),
-    collections: { plugins: { changed: [{ name: 'rate-limiting', fields: [{ path: 'config.minute', from: 10, to: 20 }] }] } },
+    collections: { plugins: { changed: [{ name: 'rate-limiting on service orders', fields: [{ path: 'config.minute', from: 10, to: 20 }] }] } },
+  },
+  {
+    desc: 'a route moved to another service: the reference by name and id',
+    b: edit('  routes:\n  - name: api\n    paths: [/orders]\n', '').replace('consumers:\n', '- name: billing\n  url: http://billing.internal\n  routes: [{name: api, paths: [/orders]}]\nconsumers:\n'),
+    collections: {
+      services: { added: [{ name: 'billing' }], removed: [], changed: [] },
+      routes: { changed: [{ name: 'api', fields: [{ path: 'service', from: { name: 'orders', id: /^[0-9a-f-]{36}$/ }, to: { name: 'billing' } }] }] },
+    },
   },
   {
     desc: 'a target changed: the old one removed, the new one added, named by target',
@@ -144,6 +152,10 @@ t.test('vault references are shown as written, other secrets masked, at any dept
   ])
   const literal = await diff(withRedis('plain-one', 'r1'), withRedis('plain-two', 'r1'))
   t.same(literal.collections.plugins?.changed[0].fields, [{ path: 'config.redis.password', from: MASK, to: MASK }])
+  // A map whose values may be references: each value masked, whatever its key.
+  const log = (token: string): string => yml(`plugins:\n- name: http-log\n  config: {http_endpoint: "http://logs.internal/", headers: {X-Auth: ${token}, X-Team: ops}}\n`)
+  const headers = await diff(log('tok-a'), log('tok-b'))
+  t.same(headers.collections.plugins?.changed[0].fields, [{ path: 'config.headers.X-Auth', from: MASK, to: MASK }])
   // A record that appears whole carries its secrets masked too.
   const whole = await diff(yml('plugins:\n- name: session\n'), yml('plugins:\n- name: session\n  config: {secret: abc-secret}\n'))
   t.notMatch(JSON.stringify(whole), /abc-secret/)
@@ -176,6 +188,10 @@ t.test('the text form: both hashes, one line per entity, its fields, and a summa
   const routeId = a.entities.routes?.[0].id ?? ''
   t.match(text, `--- a.yml (configuration_hash ${a.hash})\n+++ b.yml (configuration_hash ${b.hash})\n`)
   t.match(text, `routes:\n  ~ route api (id ${routeId})\n      paths: ["/orders"] -> ["/orders","/o"]\n`)
+  const moved = await load(BASE.replace('  - name: api\n    paths: [/orders]\n', '').replace('consumers:\n', '- name: billing\n  url: http://billing.internal\n  routes: [{name: api, paths: [/orders]}]\n- url: http://unnamed.internal\n  routes: [{name: other, paths: [/x]}]\nconsumers:\n'), 'moved.yml')
+  const billing = moved.entities.services?.find((s) => s.name === 'billing')?.id ?? ''
+  t.match(formatDiff(diffSnapshots(a, moved, bundledPluginSchema)), `      service: orders (id ${a.entities.services?.[0].id ?? ''}) -> billing (id ${billing})\n`)
+  t.match(formatDiff(diffSnapshots(a, moved, bundledPluginSchema)), /\n {2}\+ service \(id [0-9a-f-]{36}\)\n/, 'an unnamed entity by id only')
   t.match(text, /keyauth_credentials:\n {2}- keyauth_credential of consumer bob \(id [0-9a-f-]{36}\)\n {2}\+ keyauth_credential of consumer bob \(id [0-9a-f-]{36}\)\n/)
   t.match(text, `  ~ basicauth_credential bob (id ${b.entities.basicauth_credentials?.[0].id ?? ''})\n      password: ****** -> ******\n`)
   t.match(text, /\n1 added, 1 removed, 2 changed\n$/)
@@ -196,7 +212,7 @@ t.test('the command: exit 0 same, 1 different, 2 trouble, as diff(1)', async (t)
 
   const different = await runBin(['config', 'diff', 'a.yml', 'b.yml'], dir)
   t.equal(different.code, 1, 'different configurations')
-  t.match(different.stdout, 'plugins:\n  ~ plugin rate-limiting (id ')
+  t.match(different.stdout, 'plugins:\n  ~ plugin rate-limiting on service orders (id ')
   t.match(different.stdout, '      config.minute: 10 -> 20\n')
   t.match(different.stdout, '      password: ****** -> ******\n')
   t.notMatch(different.stdout, /s3cret/, 'the changed password is not shown')
@@ -211,7 +227,7 @@ t.test('the command: exit 0 same, 1 different, 2 trouble, as diff(1)', async (t)
     from: { source: 'a.yml', configuration_hash: /^[0-9a-f]{32}$/ },
     to: { source: 'b.yml' },
     collections: {
-      plugins: { added: [], removed: [], changed: [{ name: 'rate-limiting', fields: [{ path: 'config.minute', from: 10, to: 20 }] }] },
+      plugins: { added: [], removed: [], changed: [{ name: 'rate-limiting on service orders', fields: [{ path: 'config.minute', from: 10, to: 20 }] }] },
       basicauth_credentials: { changed: [{ name: 'bob', fields: [{ path: 'password', from: MASK, to: MASK }] }] },
     },
   })
