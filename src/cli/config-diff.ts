@@ -235,17 +235,28 @@ function nameOf(collection: string, entity: Entity, snapshot: Snapshot, plugins:
   if (collection === 'targets' && typeof record.target === 'string') return record.target
   const consumer = record.consumer
   if (isPlainObject(consumer) && typeof consumer.id === 'string') {
-    const owner = snapshot.entities.consumers?.find((c) => c.id === consumer.id)
-    const who = owner?.username ?? owner?.custom_id ?? consumer.id
+    const owner = entityById(snapshot, 'consumers', consumer.id)
+    const who = [owner?.username, owner?.custom_id].find((v): v is string => typeof v === 'string') ?? consumer.id
     return collection === 'acls' && typeof record.group === 'string' ? `${record.group} of consumer ${who}` : `of consumer ${who}`
   }
   return undefined
 }
 
+const BY_ID = new WeakMap<Snapshot, Map<string, ReadonlyMap<string, Entity>>>()
+
+/** An entity of a snapshot by id, from an index built on first use. */
+function entityById(snapshot: Snapshot, collection: string, id: string): Entity | undefined {
+  let collections = BY_ID.get(snapshot)
+  if (collections === undefined) BY_ID.set(snapshot, (collections = new Map<string, ReadonlyMap<string, Entity>>()))
+  let index = collections.get(collection)
+  if (index === undefined) collections.set(collection, (index = new Map((snapshot.entities[collection] ?? []).map((e: Entity) => [e.id, e]))))
+  return index.get(id)
+}
+
 /** A reference to another entity as shown: its id and name; null for none. */
 function foreignRef(value: unknown, collection: string, snapshot: Snapshot, plugins: PluginSchemaLookup): EntityRef | null {
   if (!isPlainObject(value) || typeof value.id !== 'string') return null
-  const target = (snapshot.entities[collection] ?? []).find((e: Entity) => e.id === value.id)
+  const target = entityById(snapshot, collection, value.id)
   return target === undefined ? { id: value.id } : refOf(collection, target, snapshot, plugins)
 }
 
