@@ -122,13 +122,14 @@ function diffCollection(collection: string, from: Snapshot, to: Snapshot, ctx: D
     for (const name of [...names].sort()) {
       if (TIMESTAMPS.has(name)) continue
       const key = `${collection}\0${id}\0${name}`
-      // A value the node made up on both sides was written in neither file.
-      if (ctx.generatedFrom.has(key) && ctx.generatedTo.has(key)) continue
+      // A value the node made up was not in the file: absent, as far as the diff goes.
+      const was = ctx.generatedFrom.has(key) ? null : a[name]
+      const is = ctx.generatedTo.has(key) ? null : b[name]
       const field = fieldOf(schema, name, b, ctx.pluginSchemas) ?? fieldOf(schema, name, a, ctx.pluginSchemas)
       if (field?.type === 'foreign') {
-        const [x, y] = [foreignRef(a[name], field.reference, from, ctx.pluginSchemas), foreignRef(b[name], field.reference, to, ctx.pluginSchemas)]
+        const [x, y] = [foreignRef(was, field.reference, from, ctx.pluginSchemas), foreignRef(is, field.reference, to, ctx.pluginSchemas)]
         if (x?.id !== y?.id) fields.push({ path: name, from: x, to: y })
-      } else diffValue(name, a[name], b[name], field, fields)
+      } else diffValue(name, was, is, field, fields)
     }
     if (fields.length > 0) changed.push({ ...refOf(collection, entity, to, ctx.pluginSchemas), fields })
   }

@@ -176,6 +176,9 @@ ${Array.from({ length: others }, (_, i) => `  - {username: ann-other-${i}}\n`).j
   const names = many.collections.hmacauth_credentials?.changed.map((c) => c.name) ?? []
   t.equal(names.length, 8)
   t.ok(many.collections.hmacauth_credentials?.changed.every((c) => c.fields.every((f) => f.from === MASK && f.to === MASK)))
+  // A secret written where the node generated one before: from absent to masked.
+  const written = await diff(creds('same', 2), creds('same', 2).replace('{username: ann-other-0}', '{username: ann-other-0, secret: now-written}'))
+  t.same(written.collections.hmacauth_credentials?.changed.map((c) => [c.name, c.fields]), [['ann-other-0', [{ path: 'secret', from: null, to: MASK }]]])
   // No written value changed: every generated one is recognized, however many.
   const generatedOnly = await diff(creds('same', 7), creds('same', 7).replace('username: ann\n', 'username: ann\n  custom_id: x\n'))
   t.same(Object.keys(generatedOnly.collections), ['consumers'])
