@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/registry.js'
 import { PRODUCT, VERSION } from '../version.js'
+import { diffSnapshots, formatDiff } from './config-diff.js'
 import { printError, type CliIo } from './io.js'
 import { CONFIG_USAGE } from './usage.js'
 
@@ -23,6 +24,8 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
     case 'parse':
     case 'hash':
       return parseOrHash(sub, file, args.slice(2), io)
+    case 'diff':
+      return diffCommand(args.slice(1), io)
     case 'init': {
       const target = resolve(io.cwd, file ?? 'kong.yml')
       if (existsSync(target)) return printError(io, `${target} already exists.\nWill not overwrite it.`)
@@ -113,6 +116,30 @@ function checkedJson(sub: 'parse' | 'hash', snapshot: Snapshot, expect: string |
   const base = { valid: true, configuration_hash: snapshot.hash, warnings: snapshot.warnings }
   if (sub === 'parse') return base
   return { ...base, hashes: snapshot.hashes, ...(expect === undefined ? {} : { expected: expect, matches: expect === snapshot.hash }) }
+}
+
+/**
+ * `config diff A B [--json]`: exits as diff(1) does, 0 when the configuration hashes are equal,
+ * 1 when they differ, 2 on trouble (a bad option, a file that does not load).
+ */
+async function diffCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const json = args.includes('--json')
+  const files = args.filter((a) => a !== '--json')
+  const trouble = (message: string): number => (printError(io, message), 2)
+  if (files.some((f) => f.startsWith('-'))) return trouble(`unknown option '${files.find((f) => f.startsWith('-')) ?? ''}' for config diff; see \`${PRODUCT} config --help\``)
+  if (files.length !== 2) return trouble(`config diff takes two declarative configuration files; see \`${PRODUCT} config --help\``)
+  // Like a hash, a diff reads vault references as written: no secret needs to be at hand.
+  const loaded = await Promise.all(files.map((f) => readConfigFile(resolve(io.cwd, f), f, false)))
+  const [from, to] = loaded
+  if (!('snapshot' in from) || !('snapshot' in to)) {
+    const failed = loaded.flatMap((l) => ('snapshot' in l ? [] : [l]))
+    if (json) io.stdout.write(`${JSON.stringify({ valid: false, errors: failed.flatMap((l) => l.errors) }, null, 2)}\n`)
+    else for (const l of failed) printError(io, l.text)
+    return 2
+  }
+  const diff = diffSnapshots(from.snapshot, to.snapshot, bundledPluginSchema)
+  io.stdout.write(json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff))
+  return diff.equal ? 0 : 1
 }
 
 /** A problem that stops a file from loading, as `--json` lists it. */

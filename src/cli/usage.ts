@@ -15,6 +15,8 @@ Commands:
   config hash FILE... [--expect HASH] [--json]
                          print the configuration_hash a node started on FILE reports;
                          with --expect, exit 1 unless it is HASH (drift checks in CI)
+  config diff A B [--json]
+                         what changed from A to B, by entity; exit 0 same, 1 different, 2 trouble
   config init [FILE]     write a starter kong.yml (default ./kong.yml)
   config schema [FILE]   print (or write) the JSON Schema of kong.yml, for editors and linters
   version                print the version
@@ -32,14 +34,20 @@ The available commands are:
                   validate FILE (.yml, .yaml or .json); prints "parse successful" or every error
   hash FILE... [--expect HASH] [--json]
                   print the configuration_hash of FILE; with --expect, exit 1 unless it is HASH
+  diff A B [--json]
+                  what changed from A to B: entities added, removed and changed (with the
+                  fields, secrets masked), both hashes and a summary; exit 0 when the
+                  configuration hashes are equal, 1 when they differ, 2 when a file does not
+                  load; --json prints { equal, from, to, collections } instead
+  init [FILE]     write a starter config (default ./kong.yml)
+  schema [FILE]   the JSON Schema of kong.yml
 
   Several FILEs, or a directory (its .yml, .yaml and .json files by name), are merged
   into one config as declarative_config merges them.
 
-  --json prints one JSON document on stdout instead: valid, configuration_hash, warnings
-  (and hashes, expected, matches for hash), or valid: false with every error.
-  init [FILE]     write a starter config (default ./kong.yml)
-  schema [FILE]   the JSON Schema of kong.yml
+  --json with parse or hash prints one JSON document on stdout instead: valid,
+  configuration_hash, warnings (and hashes, expected, matches for hash), or valid: false
+  with every error.
 
   db_import and db_export need a database, which ${PRODUCT} never has:
   load a file with POST /config on the admin API (or declarative_config and reload),
