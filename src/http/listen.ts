@@ -154,7 +154,8 @@ function build(handler: RequestListener, spec: ListenSpec, o: ListenOptions): { 
   const hellos = new WeakMap<object, ClientHello>()
   const tlsServer = (options: TlsOptions): HttpServer | Http2SecureServer => {
     if (!spec.http2) return createHttpsServer({ ...http, ...options }, handler)
-    const server = createSecureServer({ ...options, allowHTTP1: true }, h2Handler)
+    // HTTP/1.x clients of an h2 listener get the same response class as those of a plain one.
+    const server = createSecureServer({ ...options, allowHTTP1: true, ...(http.ServerResponse ? { Http1ServerResponse: http.ServerResponse } : {}) }, h2Handler)
     applyHttp1Options(server, http)
     sessions ??= new Set()
     trackSessions(server, sessions)

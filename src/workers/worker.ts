@@ -10,6 +10,7 @@ import type { NodeConf } from '../conf/settings.js'
 import { decodeSnapshot } from '../declarative/snapshot-file.js'
 import { SnapshotIndex } from '../declarative/snapshot-index.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
+import { closingResponse } from '../http/closing-response.js'
 import { listenAll, type Listener, type ListenerTls } from '../http/listen.js'
 import { createLogger, type NodeLogger } from '../log.js'
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
@@ -145,7 +146,10 @@ export async function runWorker(): Promise<void> {
   }
   const handler = createProxyHandler(proxyDeps)
   const { count: headerBuffers, size: headerBufferBytes } = conf.nginx_http_large_client_header_buffers
-  const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false }
+  let stopping = false
+  // Once stopping, each answer closes its connection: a busy keep-alive connection ends with its
+  // current response instead of racing the idle close with its next request.
+  const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false, ServerResponse: closingResponse(() => stopping) }
 
   // The proxy's certificates come from the config a handshake finds live; without a match,
   // the ssl_cert default the listener was built with.
@@ -154,7 +158,6 @@ export async function runWorker(): Promise<void> {
     : undefined
   let servers: Listener[] = []
   let listening = false
-  let stopping = false
   // The access log's buffered lines are written out before the process goes.
   const exit = (): void => void Promise.allSettled([accessLog.close(), grpcSessions.close()]).finally(() => process.exit(0))
   const stop = (graceful: boolean, deadlineMs: number): void => {
