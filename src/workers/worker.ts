@@ -29,6 +29,9 @@ import { listenerCertificates } from '../tls/listener-certificates.js'
 import { tlsServerOptions } from '../tls/tls-options.js'
 import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
 
+/** How long a stopping worker leaves keep-alive connections that were idle when it began. */
+const IDLE_GRACE_MS = 500
+
 function send(message: FromWorker): void {
   if (process.connected) process.send?.(message)
 }
@@ -179,12 +182,14 @@ export async function runWorker(): Promise<void> {
     for (const s of servers) {
       s.close(() => {
         if (--open === 0) exit()
-      })
+      }, graceful)
       if (!graceful) s.closeAll()
     }
     // A connection is closed as soon as its request in flight is done. Polled rather than
-    // tracked per request, so that serving costs nothing for the sake of stopping.
-    if (graceful) setInterval(closeIdle, 20).unref()
+    // tracked per request, so that serving costs nothing for the sake of stopping. Keep-alive
+    // connections idle now are left a moment first: a busy client's next request, perhaps on
+    // its way, is answered with `Connection: close` instead of meeting a closed connection.
+    if (graceful) setTimeout(() => setInterval(closeIdle, 20).unref(), IDLE_GRACE_MS).unref()
     setTimeout(() => {
       for (const s of servers) s.closeAll()
       exit()
