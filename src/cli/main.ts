@@ -1,6 +1,5 @@
 /** Argument dispatch for the `kong-dbless` verbs. */
 import { PRODUCT, VERSION } from '../version.js'
-import { configCommand } from './config-commands.js'
 import { printError, type CliIo, type NodeRunner } from './io.js'
 import { drainCommand, healthCommand, quitCommand, reloadCommand, startCommand } from './node-commands.js'
 import { MAIN_USAGE, usageOf, wantsHelp } from './usage.js'
@@ -16,7 +15,9 @@ export async function runCli(argv: readonly string[], io: CliIo, runNode: NodeRu
   }
   switch (verb) {
     case 'config':
-      return configCommand(rest, io)
+      // Loaded by `config` only: the config code is most of the CLI, and the node's verbs
+      // (reload, quit, health: run by orchestrators, often on a busy machine) start without it.
+      return (await import('./config-commands.js')).configCommand(rest, io)
     case 'start':
       return startCommand(rest, io, process.env, runNode)
     case 'quit':

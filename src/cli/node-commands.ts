@@ -1,5 +1,4 @@
 /** `start`, `quit`, `reload`, `health` and `drain`: running and steering a node in a prefix. */
-import { Agent, fetch as undiciFetch } from 'undici'
 import { parseArgs } from 'node:util'
 import { ConfError, loadConf, type NodeConf } from '../conf/settings.js'
 import { envPath, isAlive, readPid } from '../node/prefix.js'
@@ -119,6 +118,8 @@ export async function drainCommand(args: readonly string[], io: CliIo, env: Node
   const url = `${listener.ssl ? 'https' : 'http'}://${host}:${listener.port}/status/ready`
   let res: { status: number }
   try {
+    // Loaded by `drain` only: the HTTP client would slow every other verb's start.
+    const { Agent, fetch: undiciFetch } = await import('undici')
     // The node's own listener on this machine, often with its self-signed default certificate: not verified, as Kong's drain does not.
     const dispatcher = listener.ssl ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined
     res = await undiciFetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"draining"}', signal: AbortSignal.timeout(1000), ...(dispatcher ? { dispatcher } : {}) })

@@ -8,7 +8,7 @@
 import { createServer as createHttpServer, type RequestListener, type Server as HttpServer, type ServerOptions } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { createSecureServer, createServer as createH2cServer, type Http2Server, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2'
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net'
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import type { SecureContext, TlsOptions } from 'node:tls'
 import type { ListenSpec } from '../conf/listen.js'
 import type { NodeLogger } from '../log.js'
@@ -81,8 +81,11 @@ export interface Listener {
   /** The servers that parse HTTP/1.x on it (for `upgrade` and `clientError`). */
   readonly http1: readonly (HttpServer | Http2SecureServer)[]
   address(): AddressInfo | string | null
-  /** Stops accepting; `done` once every connection has gone. */
-  close(done?: () => void): void
+  /**
+   * Stops accepting; `done` once every connection has gone. Idle HTTP/1.x keep-alive
+   * connections are closed at once, unless `keepIdle`: then they are left to `closeIdle`.
+   */
+  close(done?: () => void, keepIdle?: boolean): void
   /** Closes connections with nothing in flight; HTTP/2 connections get a GOAWAY and finish their streams. */
   closeIdle(): void
   /** Cuts every connection off. */
@@ -154,7 +157,8 @@ function build(handler: RequestListener, spec: ListenSpec, o: ListenOptions): { 
   const hellos = new WeakMap<object, ClientHello>()
   const tlsServer = (options: TlsOptions): HttpServer | Http2SecureServer => {
     if (!spec.http2) return createHttpsServer({ ...http, ...options }, handler)
-    const server = createSecureServer({ ...options, allowHTTP1: true }, h2Handler)
+    // HTTP/1.x clients of an h2 listener get the same response class as those of a plain one.
+    const server = createSecureServer({ ...options, allowHTTP1: true, ...(http.ServerResponse ? { Http1ServerResponse: http.ServerResponse } : {}) }, h2Handler)
     applyHttp1Options(server, http)
     sessions ??= new Set()
     trackSessions(server, sessions)
@@ -213,12 +217,16 @@ function build(handler: RequestListener, spec: ListenSpec, o: ListenOptions): { 
     listener: {
       http1: http1Servers,
       // Behind a front, the front counts the connections: its close waits for all of them.
-      close: (done) => {
-        bound.close(() => done?.())
-        if (bound !== inner) inner.close()
-        named?.close()
+      close: (done, keepIdle = false) => {
+        // Node's HTTP servers close their idle connections as they stop listening; the plain
+        // close of the listening socket leaves them open.
+        const stop = (server: NetServer, cb?: () => void): void => void (keepIdle ? NetServer.prototype.close.call(server, cb) : server.close(cb))
+        stop(bound, () => done?.())
+        if (bound !== inner) stop(inner)
+        if (named) stop(named)
         h2c?.close()
-        closeIdle()
+        if (!keepIdle) closeIdle()
+        else for (const s of sessions ?? []) s.close()
       },
       closeIdle,
       closeAll: () => {

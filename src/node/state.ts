@@ -95,6 +95,12 @@ export interface HealthRequest {
   readonly healthy: boolean
 }
 
+/** What one serving worker runs: the hash of the config it last applied (null before its first). */
+export interface WorkerConfiguration {
+  readonly pid: number
+  readonly configuration_hash: string | null
+}
+
 /** The worker processes, as the APIs see them. */
 export interface WorkerFleet {
   /** Records a health mark and sends it to every worker; returns Kong's 400 message when the upstream has no healthchecker. */
@@ -105,6 +111,8 @@ export interface WorkerFleet {
   stats(): Promise<WorkerStats[]>
   /** How many workers serve `version` (or later), of how many. */
   applied(version: number): { ready: number; total: number }
+  /** The config each serving worker runs, by pid (sorted). */
+  configurations(): WorkerConfiguration[]
   /** Worker pids, sorted. */
   pids(): number[]
 }

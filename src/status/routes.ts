@@ -96,7 +96,7 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
       hashes: live ? { ...live.snapshot.hashes } : null,
       load_ms: live ? loadMs(live.snapshot.timings) : null,
       entities: live ? countEntities(live.snapshot) : {},
-      workers: live ? state.workers.applied(live.version) : { ready: 0, total: state.conf.nginx_worker_processes },
+      workers: { ...(live ? state.workers.applied(live.version) : { ready: 0, total: state.conf.nginx_worker_processes }), processes: state.workers.configurations() },
       problem: problem ?? null,
       // What the live config holds that works but deserves a look (plugins not run, expired certificates).
       warnings: live ? live.snapshot.warnings : [],

@@ -16,7 +16,7 @@ import { usesHealthchecks } from '../declarative/schema/entities/index.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import type { ConnectionStats } from '../http/connection-counters.js'
 import type { NodeLogger } from '../log.js'
-import type { HealthRequest, UpstreamHealthAnswer, WorkerFleet, WorkerStats } from '../node/state.js'
+import type { HealthRequest, UpstreamHealthAnswer, WorkerConfiguration, WorkerFleet, WorkerStats } from '../node/state.js'
 import { malformedDictRequest, parseDictRequest, serveDictRequest } from '../stores/dict-protocol.js'
 import type { SharedDict } from '../stores/shared-dict.js'
 import { parseFromWorker, type ToWorker } from './messages.js'
@@ -27,6 +27,8 @@ interface Tracked {
   greeted: boolean
   listening: boolean
   applied: number
+  /** The hash of the config `applied` names (undefined until the worker applied one). */
+  hash?: string
   /** The last stats the worker sent, for when it is too busy to answer in time. */
   last?: { readonly heapUsed: number; readonly connections: ConnectionStats }
   /** Stats requests still waiting on this worker, settled at once when it exits. */
@@ -112,7 +114,10 @@ export class WorkerPool implements WorkerFleet {
             this.#healthReports.get(message.id)?.(message.reports)
             break
           case 'applied':
-            tracked.applied = Math.max(tracked.applied, message.version)
+            if (message.version >= tracked.applied) {
+              tracked.applied = message.version
+              tracked.hash = message.hash
+            }
             break
           case 'apply-failed':
             this.log.error({ worker_pid: worker.process.pid, version: message.version, error: message.error }, 'a worker could not apply the configuration')
@@ -212,6 +217,13 @@ export class WorkerPool implements WorkerFleet {
     // proxy port refuses connections.
     for (const t of this.#tracked.values()) if (t.listening && t.applied >= version) ready++
     return { ready, total: this.conf.nginx_worker_processes }
+  }
+
+  configurations(): WorkerConfiguration[] {
+    return [...this.#tracked.values()]
+      .filter((t) => t.listening)
+      .map((t) => ({ pid: t.worker.process.pid ?? 0, configuration_hash: t.hash ?? null }))
+      .sort((a, b) => a.pid - b.pid)
   }
 
   pids(): number[] {

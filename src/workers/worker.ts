@@ -10,6 +10,7 @@ import type { NodeConf } from '../conf/settings.js'
 import { decodeSnapshot } from '../declarative/snapshot-file.js'
 import { SnapshotIndex } from '../declarative/snapshot-index.js'
 import { ConnectionCounters } from '../http/connection-counters.js'
+import { closingResponse } from '../http/closing-response.js'
 import { listenAll, type Listener, type ListenerTls } from '../http/listen.js'
 import { createLogger, type NodeLogger } from '../log.js'
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/runtime.js'
@@ -27,6 +28,9 @@ import { SecureContextCache } from '../tls/certificate-selector.js'
 import { listenerCertificates } from '../tls/listener-certificates.js'
 import { tlsServerOptions } from '../tls/tls-options.js'
 import { parseToWorker, type FromWorker, type ToWorker } from './messages.js'
+
+/** How long a stopping worker leaves keep-alive connections that were idle when it began. */
+const IDLE_GRACE_MS = 500
 
 function send(message: FromWorker): void {
   if (process.connected) process.send?.(message)
@@ -145,7 +149,10 @@ export async function runWorker(): Promise<void> {
   }
   const handler = createProxyHandler(proxyDeps)
   const { count: headerBuffers, size: headerBufferBytes } = conf.nginx_http_large_client_header_buffers
-  const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false }
+  let stopping = false
+  // Once stopping, each answer closes its connection: a busy keep-alive connection ends with its
+  // current response instead of racing the idle close with its next request.
+  const serverOptions = { maxHeaderSize: headerBuffers * headerBufferBytes, requireHostHeader: false, ServerResponse: closingResponse(() => stopping) }
 
   // The proxy's certificates come from the config a handshake finds live; without a match,
   // the ssl_cert default the listener was built with.
@@ -154,7 +161,6 @@ export async function runWorker(): Promise<void> {
     : undefined
   let servers: Listener[] = []
   let listening = false
-  let stopping = false
   // The access log's buffered lines are written out before the process goes.
   const exit = (): void => void Promise.allSettled([accessLog.close(), grpcSessions.close()]).finally(() => process.exit(0))
   const stop = (graceful: boolean, deadlineMs: number): void => {
@@ -176,12 +182,14 @@ export async function runWorker(): Promise<void> {
     for (const s of servers) {
       s.close(() => {
         if (--open === 0) exit()
-      })
+      }, graceful)
       if (!graceful) s.closeAll()
     }
     // A connection is closed as soon as its request in flight is done. Polled rather than
-    // tracked per request, so that serving costs nothing for the sake of stopping.
-    if (graceful) setInterval(closeIdle, 20).unref()
+    // tracked per request, so that serving costs nothing for the sake of stopping. Keep-alive
+    // connections idle now are left a moment first: a busy client's next request, perhaps on
+    // its way, is answered with `Connection: close` instead of meeting a closed connection.
+    if (graceful) setTimeout(() => setInterval(closeIdle, 20).unref(), IDLE_GRACE_MS).unref()
     setTimeout(() => {
       for (const s of servers) s.closeAll()
       exit()
