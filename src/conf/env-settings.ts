@@ -48,11 +48,13 @@ export function readEnvSettings(names: readonly string[], env: Readonly<Record<s
     const viaFile = `${direct}_FILE`
     const text = env[direct]
     const path = env[viaFile]
-    if (text !== undefined && path !== undefined) {
+    // As docker-kong's file_env: an empty _FILE is not set, and an empty variable yields to a
+    // _FILE (compose files often write `KONG_X_FILE: ${X_FILE:-}`).
+    if (path === undefined || path === '') {
+      if (text !== undefined) values[name] = text
+    } else if (text !== undefined && text !== '') {
       problems.push(`both ${direct} and ${viaFile} are set (but are exclusive)`)
-    } else if (text !== undefined) {
-      values[name] = text
-    } else if (path !== undefined) {
+    } else {
       const secret = readSecret(viaFile, path, cwd)
       if (typeof secret === 'string') values[name] = secret
       else problems.push(secret.problem)
