@@ -55,6 +55,16 @@ export class ConfigReadError extends ConfigParseError {
   }
 }
 
+/** Which file a path leads to, links followed; undefined when it cannot be told (the read says why). */
+async function fileIdentity(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path, { bigint: true })
+    return `${s.dev}:${s.ino}`
+  } catch {
+    return undefined
+  }
+}
+
 function unreadable(source: string, reason: string): ConfigReadError {
   return new ConfigReadError(`cannot read ${source}: ${inWords(reason)}`, source)
 }
@@ -95,10 +105,17 @@ export async function readConfigFiles(paths: readonly ConfigPath[], limits: Pars
     for (const name of names) files.push({ path: join(p.path, name), source: join(p.source, name) })
   }
   const texts: ConfigText[] = []
+  // A file reached twice (a directory named twice, a file named and in its directory, a link)
+  // would declare every entity in it twice: said once, by both names, instead.
+  const seen = new Map<string, string>()
   // The files together are one config, within one config's bound (and the saved copy within its).
   let total = 0
   for (const f of files) {
     const format = formatOfFile(f.source)
+    const identity = await fileIdentity(f.path)
+    const first = identity === undefined ? undefined : seen.get(identity)
+    if (first !== undefined) throw unreadable(f.source, `it was already read as ${first} (name each file once)`)
+    if (identity !== undefined) seen.set(identity, f.source)
     let bytes: Buffer
     try {
       bytes = await readRegularFile(f.path, limits.maxBytes - total)
