@@ -55,6 +55,15 @@ export class ConfigReadError extends ConfigParseError {
   }
 }
 
+/** True when a link leads to a directory (a dangling link is not: reading it says why it fails). */
+async function linksToDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /** Which file a path leads to, links followed; undefined when it cannot be told (the read says why). */
 async function fileIdentity(path: string): Promise<string | undefined> {
   try {
@@ -93,10 +102,10 @@ export async function readConfigFiles(paths: readonly ConfigPath[], limits: Pars
     let names: string[]
     try {
       // Symbolic links are followed (a Kubernetes ConfigMap mounts its files as links); subdirectories are not read.
-      names = (await readdir(p.path, { withFileTypes: true }))
-        .filter((e) => !e.isDirectory() && CONFIG_FILE.test(e.name))
-        .map((e) => e.name)
-        .sort()
+      const entries = (await readdir(p.path, { withFileTypes: true })).filter((e) => !e.isDirectory() && CONFIG_FILE.test(e.name))
+      names = []
+      for (const e of entries) if (!(e.isSymbolicLink() && (await linksToDirectory(join(p.path, e.name))))) names.push(e.name)
+      names.sort()
     } catch (err) {
       const e = err as NodeJS.ErrnoException
       throw unreadable(p.source, e.code ?? e.message)

@@ -1,6 +1,6 @@
 // Reading what declarative_config names: files and directories in order, within one bound, and
 // every path that cannot be read as one message naming it.
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -84,4 +84,14 @@ t.test('a file reached twice is one error naming both names, not a duplicate of 
     t.type(err, ConfigReadError, c.value)
     t.equal((err as ConfigReadError).reason, c.message, c.value)
   }
+})
+
+t.test('a link to a directory inside a directory is left alone, as a subdirectory is', async (t) => {
+  mkdirSync(join(dir, 'linked', 'real.yml'), { recursive: true })
+  writeFileSync(join(dir, 'linked', 'a.yml'), DOC)
+  symlinkSync('real.yml', join(dir, 'linked', 'to-dir.yml'))
+  symlinkSync('nowhere.yml', join(dir, 'linked', 'dangling.yml'))
+  t.match(await read('linked'), { reason: 'cannot read linked/dangling.yml: ENOENT: no such file or directory' }, 'a dangling link is still an error naming it')
+  unlinkSync(join(dir, 'linked', 'dangling.yml'))
+  t.same(((await read('linked')) as { source: string }[]).map((x) => x.source), ['linked/a.yml'])
 })
