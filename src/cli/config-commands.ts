@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/registry.js'
 import { PRODUCT, VERSION } from '../version.js'
-import { diffSnapshots, formatDiff } from './config-diff.js'
+import { diffSnapshots, formatDiff, maskQuotedSecrets } from './config-diff.js'
 import { printError, type CliIo } from './io.js'
 import { CONFIG_USAGE } from './usage.js'
 
@@ -133,8 +133,9 @@ async function diffCommand(args: readonly string[], io: CliIo): Promise<number> 
   const [from, to] = loaded
   if (!('snapshot' in from) || !('snapshot' in to)) {
     const failed = loaded.flatMap((l) => ('snapshot' in l ? [] : [l]))
-    if (json) io.stdout.write(`${JSON.stringify({ valid: false, errors: failed.flatMap((l) => l.errors) }, null, 2)}\n`)
-    else for (const l of failed) printError(io, l.text)
+    // The diff prints no secret, not even one its errors would quote.
+    if (json) io.stdout.write(`${JSON.stringify({ valid: false, errors: failed.flatMap((l) => l.errors.map((e) => ({ ...e, message: maskQuotedSecrets(e.message) }))) }, null, 2)}\n`)
+    else for (const l of failed) printError(io, maskQuotedSecrets(l.text))
     return 2
   }
   const diff = diffSnapshots(from.snapshot, to.snapshot, bundledPluginSchema)
