@@ -32,3 +32,11 @@ t.test('a duplicated secret is masked in the errors of a file that does not load
   // config parse prints Kong's message as Kong does: only the diff promises no secret.
   t.match((await run('parse', 'dup.yml')).stderr, 'TOPSECRET-1')
 })
+
+t.test('a file that does not load, given as both A and B, has its errors printed once', async (t) => {
+  const text = await run('diff', 'dup.yml', 'dup.yml')
+  t.equal(text.code, 2)
+  t.equal(text.stderr.split("'consumers' entity with username set to 'bob'").length - 1, 2, 'once in the located lines, once in the tree')
+  const json = await run('diff', 'dup.yml', './dup.yml', '--json')
+  t.equal((JSON.parse(json.stdout) as { errors: unknown[] }).errors.length, 2, 'two errors, not four')
+})
