@@ -16,6 +16,7 @@ writeFileSync(join(dir, 'empty'), '')
 mkdirSync(join(dir, 'a-directory'))
 symlinkSync('loop-b', join(dir, 'loop-a'))
 symlinkSync('loop-a', join(dir, 'loop-b'))
+spawnSync('mkfifo', [join(dir, 'a-fifo')])
 const secret = join(dir, 'root-only')
 writeFileSync(secret, 'debug\n', { mode: 0o600 })
 const root = process.getuid?.() === 0
@@ -46,6 +47,10 @@ t.test('a variable that cannot be used is one line naming it, the path and why',
     { desc: 'a directory', env: { KONG_PREFIX_FILE: join(dir, 'a-directory') }, want: `KONG_PREFIX_FILE: cannot read ${join(dir, 'a-directory')}: is a directory (EISDIR)` },
     { desc: 'under a file', env: { KONG_PREFIX_FILE: 'empty/x' }, want: 'KONG_PREFIX_FILE: cannot read empty/x: a part of the path is not a directory (ENOTDIR)' },
     { desc: 'a symlink loop', env: { KONG_PREFIX_FILE: 'loop-a' }, want: 'KONG_PREFIX_FILE: cannot read loop-a: too many symbolic links (ELOOP)' },
+    // Read as a regular file or not at all: a FIFO would block the node (and `health`) forever,
+    // a device would be read without end.
+    { desc: 'a FIFO', env: { KONG_PREFIX_FILE: join(dir, 'a-fifo') }, want: `KONG_PREFIX_FILE: cannot read ${join(dir, 'a-fifo')}: not a regular file (a FIFO)` },
+    { desc: 'a device', env: { KONG_PREFIX_FILE: '/dev/zero' }, want: 'KONG_PREFIX_FILE: cannot read /dev/zero: not a regular file (a character device)' },
     { desc: 'another failure keeps its own message', env: { KONG_PREFIX_FILE: 'bad\0name' }, want: /^KONG_PREFIX_FILE: cannot read bad\0name: .*\(ERR_INVALID_ARG_VALUE\)$/ },
   ]
   for (const c of cases) {
