@@ -46,7 +46,7 @@ RUN printf '#!/bin/sh\nexec node /usr/local/kong-dbless/dist/cli.js "$@"\n' > /u
 # the access log on the container's output (the node's own log is on stdout and stderr).
 ENV NODE_ENV=production \
     KONG_PREFIX=/usr/local/kong \
-    KONG_PROXY_LISTEN="0.0.0.0:8000, 0.0.0.0:8443 ssl" \
+    KONG_PROXY_LISTEN="0.0.0.0:8000, 0.0.0.0:8443 http2 ssl" \
     KONG_STATUS_LISTEN=0.0.0.0:8100 \
     KONG_PROXY_ACCESS_LOG=/dev/stdout
 USER kong

@@ -21,7 +21,8 @@ is_verb() {
 prefix_dir() {
   if [ -n "${KONG_PREFIX:-}" ]; then
     printf '%s\n' "$KONG_PREFIX"
-  elif [ -n "${KONG_PREFIX_FILE:-}" ] && [ -r "$KONG_PREFIX_FILE" ]; then
+  # A regular file only: cat would block on a FIFO (the node then refuses it with one line).
+  elif [ -n "${KONG_PREFIX_FILE:-}" ] && [ -f "$KONG_PREFIX_FILE" ] && [ -r "$KONG_PREFIX_FILE" ]; then
     cat "$KONG_PREFIX_FILE"
   else
     printf '%s\n' /usr/local/kong

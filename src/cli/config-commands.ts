@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS } from '../declarative/parse.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import { BUNDLED_PLUGIN_SCHEMAS, bundledPluginSchema } from '../plugins/registry.js'
 import { PRODUCT, VERSION } from '../version.js'
-import { diffSnapshots, formatDiff } from './config-diff.js'
+import { diffSnapshots, formatDiff, maskQuotedSecrets } from './config-diff.js'
 import { printError, type CliIo } from './io.js'
 import { CONFIG_USAGE } from './usage.js'
 
@@ -129,12 +129,15 @@ async function diffCommand(args: readonly string[], io: CliIo): Promise<number> 
   if (files.some((f) => f.startsWith('-'))) return trouble(`unknown option '${files.find((f) => f.startsWith('-')) ?? ''}' for config diff; see \`${PRODUCT} config --help\``)
   if (files.length !== 2) return trouble(`config diff takes two declarative configuration files; see \`${PRODUCT} config --help\``)
   // Like a hash, a diff reads vault references as written: no secret needs to be at hand.
-  const loaded = await Promise.all(files.map((f) => readConfigFile(resolve(io.cwd, f), f, false)))
+  const paths = files.map((f) => resolve(io.cwd, f))
+  const loaded = await Promise.all(files.map((f, i) => readConfigFile(paths[i], f, false)))
   const [from, to] = loaded
   if (!('snapshot' in from) || !('snapshot' in to)) {
-    const failed = loaded.flatMap((l) => ('snapshot' in l ? [] : [l]))
-    if (json) io.stdout.write(`${JSON.stringify({ valid: false, errors: failed.flatMap((l) => l.errors) }, null, 2)}\n`)
-    else for (const l of failed) printError(io, l.text)
+    // A and B naming one file that does not load: its errors once.
+    const failed = loaded.flatMap((l, i) => ('snapshot' in l || (i === 1 && paths[1] === paths[0]) ? [] : [l]))
+    // The diff prints no secret, not even one its errors would quote.
+    if (json) io.stdout.write(`${JSON.stringify({ valid: false, errors: failed.flatMap((l) => l.errors.map((e) => ({ ...e, message: maskQuotedSecrets(e.message) }))) }, null, 2)}\n`)
+    else for (const l of failed) printError(io, maskQuotedSecrets(l.text))
     return 2
   }
   const diff = diffSnapshots(from.snapshot, to.snapshot, bundledPluginSchema)

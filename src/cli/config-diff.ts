@@ -166,6 +166,16 @@ function isSecret(name: string, field: Field | undefined): boolean {
   return false
 }
 
+/**
+ * A load error as `config diff` prints it: Kong's uniqueness message quotes the duplicated value
+ * (`entity with key set to '...'`), which for a key-auth or jwt key is the secret itself.
+ */
+export function maskQuotedSecrets(text: string): string {
+  return text.replace(/(entity with (\S+) set to ')(.*?)(' already declared)/g, (all: string, head: string, field: string, _value: string, tail: string) =>
+    isSecret(field, undefined) ? `${head}${MASK}${tail}` : all,
+  )
+}
+
 /** A secret as shown: absent stays null, a vault reference is shown as written, anything else masked. */
 function masked(value: unknown): unknown {
   if (value === null || value === undefined) return null

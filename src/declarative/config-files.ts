@@ -55,6 +55,25 @@ export class ConfigReadError extends ConfigParseError {
   }
 }
 
+/** True when a link leads to a directory (a dangling link is not: reading it says why it fails). */
+async function linksToDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** Which file a path leads to, links followed; undefined when it cannot be told (the read says why). */
+async function fileIdentity(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path, { bigint: true })
+    return `${s.dev}:${s.ino}`
+  } catch {
+    return undefined
+  }
+}
+
 function unreadable(source: string, reason: string): ConfigReadError {
   return new ConfigReadError(`cannot read ${source}: ${inWords(reason)}`, source)
 }
@@ -83,10 +102,10 @@ export async function readConfigFiles(paths: readonly ConfigPath[], limits: Pars
     let names: string[]
     try {
       // Symbolic links are followed (a Kubernetes ConfigMap mounts its files as links); subdirectories are not read.
-      names = (await readdir(p.path, { withFileTypes: true }))
-        .filter((e) => !e.isDirectory() && CONFIG_FILE.test(e.name))
-        .map((e) => e.name)
-        .sort()
+      const entries = (await readdir(p.path, { withFileTypes: true })).filter((e) => !e.isDirectory() && CONFIG_FILE.test(e.name))
+      names = []
+      for (const e of entries) if (!(e.isSymbolicLink() && (await linksToDirectory(join(p.path, e.name))))) names.push(e.name)
+      names.sort()
     } catch (err) {
       const e = err as NodeJS.ErrnoException
       throw unreadable(p.source, e.code ?? e.message)
@@ -95,10 +114,17 @@ export async function readConfigFiles(paths: readonly ConfigPath[], limits: Pars
     for (const name of names) files.push({ path: join(p.path, name), source: join(p.source, name) })
   }
   const texts: ConfigText[] = []
+  // A file reached twice (a directory named twice, a file named and in its directory, a link)
+  // would declare every entity in it twice: said once, by both names, instead.
+  const seen = new Map<string, string>()
   // The files together are one config, within one config's bound (and the saved copy within its).
   let total = 0
   for (const f of files) {
     const format = formatOfFile(f.source)
+    const identity = await fileIdentity(f.path)
+    const first = identity === undefined ? undefined : seen.get(identity)
+    if (first !== undefined) throw unreadable(f.source, `it was already read as ${first} (name each file once)`)
+    if (identity !== undefined) seen.set(identity, f.source)
     let bytes: Buffer
     try {
       bytes = await readRegularFile(f.path, limits.maxBytes - total)

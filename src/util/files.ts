@@ -14,7 +14,8 @@ export class FileReadError extends Error {
   }
 }
 
-const KINDS: readonly [string, (s: Stats) => boolean][] = [
+/** The kinds of file that are not regular files, in words (`a FIFO`), with their test. */
+export const KINDS: readonly [string, (s: Stats) => boolean][] = [
   ['a directory', (s) => s.isDirectory()],
   ['a FIFO', (s) => s.isFIFO()],
   ['a character device', (s) => s.isCharacterDevice()],

@@ -16,6 +16,7 @@ writeFileSync(join(dir, 'empty'), '')
 mkdirSync(join(dir, 'a-directory'))
 symlinkSync('loop-b', join(dir, 'loop-a'))
 symlinkSync('loop-a', join(dir, 'loop-b'))
+spawnSync('mkfifo', [join(dir, 'a-fifo')])
 const secret = join(dir, 'root-only')
 writeFileSync(secret, 'debug\n', { mode: 0o600 })
 const root = process.getuid?.() === 0
@@ -31,6 +32,10 @@ t.test('KONG_<NAME> and KONG_<NAME>_FILE', async (t) => {
     { desc: 'an empty file is an empty value', env: { KONG_PREFIX_FILE: join(dir, 'empty') }, want: { prefix: '' } },
     { desc: 'a relative path from cwd', env: { KONG_LOG_LEVEL_FILE: 'one-newline' }, want: { log_level: 'debug' } },
     { desc: 'other variables ignored', env: { KONG_UNKNOWN_FILE: '/nope', OTHER: 'x' }, want: {} },
+    // docker-kong's file_env tests `[ "${!var:-}" ]`: an empty variable counts as not set.
+    { desc: 'an empty _FILE is not set', env: { KONG_LOG_LEVEL_FILE: '' }, want: {} },
+    { desc: 'an empty _FILE leaves the variable', env: { KONG_LOG_LEVEL: 'info', KONG_LOG_LEVEL_FILE: '' }, want: { log_level: 'info' } },
+    { desc: 'an empty variable yields to its _FILE', env: { KONG_LOG_LEVEL: '', KONG_LOG_LEVEL_FILE: join(dir, 'one-newline') }, want: { log_level: 'debug' } },
   ]
   for (const c of cases) t.same(readEnvSettings(['log_level', 'prefix'], c.env, dir), { values: c.want, problems: [] }, c.desc)
 })
@@ -42,7 +47,10 @@ t.test('a variable that cannot be used is one line naming it, the path and why',
     { desc: 'a directory', env: { KONG_PREFIX_FILE: join(dir, 'a-directory') }, want: `KONG_PREFIX_FILE: cannot read ${join(dir, 'a-directory')}: is a directory (EISDIR)` },
     { desc: 'under a file', env: { KONG_PREFIX_FILE: 'empty/x' }, want: 'KONG_PREFIX_FILE: cannot read empty/x: a part of the path is not a directory (ENOTDIR)' },
     { desc: 'a symlink loop', env: { KONG_PREFIX_FILE: 'loop-a' }, want: 'KONG_PREFIX_FILE: cannot read loop-a: too many symbolic links (ELOOP)' },
-    { desc: 'an empty path', env: { KONG_PREFIX_FILE: '' }, want: 'KONG_PREFIX_FILE: cannot read : is a directory (EISDIR)' },
+    // Read as a regular file or not at all: a FIFO would block the node (and `health`) forever,
+    // a device would be read without end.
+    { desc: 'a FIFO', env: { KONG_PREFIX_FILE: join(dir, 'a-fifo') }, want: `KONG_PREFIX_FILE: cannot read ${join(dir, 'a-fifo')}: not a regular file (a FIFO)` },
+    { desc: 'a device', env: { KONG_PREFIX_FILE: '/dev/zero' }, want: 'KONG_PREFIX_FILE: cannot read /dev/zero: not a regular file (a character device)' },
     { desc: 'another failure keeps its own message', env: { KONG_PREFIX_FILE: 'bad\0name' }, want: /^KONG_PREFIX_FILE: cannot read bad\0name: .*\(ERR_INVALID_ARG_VALUE\)$/ },
   ]
   for (const c of cases) {

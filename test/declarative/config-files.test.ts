@@ -1,6 +1,6 @@
 // Reading what declarative_config names: files and directories in order, within one bound, and
 // every path that cannot be read as one message naming it.
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -64,4 +64,34 @@ t.test('the files together stay within one config bound', async (t) => {
   const limits = { ...DEFAULT_LIMITS, maxBytes: DOC.length * 2 + 1 }
   t.equal(((await read('top.yml, d/a.yml', limits)) as unknown[]).length, 2, 'two files within the bound')
   t.match(await read('top.yml, d/a.yml, d/b.yaml', limits), { source: 'd/b.yaml', reason: `cannot read d/b.yaml: it brings the files over the limit of ${limits.maxBytes} bytes in all` })
+})
+
+t.test('a file reached twice is one error naming both names, not a duplicate of every entity in it', async (t) => {
+  mkdirSync(join(dir, 'twice'))
+  writeFileSync(join(dir, 'twice', 'a.yml'), DOC)
+  mkdirSync(join(dir, 'aliased'))
+  writeFileSync(join(dir, 'aliased', 'a.yml'), DOC)
+  symlinkSync('a.yml', join(dir, 'aliased', 'b.yml'))
+  const cases: { value: string; message: string }[] = [
+    { value: 'top.yml, top.yml', message: 'cannot read top.yml: it was already read as top.yml (name each file once)' },
+    { value: 'twice, twice', message: 'cannot read twice/a.yml: it was already read as twice/a.yml (name each file once)' },
+    { value: 'twice/a.yml, twice', message: 'cannot read twice/a.yml: it was already read as twice/a.yml (name each file once)' },
+    { value: 'twice, ./twice', message: 'cannot read twice/a.yml: it was already read as twice/a.yml (name each file once)' },
+    { value: 'aliased', message: 'cannot read aliased/b.yml: it was already read as aliased/a.yml (name each file once)' },
+  ]
+  for (const c of cases) {
+    const err = await read(c.value)
+    t.type(err, ConfigReadError, c.value)
+    t.equal((err as ConfigReadError).reason, c.message, c.value)
+  }
+})
+
+t.test('a link to a directory inside a directory is left alone, as a subdirectory is', async (t) => {
+  mkdirSync(join(dir, 'linked', 'real.yml'), { recursive: true })
+  writeFileSync(join(dir, 'linked', 'a.yml'), DOC)
+  symlinkSync('real.yml', join(dir, 'linked', 'to-dir.yml'))
+  symlinkSync('nowhere.yml', join(dir, 'linked', 'dangling.yml'))
+  t.match(await read('linked'), { reason: 'cannot read linked/dangling.yml: ENOENT: no such file or directory' }, 'a dangling link is still an error naming it')
+  unlinkSync(join(dir, 'linked', 'dangling.yml'))
+  t.same(((await read('linked')) as { source: string }[]).map((x) => x.source), ['linked/a.yml'])
 })
