@@ -190,3 +190,14 @@ export async function keepAliveConnections(origin: string, n: number): Promise<A
   )
   return agent
 }
+
+/** `promise`'s value, or `late` once `ms` pass first; the timer is cleared either way, so it never holds the test process open. */
+export async function within<T>(promise: Promise<T>, ms: number, late: string): Promise<T | string> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(late), ms)))
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
