@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { configCommand } from '../src/cli/config-commands.js'
-import { runBin } from './helpers/cli.js'
+import { runBin, runInProcess } from './helpers/cli.js'
 import { load } from './helpers/load.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-cli-'))
@@ -14,14 +14,29 @@ writeFileSync(join(dir, 'broken.yml'), '_format_version: "3.0"\nservices: [\n')
 writeFileSync(join(dir, 'config.txt'), GOOD)
 writeFileSync(join(dir, 'good.json'), JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://example.com', routes: [{ name: 'r', paths: ['/'] }] }] }))
 
+// Argument handling and messages run in-process through runCli; the real binary is run where
+// the process itself is the point: its exit status and what reaches its stdout and stderr.
+const run = (args: readonly string[]): ReturnType<typeof runInProcess> => runInProcess(args, dir)
+
+t.test('the real binary exits with the status and prints on the streams the command chose', async (t) => {
+  const bad = await runBin(['config', 'parse', 'bad.yml'], dir)
+  t.equal(bad.code, 1, 'failure: exit 1')
+  t.equal(bad.stdout, '')
+  t.equal(bad.stderr, (await run(['config', 'parse', 'bad.yml'])).stderr, 'stderr as runCli writes it')
+  const schema = await runBin(['config', 'schema'], dir)
+  t.equal(schema.code, 0, 'success: exit 0')
+  t.equal(schema.stderr, '')
+  t.equal(schema.stdout, (await run(['config', 'schema'])).stdout, 'a large document reaches stdout whole before the exit')
+})
+
 t.test('config parse prints "parse successful" for a valid file', async (t) => {
-  const r = await runBin(['config', 'parse', 'good.yml'], dir)
+  const r = await run(['config', 'parse', 'good.yml'])
   t.equal(r.code, 0)
   t.equal(r.stdout, 'parse successful\n')
 })
 
 t.test('config parse lists every error with file, line, column and entity path, then exits 1', async (t) => {
-  const r = await runBin(['config', 'parse', 'bad.yml'], dir)
+  const r = await run(['config', 'parse', 'bad.yml'])
   t.equal(r.code, 1)
   t.match(r.stderr, /^Error: Failed parsing: 3 errors\n/)
   t.match(r.stderr, 'bad.yml:3:3: services[0].host: required field missing')
@@ -31,21 +46,21 @@ t.test('config parse lists every error with file, line, column and entity path, 
 })
 
 t.test('config parse reports unreadable text with its position', async (t) => {
-  const r = await runBin(['config', 'parse', 'broken.yml'], dir)
+  const r = await run(['config', 'parse', 'broken.yml'])
   t.equal(r.code, 1)
   t.match(r.stderr, /^Error: Failed parsing:\nbroken\.yml:3:\d+: failed parsing declarative configuration: /)
-  const ext = await runBin(['config', 'parse', 'config.txt'], dir)
+  const ext = await run(['config', 'parse', 'config.txt'])
   t.match(ext.stderr, 'unknown file type: config.txt. (Accepted types: json, yaml)')
-  const missing = await runBin(['config', 'parse', 'nope.yml'], dir)
+  const missing = await run(['config', 'parse', 'nope.yml'])
   t.match(missing.stderr, 'Error: cannot read nope.yml: ENOENT')
-  const none = await runBin(['config', 'parse'], dir)
+  const none = await run(['config', 'parse'])
   t.equal(none.code, 1)
   t.match(none.stderr, 'Error: expected a declarative configuration file')
 })
 
 t.test('config hash prints exactly what loading the file yields, for YAML and JSON alike', async (t) => {
-  const yml = await runBin(['config', 'hash', 'good.yml'], dir)
-  const json = await runBin(['config', 'hash', 'good.json'], dir)
+  const yml = await run(['config', 'hash', 'good.yml'])
+  const json = await run(['config', 'hash', 'good.json'])
   t.equal(yml.code, 0)
   t.equal(yml.stdout, `${(await load(GOOD)).hash}\n`)
   t.equal(json.stdout, yml.stdout, 'same content, same hash')
@@ -104,43 +119,43 @@ t.test('config parse and hash --json: one JSON document on stdout, nothing on st
 })
 
 t.test('config init writes a starter file that parses, and never overwrites', async (t) => {
-  const first = await runBin(['config', 'init', 'starter.yml'], dir)
+  const first = await run(['config', 'init', 'starter.yml'])
   t.equal(first.code, 0)
-  t.equal((await runBin(['config', 'parse', 'starter.yml'], dir)).code, 0, 'the starter file is valid')
-  const again = await runBin(['config', 'init', 'starter.yml'], dir)
+  t.equal((await run(['config', 'parse', 'starter.yml'])).code, 0, 'the starter file is valid')
+  const again = await run(['config', 'init', 'starter.yml'])
   t.equal(again.code, 1)
   t.match(again.stderr, `${join(dir, 'starter.yml')} already exists.\nWill not overwrite it.`)
 })
 
 t.test('config schema prints a JSON Schema generated from the declarations', async (t) => {
-  const r = await runBin(['config', 'schema'], dir)
+  const r = await run(['config', 'schema'])
   t.equal(r.code, 0)
   const schema = JSON.parse(r.stdout) as { $defs: Record<string, { properties: Record<string, { default?: unknown; enum?: unknown[] }> }> }
   t.same(schema.$defs.services?.properties.port?.default, 80, 'defaults come from the schema')
   t.ok(schema.$defs.plugins?.properties.name?.enum?.includes('key-auth'), 'bundled plugins are listed')
   t.ok(schema.$defs.services?.properties.routes, 'nesting is described')
-  await runBin(['config', 'schema', 'schema.json'], dir)
+  await run(['config', 'schema', 'schema.json'])
   t.same(JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')), schema, 'written to a file on request')
 })
 
 t.test('version, help and unknown commands', async (t) => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  t.equal((await runBin(['version'], dir)).stdout, `kong-dbless ${pkg.version}\n`)
-  const help = await runBin(['--help'], dir)
+  t.equal((await run(['version'])).stdout, `kong-dbless ${pkg.version}\n`)
+  const help = await run(['--help'])
   t.equal(help.code, 0)
   t.equal(help.stdout, '', 'usage goes to stderr, as Kong prints it')
   t.match(help.stderr, /^Usage: kong-dbless COMMAND/)
-  const bare = await runBin([], dir)
+  const bare = await run([])
   t.equal(bare.code, 1, 'no command at all is an error')
   t.match(bare.stderr, /^Usage: kong-dbless COMMAND/)
-  const unknown = await runBin(['frobnicate'], dir)
+  const unknown = await run(['frobnicate'])
   t.equal(unknown.code, 1)
   t.match(unknown.stderr, "Error: unknown command 'frobnicate'")
-  t.equal((await runBin(['config', 'frob'], dir)).code, 1)
-  const configHelp = await runBin(['config', 'help'], dir)
+  t.equal((await run(['config', 'frob'])).code, 1)
+  const configHelp = await run(['config', 'help'])
   t.equal(configHelp.code, 0)
   t.match(configHelp.stderr, /^Usage: kong-dbless config COMMAND/)
-  const configBare = await runBin(['config'], dir)
+  const configBare = await run(['config'])
   t.equal(configBare.code, 1, 'config without a command is an error, with the usage')
   t.match(configBare.stderr, /^Usage: kong-dbless config COMMAND/)
 })
@@ -168,8 +183,9 @@ const HELP_CASES: ReadonlyArray<{ readonly args: readonly string[]; readonly usa
 
 for (const c of HELP_CASES) {
   t.test(`${c.args.join(' ')} prints its usage on stderr and exits 0`, async (t) => {
-    const r = await runBin(c.args, dir)
+    const r = await run(c.args)
     t.equal(r.code, 0)
+    t.notOk(r.started, 'no node is started')
     t.equal(r.stdout, '')
     t.ok(r.stderr.startsWith(`${c.usage}\n`), r.stderr)
     for (const m of c.mentions) t.match(r.stderr, m)
@@ -199,7 +215,7 @@ const NEEDS_DATABASE: ReadonlyArray<{ readonly args: readonly string[]; readonly
 
 for (const c of NEEDS_DATABASE) {
   t.test(`${c.args.join(' ')} explains that it needs a database and where to go instead`, async (t) => {
-    const r = await runBin(c.args, dir)
+    const r = await run(c.args)
     t.equal(r.code, 1)
     t.equal(r.stdout, '')
     t.ok(r.stderr.startsWith(c.kong), r.stderr)

@@ -26,7 +26,7 @@ plugins:
 
 let node: RunningNode
 t.before(async () => {
-  node = await startNode({ config: GOOD })
+  node = await startNode({ config: GOOD, workers: 1 })
 })
 t.teardown(() => node.stop())
 

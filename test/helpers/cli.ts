@@ -22,3 +22,18 @@ export function runBin(args: readonly string[], cwd: string, env: NodeJS.Process
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
 }
+
+/** Runs one CLI invocation in this process through `runCli`, with its output captured; `start` fails the call instead of running a node. */
+export async function runInProcess(args: readonly string[], cwd: string): Promise<CliResult & { readonly started: boolean }> {
+  // Imported here, not at the top: the node tests that use this file for CLI and runBin need not load the CLI.
+  const { runCli } = await import('../../src/cli/main.js')
+  let stdout = ''
+  let stderr = ''
+  let started = false
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, cwd }
+  const code = await runCli(args, io, () => {
+    started = true
+    return Promise.resolve(1)
+  })
+  return { code, stdout, stderr, started }
+}

@@ -71,6 +71,19 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
 /** The node stopped at start because a port the helper probed as free was taken meanwhile. */
 class PortTakenError extends Error {}
 
+/** Whether any of `ports` cannot be bound on loopback right now. */
+async function anyTaken(ports: readonly number[]): Promise<boolean> {
+  for (const port of ports) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const server = createServer()
+      server.once('error', () => resolve(true))
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)))
+    })
+    if (taken) return true
+  }
+  return false
+}
+
 async function startOnce(options: NodeOptions, ports: { readonly proxy: number; readonly admin: number; readonly status: number }): Promise<RunningNode> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kong-dbless-node-'))
   const { proxy: proxyPort, admin: adminPort, status: statusPort } = ports
@@ -100,6 +113,7 @@ async function startOnce(options: NodeOptions, ports: { readonly proxy: number; 
   const logs: Record<string, unknown>[] = []
   let exited: number | null | undefined
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exited = code))))
+  let up = false
   const started = new Promise<void>((resolve, reject) => {
     const onLine = (line: string): void => {
       let entry: Record<string, unknown>
@@ -115,19 +129,23 @@ async function startOnce(options: NodeOptions, ports: { readonly proxy: number; 
     else {
       // Started once every worker reports: the first config is loaded before they are forked.
       const workers = Number(env.KONG_NGINX_WORKER_PROCESSES)
-      const up = async (): Promise<boolean> => {
+      const ready = async (): Promise<boolean> => {
         const res = await fetch(`http://127.0.0.1:${statusPort}/status`).catch(() => undefined)
         return res?.status === 200 && ((await res.json()) as { memory: { workers_lua_vms: unknown[] } }).memory.workers_lua_vms.length === workers
       }
-      void eventually(up, 20_000).then((ok) => ok && resolve())
+      void eventually(ready, 20_000).then((ok) => ok && resolve())
     }
     if (stderr === 'read') createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine)
-    void exit.then((code) => {
+    void exit.then(async (code) => {
       const message = `node exited with ${code} before starting: ${JSON.stringify(logs)}`
-      reject(logs.some((l) => l.code === 'EADDRINUSE') ? new PortTakenError(message) : new Error(message))
+      // With both pipes closed the node cannot say why; a port held by someone else now is the likely reason.
+      const unheard = stdout === 'closed' && stderr !== 'read' && !up
+      const taken = logs.some((l) => l.code === 'EADDRINUSE') || (unheard && (await anyTaken([proxyPort, adminPort, statusPort])))
+      reject(taken ? new PortTakenError(message) : new Error(message))
     })
   })
   await started
+  up = true
   return {
     child,
     dir,
@@ -189,4 +207,15 @@ export async function keepAliveConnections(origin: string, n: number): Promise<A
     ),
   )
   return agent
+}
+
+/** `promise`'s value, or `late` once `ms` pass first; the timer is cleared either way, so it never holds the test process open. */
+export async function within<T>(promise: Promise<T>, ms: number, late: string): Promise<T | string> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(late), ms)))
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -14,7 +14,7 @@ services:
 
 let node: RunningNode
 t.before(async () => {
-  node = await startNode({ config: CONFIG })
+  node = await startNode({ config: CONFIG, workers: 1 })
 })
 t.teardown(() => node.stop())
 

@@ -46,6 +46,17 @@ t.test('a valid config with no entities has a real hash and the node is ready', 
   t.teardown(() => node.stop())
   t.not((await http(`${node.status}/status`)).body.configuration_hash, '00000000000000000000000000000000')
   t.ok(await eventually(async () => (await http(`${node.status}/status/ready`)).status === 200))
+
+  // Ready, the node can be drained.
+  t.test('drain: POST /status/ready status=draining makes the node unready', async (t) => {
+    t.ok(await eventually(async () => (await http(`${node.status}/status/ready`)).status === 200))
+    t.equal((await http(`${node.status}/status/ready`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"nope"}' })).status, 400)
+    const drain = await http(`${node.status}/status/ready`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'status=draining' })
+    t.equal(drain.status, 204)
+    const ready = await http(`${node.status}/status/ready`)
+    t.equal(ready.status, 503)
+    t.same(ready.body, { message: 'draining' })
+  })
 })
 
 t.test('no config at all: not ready, hash not initialized', async (t) => {
@@ -54,16 +65,4 @@ t.test('no config at all: not ready, hash not initialized', async (t) => {
   const ready = await http(`${node.status}/status/ready`)
   t.equal(ready.status, 503)
   t.same(ready.body, { message: 'no configuration available (configuration hash is not initialized)' })
-})
-
-t.test('drain: POST /status/ready status=draining makes the node unready', async (t) => {
-  const node = await startNode({ config: VALID, workers: 1 })
-  t.teardown(() => node.stop())
-  t.ok(await eventually(async () => (await http(`${node.status}/status/ready`)).status === 200))
-  t.equal((await http(`${node.status}/status/ready`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"nope"}' })).status, 400)
-  const drain = await http(`${node.status}/status/ready`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'status=draining' })
-  t.equal(drain.status, 204)
-  const ready = await http(`${node.status}/status/ready`)
-  t.equal(ready.status, 503)
-  t.same(ready.body, { message: 'draining' })
 })

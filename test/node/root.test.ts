@@ -93,10 +93,10 @@ t.test("GET / reports the settings under configuration in Kong's shapes", async 
   t.same(res.body.plugins, { available_on_server: {}, enabled_in_cluster: ['cors', 'key-auth'] })
 })
 
+// The GET / test above reads an empty list ({}) over a real node; these settings need no node of their own.
 t.test('empty lists read as Kong writes them', async (t) => {
-  const node = await startNode({ env: { KONG_CLUSTER_LISTEN: 'off', KONG_TRUSTED_IPS: '' } })
-  t.teardown(() => node.stop())
-  const conf = (await http(`${node.admin}/`)).body.configuration as Record<string, unknown>
+  const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-empty-'))
+  const conf = JSON.parse(JSON.stringify(kongConfiguration(loadConf({ env: { KONG_CLUSTER_LISTEN: 'off', KONG_TRUSTED_IPS: '' }, cwd: dir })))) as Record<string, unknown>
   const cases: [key: string, expected: unknown][] = [
     ['cluster_listen', ['off']],
     ['cluster_listeners', {}],

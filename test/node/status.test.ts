@@ -1,12 +1,18 @@
 import t from 'tap'
 import { runBin } from '../helpers/cli.js'
-import { eventually, http, keepAliveConnections, startNode } from '../helpers/node.js'
+import { eventually, http, keepAliveConnections, startNode, type RunningNode } from '../helpers/node.js'
 
 const CONFIG = '_format_version: "3.0"\nservices:\n- name: s\n  url: http://127.0.0.1:9\n  routes:\n  - name: r\n    paths: [/]\n'
 
+// One two-worker node serves every test: each reads the counters it compares against first, and the
+// last one swaps the config.
+let node: RunningNode
+t.before(async () => {
+  node = await startNode({ config: CONFIG })
+})
+t.teardown(() => node.stop())
+
 t.test('GET /status has the shape of the status document', async (t) => {
-  const node = await startNode({ config: CONFIG })
-  t.teardown(() => node.stop())
   const { status, body } = await http(`${node.status}/status`)
   t.equal(status, 200)
   t.same(Object.keys(body), ['memory', 'server', 'database', 'configuration_hash'])
@@ -27,8 +33,6 @@ t.test('GET /status has the shape of the status document', async (t) => {
 })
 
 t.test('unit and scale, with Kong\'s messages', async (t) => {
-  const node = await startNode({ config: CONFIG, workers: 1 })
-  t.teardown(() => node.stop())
   const bytes = await http(`${node.status}/status?unit=b`)
   t.type(bytes.body.memory.workers_lua_vms[0].http_allocated_gc, 'number')
   t.equal(bytes.body.memory.lua_shared_dicts.kong.capacity, 5242880)
@@ -48,8 +52,6 @@ t.test('unit and scale, with Kong\'s messages', async (t) => {
 })
 
 t.test('keep-alive connections show up as active and waiting, summed over every process', async (t) => {
-  const node = await startNode({ config: CONFIG })
-  t.teardown(() => node.stop())
   const before = (await http(`${node.status}/status`)).body.server
   const N = 6
   const agent = await keepAliveConnections(node.proxy, N)
@@ -73,11 +75,27 @@ t.test('keep-alive connections show up as active and waiting, summed over every 
 })
 
 t.test("a request no route matches gets Kong's 404", async (t) => {
-  const node = await startNode({ config: CONFIG.replace('paths: [/]', 'paths: [/only]'), workers: 1 })
-  t.teardown(() => node.stop())
+  const only = CONFIG.replace('paths: [/]', 'paths: [/only]')
+  t.equal((await http(`${node.admin}/config`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: only })).status, 201, 'the catch-all route gives way to /only')
+  t.ok(
+    await eventually(async () => {
+      const { workers } = (await http(`${node.status}/status/config`)).body
+      return workers.ready === workers.total
+    }),
+    'in every worker',
+  )
   const res = await http(`${node.proxy}/nope`)
   t.equal(res.status, 404)
   t.match(res.body, { message: 'no Route matched with those values', request_id: /^[0-9a-f]{32}$/ })
   t.equal(res.headers.get('x-kong-request-id'), res.body.request_id)
   t.match(res.headers.get('content-type'), 'application/json; charset=utf-8')
+})
+
+t.test('keep-alive connections answered with a 404 show up as waiting too', async (t) => {
+  const before = (await http(`${node.status}/status`)).body.server
+  const N = 3
+  const agent = await keepAliveConnections(node.proxy, N)
+  t.teardown(() => agent.destroy())
+  const grew = await eventually(async () => (await http(`${node.status}/status`)).body.server.connections_waiting - before.connections_waiting >= N, 2000)
+  t.ok(grew, `waiting grew by ${N}`, { todo: 'after a "no Route matched" 404 the connection stays in connections_writing (src/http/connection-counters.ts)' })
 })
