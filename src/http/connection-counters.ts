@@ -59,7 +59,9 @@ export class ConnectionCounters {
       this.#enter(session, 'waiting')
       session.once('close', () => this.#leave(session))
     })
-    server.on('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+    // Before the server's own request handler: one that answers at once (Kong's 404) reports the
+    // response done before a listener added after it would mark the request in progress.
+    server.prependListener('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
       this.#stats.requests++
       if (req.httpVersionMajor === 2) {
         const session = (req as Http2ServerRequest).stream.session
