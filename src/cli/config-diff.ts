@@ -6,12 +6,15 @@
  * hold a vault reference, are shown as `******`, a vault reference as the reference written.
  */
 import { deterministicId } from '../declarative/ids.js'
-import { HASH_GROUPS, hashConfig, type ConfigHashes } from '../declarative/hash.js'
+import { hashConfig, hashGroupOf } from '../declarative/hash.js'
 import type { Entity } from '../declarative/normalize.js'
 import { ENTITY_BY_NAME } from '../declarative/schema/entities/index.js'
 import type { EntitySchema, Field, PluginSchemaLookup } from '../declarative/schema/types.js'
 import type { Snapshot } from '../declarative/snapshot.js'
+import { indexEntities, type SnapshotIndex } from '../declarative/snapshot-index.js'
+import { isReference } from '../declarative/vault/reference.js'
 import { unresolvedEntity } from '../declarative/vault/unresolved.js'
+import { isRecord } from '../util/json.js'
 
 /** What a secret is shown as, as Kong shows sensitive settings. */
 export const MASK = '******'
@@ -77,15 +80,11 @@ export function diffSnapshots(from: Snapshot, to: Snapshot, pluginSchemas: Plugi
   const generatedTo = generatedValues(to, from, pluginSchemas)
   const collections: Record<string, CollectionDiff> = {}
   for (const name of collectionOrder(from, to)) {
-    if (from.hashes[groupOf(name)] === to.hashes[groupOf(name)]) continue
+    if (from.hashes[hashGroupOf(name)] === to.hashes[hashGroupOf(name)]) continue
     const diff = diffCollection(name, from, to, { pluginSchemas, generatedFrom, generatedTo })
     if (diff.added.length + diff.removed.length + diff.changed.length > 0) collections[name] = diff
   }
   return { equal: false, ...sides, collections }
-}
-
-function groupOf(collection: string): keyof ConfigHashes {
-  return (HASH_GROUPS as readonly string[]).includes(collection) ? (collection as keyof ConfigHashes) : 'rest'
 }
 
 function collectionOrder(a: Snapshot, b: Snapshot): string[] {
@@ -179,7 +178,7 @@ export function maskQuotedSecrets(text: string): string {
 /** A secret as shown: absent stays null, a vault reference is shown as written, anything else masked. */
 function masked(value: unknown): unknown {
   if (value === null || value === undefined) return null
-  if (typeof value === 'string' && value.startsWith('{vault://')) return value
+  if (isReference(value)) return value
   if (Array.isArray(value)) return value.map(masked)
   if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v)]))
   return MASK
@@ -189,7 +188,7 @@ function masked(value: unknown): unknown {
 function diffValue(path: string, a: unknown, b: unknown, field: Field | undefined, out: FieldChange[]): void {
   if (sameValue(a, b)) return
   const name = path.slice(path.lastIndexOf('.') + 1)
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (isRecord(a) && isRecord(b)) {
     for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
       if (TIMESTAMPS.has(key)) continue
       diffValue(`${path}.${key}`, a[key], b[key], childField(field, key), out)
@@ -207,12 +206,8 @@ function redacted(name: string, value: unknown, field: Field | undefined): unkno
     const elements = field?.type === 'array' || field?.type === 'set' ? field.elements : undefined
     return value.map((v) => redacted('', v, elements))
   }
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(k, v, childField(field, k))]))
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(k, v, childField(field, k))]))
   return value
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -245,7 +240,7 @@ function nameOf(collection: string, entity: Entity, snapshot: Snapshot, plugins:
   if (collection === 'plugins' && typeof record.name === 'string') return `${record.name}${pluginScope(record, snapshot, plugins)}`
   if (collection === 'targets' && typeof record.target === 'string') return record.target
   const consumer = record.consumer
-  if (isPlainObject(consumer) && typeof consumer.id === 'string') {
+  if (isRecord(consumer) && typeof consumer.id === 'string') {
     const owner = entityById(snapshot, 'consumers', consumer.id)
     const who = [owner?.username, owner?.custom_id].find((v): v is string => typeof v === 'string') ?? consumer.id
     return collection === 'acls' && typeof record.group === 'string' ? `${record.group} of consumer ${who}` : `of consumer ${who}`
@@ -253,20 +248,18 @@ function nameOf(collection: string, entity: Entity, snapshot: Snapshot, plugins:
   return undefined
 }
 
-const BY_ID = new WeakMap<Snapshot, Map<string, ReadonlyMap<string, Entity>>>()
+const INDEXES = new WeakMap<Snapshot, SnapshotIndex>()
 
-/** An entity of a snapshot by id, from an index built on first use. */
+/** An entity of a snapshot by id, from the snapshot's index, built on first use. */
 function entityById(snapshot: Snapshot, collection: string, id: string): Entity | undefined {
-  let collections = BY_ID.get(snapshot)
-  if (collections === undefined) BY_ID.set(snapshot, (collections = new Map<string, ReadonlyMap<string, Entity>>()))
-  let index = collections.get(collection)
-  if (index === undefined) collections.set(collection, (index = new Map((snapshot.entities[collection] ?? []).map((e: Entity) => [e.id, e]))))
-  return index.get(id)
+  let index = INDEXES.get(snapshot)
+  if (index === undefined) INDEXES.set(snapshot, (index = indexEntities(snapshot.entities)))
+  return index.byId(collection, id)
 }
 
 /** A reference to another entity as shown: its id and name; null for none. */
 function foreignRef(value: unknown, collection: string, snapshot: Snapshot, plugins: PluginSchemaLookup): EntityRef | null {
-  if (!isPlainObject(value) || typeof value.id !== 'string') return null
+  if (!isRecord(value) || typeof value.id !== 'string') return null
   const target = entityById(snapshot, collection, value.id)
   return target === undefined ? { id: value.id } : refOf(collection, target, snapshot, plugins)
 }
@@ -321,7 +314,7 @@ function generatedValues(snapshot: Snapshot, other: Snapshot, pluginSchemas: Plu
     const nulled: Record<string, Entity[]> = {}
     for (const [collection, list] of Object.entries(entities)) {
       // Only the collections outside the named groups make up `rest`.
-      if ((HASH_GROUPS as readonly string[]).includes(collection)) continue
+      if (hashGroupOf(collection) !== 'rest') continue
       const auto = autoFields(ENTITY_BY_NAME.get(collection))
       nulled[collection] = auto.length === 0 ? list : list.map((e) => {
         const drop = auto.filter((f) => generated.has(`${collection}\0${e.id}\0${f}`))
@@ -374,7 +367,7 @@ export function formatDiff(diff: ConfigDiff): string {
 function shownValue(value: unknown): string {
   if (value === MASK) return MASK
   // A reference to another entity (see foreignRef): by name where it has one.
-  if (isPlainObject(value) && typeof value.id === 'string' && Object.keys(value).every((k) => k === 'id' || k === 'name')) {
+  if (isRecord(value) && typeof value.id === 'string' && Object.keys(value).every((k) => k === 'id' || k === 'name')) {
     return typeof value.name === 'string' ? `${value.name} (id ${value.id})` : `id ${value.id}`
   }
   return JSON.stringify(value)

@@ -17,6 +17,11 @@ export const EMPTY_CONFIG_HASH = '00000000000000000000000000000000'
 /** The groups hashed separately, as Kong's hybrid protocol names them. */
 export const HASH_GROUPS = ['routes', 'services', 'plugins', 'upstreams', 'targets'] as const
 
+/** The group hash a collection counts in: its own for the named groups, `rest` for every other. */
+export function hashGroupOf(collection: string): (typeof HASH_GROUPS)[number] | 'rest' {
+  return (HASH_GROUPS as readonly string[]).includes(collection) ? (collection as (typeof HASH_GROUPS)[number]) : 'rest'
+}
+
 /** The config hash and one hash per group (`rest` covers every other collection). */
 export interface ConfigHashes {
   readonly config: string
@@ -96,7 +101,7 @@ export function hashConfig(
   let rest = JSON.stringify(Object.keys(meta).sort().map((k) => [k, meta[k]]))
   for (const name of Object.keys(entities).sort()) {
     const list = entities[name]
-    if (!(HASH_GROUPS as readonly string[]).includes(name) && list.length > 0) rest += `\n${name}:${collectionDigest(name, list, h, schemas)}`
+    if (hashGroupOf(name) === 'rest' && list.length > 0) rest += `\n${name}:${collectionDigest(name, list, h, schemas)}`
   }
   const routes = group('routes')
   const services = group('services')
