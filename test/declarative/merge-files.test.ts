@@ -1,23 +1,16 @@
 // Several declarative files loaded as one config: merged in order, validated as one, every
 // problem named by its own file and line, and hashed as the same entities in one file are.
 import t from 'tap'
-import { ConfigParseError, DeclarativeConfigError } from '../../src/declarative/errors.js'
+import { ConfigParseError, type DeclarativeConfigError } from '../../src/declarative/errors.js'
 import { loadDeclarative, loadDeclarativeFiles } from '../../src/declarative/load.js'
 import type { ConfigText } from '../../src/declarative/merge-files.js'
 import { bundledPluginSchema } from '../../src/plugins/registry.js'
+import { configError } from '../helpers/load.js'
 
 const options = { pluginSchemas: bundledPluginSchema }
 const yaml = (source: string, text: string): ConfigText => ({ source, format: 'yaml', text })
 
-async function failure(texts: readonly ConfigText[]): Promise<DeclarativeConfigError> {
-  try {
-    await loadDeclarativeFiles(texts, options)
-  } catch (err) {
-    if (err instanceof DeclarativeConfigError) return err
-    throw err
-  }
-  throw new Error('expected the files to be invalid')
-}
+const failure = (texts: readonly ConfigText[]): Promise<DeclarativeConfigError> => configError(loadDeclarativeFiles(texts, options), 'the files')
 
 const A = `_format_version: "3.0"
 services:

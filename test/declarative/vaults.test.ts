@@ -1,12 +1,12 @@
 // The vaults entity and `{vault://...}` references: resolved at load from the environment
 // through the env vault, format-checked as the secret, hashed and exported as written.
 import t from 'tap'
-import { DeclarativeConfigError } from '../../src/declarative/errors.js'
+import { type DeclarativeConfigError } from '../../src/declarative/errors.js'
 import { loadDeclarative } from '../../src/declarative/load.js'
 import type { Snapshot } from '../../src/declarative/snapshot.js'
 import { unresolvedEntity } from '../../src/declarative/vault/unresolved.js'
 import { bundledPluginSchema } from '../../src/plugins/registry.js'
-import { yml } from '../helpers/load.js'
+import { configError, yml } from '../helpers/load.js'
 import { selfSigned } from '../helpers/tls.js'
 
 const pem = selfSigned('ec', ['vault.test'])
@@ -15,15 +15,7 @@ function loadWith(body: string, env: Record<string, string>): Promise<Snapshot> 
   return loadDeclarative(yml(body), { source: 'kong.yml', format: 'yaml', pluginSchemas: bundledPluginSchema, env })
 }
 
-async function errorWith(body: string, env: Record<string, string>): Promise<DeclarativeConfigError> {
-  try {
-    await loadWith(body, env)
-  } catch (err) {
-    if (err instanceof DeclarativeConfigError) return err
-    throw err
-  }
-  throw new Error('expected the config to be invalid')
-}
+const errorWith = (body: string, env: Record<string, string>): Promise<DeclarativeConfigError> => configError(loadWith(body, env))
 
 const CERT = 'certificates:\n- cert: "{vault://env/tls-cert}"\n  key: "{vault://env/tls-key}"\n'
 

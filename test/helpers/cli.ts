@@ -10,10 +10,10 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/** Spawns `node dist/cli.js ...args` in `cwd` and waits for it to exit. */
-export function runBin(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+/** Spawns `command args` in `cwd` with `env` (stdin closed) and collects its exit code and output. */
+export function runProcess(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -21,6 +21,11 @@ export function runBin(args: readonly string[], cwd: string, env: NodeJS.Process
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
+}
+
+/** Spawns `node dist/cli.js ...args` in `cwd` and waits for it to exit. */
+export function runBin(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return runProcess(process.execPath, [CLI, ...args], cwd, env)
 }
 
 /** Runs one CLI invocation in this process through `runCli`, with its output captured; `start` fails the call instead of running a node. */

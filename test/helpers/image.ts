@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { runProcess, type CliResult } from './cli.js'
 import { eventually, freePort } from './node.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -104,24 +105,9 @@ export async function imageRoot(): Promise<ImageRoot> {
   return { dir, prefix, env, status: `http://127.0.0.1:${ports.get('8100')}` }
 }
 
-/** How a command ended. */
-export interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs a command to its end. */
-export function run(command: string, args: readonly string[], env: Readonly<Record<string, string>>, cwd = '/'): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
-  })
+export function run(command: string, args: readonly string[], env: Readonly<Record<string, string>>, cwd = '/'): Promise<CliResult> {
+  return runProcess(command, args, cwd, env)
 }
 
 /** A running node started through the entrypoint. */

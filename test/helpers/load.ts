@@ -9,15 +9,20 @@ export function load(text: string, source = 'kong.yml'): Promise<Snapshot> {
   return loadDeclarative(text, { source, pluginSchemas: bundledPluginSchema, format: source.endsWith('.json') ? 'json' : 'yaml' })
 }
 
-/** Loads text that must be invalid and returns its error. */
-export async function loadError(text: string, source = 'kong.yml'): Promise<DeclarativeConfigError> {
+/** Awaits a load that must fail validation and returns its error; any other outcome throws. */
+export async function configError(loading: Promise<unknown>, what = 'the config'): Promise<DeclarativeConfigError> {
   try {
-    await load(text, source)
+    await loading
   } catch (err) {
     if (err instanceof DeclarativeConfigError) return err
     throw err
   }
-  throw new Error('expected the config to be invalid')
+  throw new Error(`expected ${what} to be invalid`)
+}
+
+/** Loads text that must be invalid and returns its error. */
+export function loadError(text: string, source = 'kong.yml'): Promise<DeclarativeConfigError> {
+  return configError(load(text, source))
 }
 
 /** Builds a 3.0 document from YAML lines under `_format_version`. */
