@@ -24,14 +24,15 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'tls': ['conf', 'declarative', 'log.ts', 'util'],
   'http': ['conf', 'declarative', 'log.ts', 'tls', 'version.ts'],
   'node': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'stores'],
-  'loader': ['declarative', 'http', 'log.ts', 'plugins', 'util'],
+  'loader': ['clustering', 'declarative', 'http', 'log.ts', 'plugins', 'util'],
+  'clustering': ['conf', 'declarative', 'log.ts', 'node', 'plugins', 'tls', 'util', 'version.ts'],
   'proxy': ['http', 'util'],
   'status': ['declarative', 'http', 'node', 'stores', 'version.ts'],
   'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'util', 'version.ts'],
   'runloop': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'proxy', 'router', 'runtime', 'util', 'version.ts'],
   'workers': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'node', 'proxy', 'runloop', 'runtime', 'stores', 'tls', 'util', 'version.ts'],
   'cli': ['conf', 'declarative', 'node', 'plugins', 'util', 'version.ts'],
-  'server': ['admin', 'conf', 'declarative', 'http', 'loader', 'log.ts', 'node', 'plugins', 'runloop', 'runtime', 'status', 'stores', 'tls', 'util', 'version.ts', 'workers'],
+  'server': ['admin', 'clustering', 'conf', 'declarative', 'http', 'loader', 'log.ts', 'node', 'plugins', 'runloop', 'runtime', 'status', 'stores', 'tls', 'util', 'version.ts', 'workers'],
   'cli.ts': ['cli', 'server'],
 }
 

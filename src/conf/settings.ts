@@ -9,6 +9,7 @@ import { resolve } from 'node:path'
 import { LOG_LEVELS, type LogLevel } from '../log.js'
 import { readEnvSettings } from './env-settings.js'
 import { parseListen, type ListenSpec } from './listen.js'
+import { checkClusterSettings } from './cluster-settings.js'
 import { CIPHER_SUITE_NAMES, checkTlsSettings, parseNginxSeconds, parseProtocols } from './tls-settings.js'
 
 /** Why a setting's text is refused (the message names the setting). */
@@ -135,8 +136,33 @@ export const SETTINGS = {
   }),
   real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy, or `proxy_protocol` (the PROXY header\'s source).', read: text }),
   cluster_control_plane: setting({ default: '127.0.0.1:8005', doc: 'host:port of the control plane a data plane connects to.', read: text }),
-  cluster_cert: setting({ doc: 'Certificate (path or PEM) for cluster mTLS.', read: optionalText }),
-  cluster_cert_key: setting({ doc: 'Private key (path or PEM) of cluster_cert.', sensitive: true, read: optionalText }),
+  cluster_cert: setting({ doc: 'Certificate for cluster mTLS (a path, PEM text or base64 of PEM); required when role is data_plane or control_plane.', read: optionalText }),
+  cluster_cert_key: setting({ doc: 'Private key of cluster_cert (a path, PEM text or base64 of PEM).', sensitive: true, read: optionalText }),
+  cluster_ca_cert: setting({ doc: 'CA certificate (a path, PEM text or base64 of PEM) that signs the other side\'s cluster certificate; required on a control plane with cluster_mtls = pki.', read: optionalText }),
+  cluster_server_name: setting({ doc: 'The name a data plane expects in the control plane\'s certificate and sends as SNI with cluster_mtls = pki (default: the host of cluster_control_plane).', read: optionalText }),
+  cluster_max_payload: setting({
+    default: '16777216',
+    doc: 'Largest compressed config frame between control plane and data plane, in bytes (at least 4194304).',
+    read: (raw) => (/^\d+$/.test(raw ?? '') && Number(raw) >= 4194304 ? Number(raw) : new Problem('cluster_max_payload must be 4194304 (4MB) or greater')),
+  }),
+  cluster_dp_labels: setting({
+    default: '',
+    doc: 'A data plane\'s labels, `key:value` pairs separated by commas, sent to the control plane.',
+    read: (raw) => {
+      const labels: Record<string, string> = {}
+      for (const item of list(raw)) {
+        const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,62}):([A-Za-z0-9][A-Za-z0-9 ._:-]{0,62})$/.exec(item)
+        if (!m) return new Problem(`cluster_dp_labels: invalid label '${item}' (key:value, letters, digits, '.', '_' and '-')`)
+        labels[m[1]] = m[2]
+      }
+      return labels
+    },
+  }),
+  cluster_data_plane_purge_delay: setting({
+    default: '1209600',
+    doc: 'Seconds a control plane keeps listing a data plane it no longer hears from (at least 60).',
+    read: (raw) => (/^\d+$/.test(raw ?? '') && Number(raw) >= 60 ? Number(raw) : new Problem('cluster_data_plane_purge_delay must be 60 or greater')),
+  }),
   node_id: setting({ doc: 'A fixed node id (Kong deprecated it); otherwise one is kept in the prefix.', read: optionalText }),
   router_flavor: setting({
     default: 'traditional_compatible',
@@ -293,9 +319,20 @@ export function loadConf({ env, confPath, cwd }: ConfSources): NodeConf {
   if (values.real_ip_header === 'proxy_protocol' && proxyListen !== undefined && !proxyListen.some((l) => l.proxyProtocol)) {
     problems.push('real_ip_header = proxy_protocol: at least one of the proxy_listen entries must have the proxy_protocol flag enabled')
   }
+  if (values.role === 'control_plane') {
+    if ((values.admin_listen as ListenSpec[] | undefined)?.length === 0) problems.push('admin_listen must be specified when role = "control_plane"')
+    if ((values.cluster_listen as ListenSpec[] | undefined)?.length === 0) problems.push('cluster_listen must be specified when role = "control_plane"')
+    if (values.cluster_mtls === 'pki' && values.cluster_ca_cert === undefined) problems.push('cluster_ca_cert must be specified when cluster_mtls = "pki"')
+    // A control plane proxies nothing (Kong renders no proxy listener for it).
+    values.proxy_listen = []
+  } else {
+    // Only a control plane listens for data planes.
+    values.cluster_listen = []
+  }
   // A data plane serves no admin API, whatever admin_listen says (as Kong does).
   if (values.role === 'data_plane') values.admin_listen = []
   checkTlsSettings(values, cwd, problems)
+  checkClusterSettings(values, cwd, problems)
   if (problems.length > 0) throw new ConfError(problems)
 
   const publicView: Record<string, unknown> = {}

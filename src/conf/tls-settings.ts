@@ -79,7 +79,7 @@ export function cipherListProblem(ciphers: string): string | undefined {
 }
 
 /** One item of a certificate or key list, read. */
-type Item = { readonly pem: string; readonly from: string } | { readonly problem: string; readonly from: string }
+export type Item = { readonly pem: string; readonly from: string } | { readonly problem: string; readonly from: string }
 
 /** A path as a user writes one, safe to repeat in a message (no key material). */
 const PATHLIKE = /^(\/|\.{1,2}\/|[A-Za-z]:\\)|\.(pem|crt|cer|cert|key)$/i
@@ -89,7 +89,7 @@ const PATHLIKE = /^(\/|\.{1,2}\/|[A-Za-z]:\\)|\.(pem|crt|cer|cert|key)$/i
  * (relative to `cwd`), else base64 (or base64url) of the PEM. `n` numbers it in messages, which
  * repeat paths but never inline material.
  */
-function readItem(item: string, n: number, cwd: string): Item {
+export function readItem(item: string, n: number, cwd: string): Item {
   if (item.includes('-----BEGIN')) return { pem: item, from: `item ${n} (PEM text)` }
   const path = resolve(cwd, item)
   let size: number | undefined
@@ -118,7 +118,8 @@ function readItem(item: string, n: number, cwd: string): Item {
     : { problem: 'neither a file, PEM text nor base64 of PEM text', from: `item ${n}` }
 }
 
-function certProblem(pem: string): string | undefined {
+/** Why a PEM text holds no certificate OpenSSL reads; undefined when it does. */
+export function certProblem(pem: string): string | undefined {
   try {
     new X509Certificate(pem)
     return undefined
@@ -127,7 +128,8 @@ function certProblem(pem: string): string | undefined {
   }
 }
 
-function keyProblem(pem: string): string | undefined {
+/** Why a PEM text holds no private key OpenSSL reads; undefined when it does. */
+export function keyProblem(pem: string): string | undefined {
   try {
     createPrivateKey(pem)
     return undefined

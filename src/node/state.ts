@@ -117,6 +117,50 @@ export interface WorkerFleet {
   pids(): number[]
 }
 
+/** Where a data plane stands with Kong's sync: one of Kong's `clustering_data_planes.sync_status` values. */
+export type SyncStatus = 'unknown' | 'normal' | 'kong_version_incompatible' | 'plugin_set_incompatible' | 'plugin_version_incompatible' | 'filter_set_incompatible'
+
+/** A data plane as a control plane lists it (Kong's `clustering_data_planes` row). */
+export interface DataPlaneRecord {
+  /** The data plane's node_id. */
+  readonly id: string
+  readonly ip: string
+  readonly hostname: string
+  readonly version: string
+  readonly sync_status: SyncStatus
+  /** The hash its last ping carried (32 zeros before its first). */
+  readonly config_hash: string
+  /** Epoch seconds of its last ping (or of its connection, before one). */
+  readonly last_seen: number
+  readonly updated_at: number
+  readonly labels: Readonly<Record<string, string>>
+  readonly cert_details: { readonly expiry_timestamp?: number }
+  readonly rpc_capabilities: readonly string[]
+  /** Seconds until the control plane forgets it (cluster_data_plane_purge_delay after its last ping). */
+  readonly ttl: number
+  /** Whether its connection is open now. */
+  readonly connected: boolean
+}
+
+/** The control plane side: the data planes it serves. */
+export interface ControlPlaneView {
+  /** Every data plane known, connected or not (until purged), sorted by id. */
+  dataPlanes(): readonly DataPlaneRecord[]
+}
+
+/** The data plane side: its link to the control plane, for /status/config. */
+export interface ControlPlaneLink {
+  /** `wss://host:port/v1/outlet`. */
+  readonly control_plane: string
+  readonly connected: boolean
+  /** Milliseconds since the epoch; null before the first. */
+  readonly last_connected_at: number | null
+  /** When the last config frame arrived, and what came of it. */
+  readonly last_push: { readonly at: number; readonly outcome: string; readonly config_hash: string | null } | null
+  /** Why the connection last failed or closed; null while none has. */
+  readonly last_error: { readonly at: number; readonly message: string } | null
+}
+
 /** Everything the admin and status APIs read. */
 export interface NodeState {
   readonly conf: NodeConf
@@ -131,4 +175,8 @@ export interface NodeState {
   nodeId: string
   /** Set by `POST /status/ready` with status=draining, or SIGQUIT; cleared by a restart. */
   draining: boolean
+  /** role = control_plane: the data planes connected to it. */
+  readonly controlPlane?: ControlPlaneView
+  /** role = data_plane: the link to the control plane. */
+  readonly dataPlane?: () => ControlPlaneLink
 }
