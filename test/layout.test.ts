@@ -31,7 +31,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'util', 'version.ts'],
   'runloop': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'proxy', 'router', 'runtime', 'util', 'version.ts'],
   'workers': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'node', 'proxy', 'runloop', 'runtime', 'stores', 'tls', 'util', 'version.ts'],
-  'cli': ['conf', 'declarative', 'node', 'plugins', 'util', 'version.ts'],
+  'cli': ['conf', 'declarative', 'node', 'plugins', 'tls', 'util', 'version.ts'],
   'server': ['admin', 'clustering', 'conf', 'declarative', 'http', 'loader', 'log.ts', 'node', 'plugins', 'runloop', 'runtime', 'status', 'stores', 'tls', 'util', 'version.ts', 'workers'],
   'cli.ts': ['cli', 'server'],
 }

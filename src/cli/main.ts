@@ -18,6 +18,8 @@ export async function runCli(argv: readonly string[], io: CliIo, runNode: NodeRu
       // Loaded by `config` only: the config code is most of the CLI, and the node's verbs
       // (reload, quit, health: run by orchestrators, often on a busy machine) start without it.
       return (await import('./config-commands.js')).configCommand(rest, io)
+    case 'hybrid':
+      return (await import('./hybrid-commands.js')).hybridCommand(rest, io)
     case 'start':
       return startCommand(rest, io, process.env, runNode)
     case 'quit':

@@ -19,6 +19,9 @@ Commands:
                          what changed from A to B, by entity; exit 0 same, 1 different, 2 trouble
   config init [FILE]     write a starter kong.yml (default ./kong.yml)
   config schema [FILE]   print (or write) the JSON Schema of kong.yml, for editors and linters
+  hybrid gen_cert [-d DAYS] [CERT KEY]
+                         write a certificate and key for hybrid mode (default ./cluster.crt
+                         and ./cluster.key, valid 3 years); never overwrites
   version                print the version
 
 Run '${PRODUCT} COMMAND --help' for a command's options.
@@ -54,12 +57,30 @@ The available commands are:
   and read the running one with GET /config.
 `
 
+/** \`hybrid\` and its sub-verb, in Kong's words. */
+export const HYBRID_USAGE = `Usage: ${PRODUCT} hybrid COMMAND [OPTIONS]
+
+Hybrid mode utilities.
+
+The available commands are:
+  gen_cert [<cert> <key>]           Generate a certificate/key pair that is suitable
+                                    for use in hybrid mode deployment.
+                                    Cert and key will be written to
+                                    './cluster.crt' and './cluster.key' inside
+                                    the current directory unless filenames are given.
+
+Options:
+ -d,--days        (optional number) Override certificate validity duration.
+                                    Default: 1095 days (3 years)
+`
+
 const OPTION_CONF = ' -c,--conf        (optional string)   Configuration file.\n'
 const OPTION_PREFIX = ' -p,--prefix      (optional string)   Override prefix directory.\n'
 
 /** Each verb's usage, Kong's wording where Kong has the verb. */
 const VERB_USAGE: ReadonlyMap<string, string> = new Map(Object.entries({
   config: CONFIG_USAGE,
+  hybrid: HYBRID_USAGE,
   start: `Usage: ${PRODUCT} start [OPTIONS]
 
 Start the node in the foreground. Settings come from KONG_* environment
