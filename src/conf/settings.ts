@@ -325,9 +325,6 @@ export function loadConf({ env, confPath, cwd }: ConfSources): NodeConf {
     if (values.cluster_mtls === 'pki' && values.cluster_ca_cert === undefined) problems.push('cluster_ca_cert must be specified when cluster_mtls = "pki"')
     // A control plane proxies nothing (Kong renders no proxy listener for it).
     values.proxy_listen = []
-  } else {
-    // Only a control plane listens for data planes.
-    values.cluster_listen = []
   }
   // A data plane serves no admin API, whatever admin_listen says (as Kong does).
   if (values.role === 'data_plane') values.admin_listen = []

@@ -19,6 +19,9 @@ import { bundledPluginSchema } from '../plugins/registry.js'
 import { FileReadError, readRegularFile } from '../util/files.js'
 import { isRecord } from '../util/json.js'
 import { decodeConfigRequest, RequestError } from './config-request.js'
+import { decodeFrame, isConfigHash } from '../clustering/protocol.js'
+import { dataPlaneDocument, pushedHash } from '../clustering/pushed-config.js'
+import { deepFreeze } from '../declarative/snapshot.js'
 
 /** Where a config comes from. */
 export type JobInput =
@@ -27,6 +30,8 @@ export type JobInput =
   /** declarative_config: files and directories, merged in order; `source` names them all. */
   | { readonly kind: 'files'; readonly paths: readonly ConfigPath[]; readonly source: string }
   | { readonly kind: 'saved'; readonly path: string }
+  /** A frame a control plane sent (gzip-compressed JSON), inflated to at most `maxBytes`. */
+  | { readonly kind: 'pushed'; readonly frame: Uint8Array; readonly source: string; readonly maxBytes: number }
 
 /** One load to run. */
 export interface LoadJob {
@@ -65,12 +70,15 @@ export type JobResult =
       readonly body?: Uint8Array
     }
   | { readonly type: 'failed'; readonly message: string }
+  /** A control plane's message that carries no config (Kong's data plane ignores those too). */
+  | { readonly type: 'ignored'; readonly message: string }
 
 /**
  * What the prefix keeps so a restart without a file serves the last good config: one text, or
- * (from several files) every file's text, merged again on restore.
+ * (from several files) every file's text, merged again on restore. `hash` is the hash a control
+ * plane sent with the config, reported again after a restart.
  */
-type Saved = ConfigText | { readonly source: string; readonly files: readonly ConfigText[] }
+type Saved = (ConfigText | { readonly source: string; readonly files: readonly ConfigText[] }) & { readonly hash?: string }
 
 const LIMITS: ParseLimits = DEFAULT_LIMITS
 
@@ -132,6 +140,15 @@ export async function runLoadJob(job: LoadJob): Promise<JobResult> {
         snapshot = 'files' in kept
           ? await loadDeclarativeFiles(kept.files, { pluginSchemas: bundledPluginSchema, limits: LIMITS })
           : await loadDeclarative(kept.text, { source, format: kept.format, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+        if (kept.hash !== undefined) snapshot = withHash(snapshot, kept.hash)
+        break
+      }
+      case 'pushed': {
+        source = input.source
+        const pushed = await loadPushed(input, job.liveHash)
+        if ('result' in pushed) return pushed.result
+        snapshot = pushed.snapshot
+        saved = pushed.saved
         break
       }
     }
@@ -143,6 +160,31 @@ export async function runLoadJob(job: LoadJob): Promise<JobResult> {
   if (written.type === 'failed') return written
   const body = job.respond ? new TextEncoder().encode(JSON.stringify(entityMap(snapshot))) : undefined
   return { type: 'loaded', hash: snapshot.hash, bytes: written.bytes, ...(body ? { body } : {}) }
+}
+
+/** Reads a control plane's frame into a snapshot running under the hash the control plane sent. */
+async function loadPushed(input: Extract<JobInput, { kind: 'pushed' }>, liveHash: string | undefined): Promise<{ snapshot: Snapshot; saved: Saved } | { result: JobResult }> {
+  const { source } = input
+  const refused = (message: string): { result: JobResult } => ({ result: { type: 'invalid', status: 400, body: { message }, rejection: { source, message, errors: [], errorsTotal: 1 } } })
+  const decoded = decodeFrame(input.frame, input.maxBytes)
+  if (decoded.kind === 'bad') return refused(decoded.message)
+  if (decoded.kind === 'other') return { result: { type: 'ignored', message: `a '${decoded.type}' message carries no configuration` } }
+  const { frame } = decoded
+  // Kong's data plane checks the hash before it reads the config, and so avoids reloading the same one.
+  if (frame.config_hash !== undefined && frame.config_hash === liveHash) return { result: { type: 'unchanged' } }
+  const document = dataPlaneDocument(frame.config_table)
+  if ('problem' in document) return refused(document.problem)
+  const snapshot = await loadDeclarativeObject(document.doc, { source, pluginSchemas: bundledPluginSchema, limits: LIMITS })
+  const hash = pushedHash(frame.config_hash, snapshot.hash, frame.config_table)
+  if ('problem' in hash) return refused(hash.problem)
+  if (hash.hash === liveHash) return { result: { type: 'unchanged' } }
+  return { snapshot: withHash(snapshot, hash.hash), saved: { source, format: 'json', text: JSON.stringify(document.doc), hash: hash.hash } }
+}
+
+/** The snapshot reported under another hash (the one a control plane sent). */
+function withHash(snapshot: Snapshot, hash: string): Snapshot {
+  if (snapshot.hash === hash) return snapshot
+  return deepFreeze({ ...snapshot, hash, hashes: { ...snapshot.hashes, config: hash } })
 }
 
 /**
@@ -182,10 +224,15 @@ function savedForm(value: unknown): Saved | undefined {
       ? { source: v.source, format: v.format as TextFormat, text: v.text }
       : undefined
   if (!isRecord(value) || typeof value.source !== 'string') return undefined
-  if (!Array.isArray(value.files)) return text(value)
+  if (value.hash !== undefined && !isConfigHash(value.hash)) return undefined
+  const hash = value.hash === undefined ? {} : { hash: value.hash }
+  if (!Array.isArray(value.files)) {
+    const one = text(value)
+    return one && { ...one, ...hash }
+  }
   const files = value.files.map(text)
   if (files.length === 0 || files.some((f) => f === undefined)) return undefined
-  return { source: value.source, files: files as ConfigText[] }
+  return { source: value.source, files: files as ConfigText[], ...hash }
 }
 
 function corrupt(path: string, reason: string): JobResult {

@@ -156,7 +156,7 @@ export interface ControlPlaneLink {
   /** Milliseconds since the epoch; null before the first. */
   readonly last_connected_at: number | null
   /** When the last config frame arrived, and what came of it. */
-  readonly last_push: { readonly at: number; readonly outcome: string; readonly config_hash: string | null } | null
+  readonly last_push: { readonly at: number; readonly outcome: string; readonly configuration_hash: string | null } | null
   /** Why the connection last failed or closed; null while none has. */
   readonly last_error: { readonly at: number; readonly message: string } | null
 }

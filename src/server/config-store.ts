@@ -78,10 +78,16 @@ export class ConfigStore implements ConfigState {
     return only(await this.#load({ kind: 'files', paths, source }, this.ticket(), { wait: true, respond: false }))
   }
 
+  /** Loads a control plane's frame (gzip JSON, inflated to at most `maxBytes`); waits for a running load. */
+  async loadPushed(frame: Uint8Array, source: string, maxBytes: number): Promise<PushOutcome> {
+    const outcome = await this.#load({ kind: 'pushed', frame, source, maxBytes }, this.ticket(), { wait: true, respond: false })
+    return outcome.kind === 'ignored' ? outcome : only(outcome)
+  }
+
   /** Loads the config the prefix kept from the last good load; `absent` when there is none. */
   async restore(): Promise<LoadOutcome | 'absent'> {
     const outcome = await this.#load({ kind: 'saved', path: cachePath(this.deps.prefix) }, this.ticket(), { wait: true, respond: false })
-    return outcome.kind === 'absent' ? 'absent' : outcome
+    return outcome.kind === 'absent' ? 'absent' : only(outcome)
   }
 
   async #load(input: JobInput, ticket: number, opts: { wait: boolean; respond: boolean }): Promise<Outcome> {
@@ -116,6 +122,8 @@ export class ConfigStore implements ConfigState {
     switch (result.type) {
       case 'absent':
         return { kind: 'absent' }
+      case 'ignored':
+        return { kind: 'ignored', message: result.message }
       case 'unchanged':
         return { kind: 'unchanged', live: this.#live as LiveConfig }
       case 'failed':
@@ -186,8 +194,11 @@ export class ConfigStore implements ConfigState {
   }
 }
 
+/** What a control plane's frame came to: a load's outcome, or a message that carries no config. */
+export type PushOutcome = LoadOutcome | { readonly kind: 'ignored'; readonly message: string }
+
 /** A load's outcome inside the store, where a restore may also find nothing to load. */
-type Outcome = LoadOutcome | { readonly kind: 'absent' }
+type Outcome = PushOutcome | { readonly kind: 'absent' }
 
 function sourceOf(input: JobInput): string {
   switch (input.kind) {
@@ -195,6 +206,8 @@ function sourceOf(input: JobInput): string {
       return 'POST /config'
     case 'saved':
       return 'prefix'
+    case 'pushed':
+      return input.source
     default:
       return input.source
   }
@@ -202,6 +215,6 @@ function sourceOf(input: JobInput): string {
 
 /** Only a restore finds nothing to load. */
 function only(outcome: Outcome): LoadOutcome {
-  if (outcome.kind === 'absent') throw new Error('a load found nothing to load')
+  if (outcome.kind === 'absent' || outcome.kind === 'ignored') throw new Error(`a load ended in '${outcome.kind}'`)
   return outcome
 }

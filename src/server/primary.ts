@@ -22,11 +22,15 @@ import type { LoadOutcome, NodeState, Rejection } from '../node/state.js'
 import { compileProxySettings } from '../runloop/proxy-settings.js'
 import { createStatusApp } from '../status/app.js'
 import { createSharedDicts } from '../stores/shared-dict.js'
-import { PRODUCT, VERSION } from '../version.js'
+import { KONG_COMPAT_VERSION, PRODUCT, VERSION } from '../version.js'
 import { ensureDefaultCertificates, listenerCertificates, type ListenerKind } from '../tls/listener-certificates.js'
 import { tlsServerOptions } from '../tls/tls-options.js'
 import { WorkerPool } from '../workers/pool.js'
 import { ConfigStore } from './config-store.js'
+import { hostname } from 'node:os'
+import { DataPlaneClient, type ApplyResult } from '../clustering/data-plane.js'
+import { DEFAULT_LIMITS } from '../declarative/parse.js'
+import { availablePlugins } from '../plugins/registry.js'
 import { cachePath, claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../node/prefix.js'
 
 /** How long in-flight requests may take to finish on SIGTERM/SIGINT, in the primary and every worker. */
@@ -74,6 +78,40 @@ function firstProblem(rejection: Rejection): string {
   if (message.startsWith('cannot read ')) return message + more
   const where = `${first.source}${first.line === undefined ? '' : `:${first.line}:${first.column ?? 1}`}`
   return `${where}: ${first.path === '(document)' ? '' : `${first.path}: `}${message}${more}`
+}
+
+/** The largest config a control plane's frame may inflate to: the largest config text the node reads. */
+const MAX_INFLATED_BYTES = DEFAULT_LIMITS.maxBytes
+
+/** A data plane's link to its control plane, loading each frame through the store as a file is loaded. */
+function createDataPlane(conf: NodeConf, log: NodeLogger, id: string, store: ConfigStore): DataPlaneClient {
+  const source = `control plane ${conf.cluster_control_plane}`
+  return new DataPlaneClient({
+    conf,
+    log,
+    nodeId: id,
+    hostname: hostname(),
+    version: KONG_COMPAT_VERSION,
+    plugins: Object.entries(availablePlugins(KONG_COMPAT_VERSION)).map(([name, p]) => ({ name, version: p.version })),
+    currentHash: () => store.live?.snapshot.hash,
+    apply: async (frame): Promise<ApplyResult> => {
+      const outcome = await store.loadPushed(frame, source, MAX_INFLATED_BYTES)
+      switch (outcome.kind) {
+        case 'loaded':
+          report(log, outcome, source, outcome.live.snapshot.hash)
+          return 'applied'
+        case 'unchanged':
+          log.info({ source }, 'same config received from control plane, no need to reload')
+          return 'unchanged'
+        case 'ignored':
+          log.debug({ source }, outcome.message)
+          return 'ignored'
+        default:
+          report(log, outcome, source, store.live?.snapshot.hash)
+          return 'rejected'
+      }
+    },
+  })
 }
 
 /** Binds a throwaway socket on each listener, to find taken ports before anything is written. */
@@ -156,7 +194,19 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   })
   const pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
   const counters = new ConnectionCounters()
-  const state: NodeState = { conf, config: store, workers: pool, dicts, counters, log, nodeId: '', draining: false }
+  // Hybrid mode: made once the prefix gives the node its id.
+  let dataPlane: DataPlaneClient | undefined
+  const state: NodeState = {
+    conf,
+    config: store,
+    workers: pool,
+    dicts,
+    counters,
+    log,
+    nodeId: '',
+    draining: false,
+    ...(conf.role === 'data_plane' ? { dataPlane: () => (dataPlane as DataPlaneClient).link() } : {}),
+  }
 
   // Nothing is written before every listener is known to be free: a second node on the same
   // ports leaves the prefix as it found it.
@@ -172,6 +222,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     log.error({ prefix: conf.prefix }, (err as Error).message)
     return 1
   }
+  if (conf.role === 'data_plane') dataPlane = createDataPlane(conf, log, state.nodeId, store)
   // Kong's self-signed defaults for ssl listeners without certificate settings, made once in the prefix.
   const bound = await ensureDefaultCertificates(conf, LISTENER_KINDS)
     .then(() => bindListeners(conf, state, counters, log))
@@ -192,6 +243,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   let finish!: (code: number) => void
   const finished = new Promise<number>((resolve) => (finish = resolve))
   const shutdown = async (code: number): Promise<void> => {
+    dataPlane?.stop()
     for (const s of servers) s.closeAll()
     await loader.close()
     releasePrefix(conf.prefix)
@@ -211,6 +263,8 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     const starting = phase === 'starting'
     phase = 'stopping'
     log.notice({ signal, deadline_ms: deadlineMs }, 'stopping: no new connections, finishing in-flight requests')
+    // No config arrives while the node stops.
+    dataPlane?.stop()
     for (const s of servers) s.close()
     if (starting) {
       void loader.close()
@@ -226,6 +280,10 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   })
   process.on('SIGHUP', () => {
     if (phase === 'stopping') return
+    if (conf.role === 'data_plane') {
+      log.warn('SIGHUP: a data plane takes its configuration from the control plane; nothing reloaded')
+      return
+    }
     if (conf.declarative_config === undefined) {
       log.warn('SIGHUP: no declarative_config file to reload')
       return
@@ -265,6 +323,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     return finished
   }
   phase = 'running'
+  dataPlane?.start()
   log.notice(
     {
       version: VERSION,

@@ -9,7 +9,7 @@ import { countEntities, type LoadTimings } from '../declarative/snapshot.js'
 import { HttpError } from '../http/app.js'
 import { readBody } from '../http/body.js'
 import { sumStats } from '../http/connection-counters.js'
-import type { NodeState } from '../node/state.js'
+import type { ControlPlaneLink, NodeState } from '../node/state.js'
 import { zoneSizes } from '../stores/zones.js'
 import { checkUnit, formatBytes } from './memory-units.js'
 
@@ -54,11 +54,15 @@ export function addStatusRoute(router: Router, state: NodeState): void {
 /** Why the node is not ready, or undefined when it is. */
 export function notReadyReason(state: NodeState): string | undefined {
   if (state.draining) return 'draining'
+  // Kong's control plane is ready as soon as it runs: it serves data planes, not traffic.
+  if (state.conf.role === 'control_plane') return undefined
   const live = state.config.live
   if (!live) {
     const { problem, rejected } = state.config
     if (problem) return `no configuration available (${problem}; see /status/config)`
     if (rejected) return `no configuration available (the last configuration from ${rejected.source} was rejected with ${rejected.errorsTotal} error(s); see /status/config)`
+    const link = state.dataPlane?.()
+    if (link) return `no configuration available (configuration hash is not initialized; ${link.connected ? `connected to the control plane at ${link.control_plane}, waiting for its configuration` : `not connected to the control plane at ${link.control_plane}${link.last_error ? `: ${link.last_error.message}` : ''}`})`
     return 'no configuration available (configuration hash is not initialized)'
   }
   const { ready, total } = state.workers.applied(live.version)
@@ -103,8 +107,23 @@ export function addReadyRoutes(router: Router, state: NodeState): void {
       last_rejected: rejected
         ? { at: new Date(rejected.at).toISOString(), source: rejected.source, message: rejected.message, errors: rejected.errors, errors_total: rejected.errorsTotal }
         : null,
+      // Hybrid mode: a data plane's link to its control plane; a control plane's data planes.
+      ...(state.dataPlane ? { control_plane: linkView(state.dataPlane()) } : {}),
+      ...(state.controlPlane ? { data_planes: state.controlPlane.dataPlanes() } : {}),
     }
   })
+}
+
+/** A data plane's link with its times as ISO text. */
+function linkView(link: ControlPlaneLink): Record<string, unknown> {
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+  return {
+    url: link.control_plane,
+    connected: link.connected,
+    last_connected_at: iso(link.last_connected_at),
+    last_push: link.last_push && { ...link.last_push, at: iso(link.last_push.at) },
+    last_error: link.last_error && { ...link.last_error, at: iso(link.last_error.at) },
+  }
 }
 
 /** What loading the live config cost, by phase, in whole milliseconds. */

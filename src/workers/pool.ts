@@ -216,7 +216,8 @@ export class WorkerPool implements WorkerFleet {
     // Listening too: a worker takes its config in before it binds, and until one binds the
     // proxy port refuses connections.
     for (const t of this.#tracked.values()) if (t.listening && t.applied >= version) ready++
-    return { ready, total: this.conf.nginx_worker_processes }
+    // A control plane proxies nothing and runs no workers.
+    return { ready, total: this.conf.role === 'control_plane' ? 0 : this.conf.nginx_worker_processes }
   }
 
   configurations(): WorkerConfiguration[] {

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { CLUSTER_FIXTURE } from '../helpers/cluster.js'
 import { parseListen } from '../../src/conf/listen.js'
 import { ConfError, loadConf, parseConfFile, parseSize } from '../../src/conf/settings.js'
 
@@ -36,9 +37,37 @@ t.test('kong.conf files, sizes and precedence', async (t) => {
   t.equal(conf.prefix, join(dir, '.kong'), 'the prefix is absolute')
   t.same(conf.status_listen.map((l) => l.text), ['127.0.0.1:8007'], 'default status listener')
   t.ok(Object.isFrozen(conf))
-  const dp = loadConf({ env: { KONG_ROLE: 'data_plane', KONG_DECLARATIVE_CONFIG_STRING: 'x' }, cwd: dir })
+  const dp = loadConf({ env: { KONG_ROLE: 'data_plane', KONG_DECLARATIVE_CONFIG_STRING: 'x', ...CLUSTER_FIXTURE }, cwd: dir })
   t.same(dp.admin_listen, [], 'a data plane has no admin API')
   t.equal(dp.public.declarative_config_string, '******', 'sensitive values are masked')
+})
+
+t.test('hybrid mode: cluster certificates as Kong reads them', async (t) => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConf({ env, cwd: '/' })
+      return []
+    } catch (err) {
+      return [...(err as ConfError).problems]
+    }
+  }
+  for (const role of ['data_plane', 'control_plane']) {
+    t.same(problems({ KONG_ROLE: role }), ['cluster certificate and key must be provided to use Hybrid mode'], `${role} without certificates`)
+    t.same(problems({ KONG_ROLE: role, KONG_CLUSTER_CERT: CLUSTER_FIXTURE.KONG_CLUSTER_CERT }), ['cluster certificate and key must be provided to use Hybrid mode'], `${role} without a key`)
+  }
+  t.same(problems({ KONG_ROLE: 'traditional' }), [], 'not needed for a traditional node')
+  t.same(problems({ KONG_ROLE: 'data_plane', KONG_CLUSTER_CERT: '/nope/cluster.crt', KONG_CLUSTER_CERT_KEY: CLUSTER_FIXTURE.KONG_CLUSTER_CERT_KEY }), ['cluster_cert: failed loading certificate from /nope/cluster.crt: no such file'])
+  t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'control_plane', KONG_CLUSTER_MTLS: 'pki' }), ['cluster_ca_cert must be specified when cluster_mtls = "pki"'])
+  t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_MAX_PAYLOAD: '1024' }), ['cluster_max_payload must be 4194304 (4MB) or greater'])
+  t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_DATA_PLANE_PURGE_DELAY: '59' }), ['cluster_data_plane_purge_delay must be 60 or greater'])
+  t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'control_plane', KONG_ADMIN_LISTEN: 'off' }), ['admin_listen must be specified when role = "control_plane"'])
+  t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_DP_LABELS: 'good:yes,bad' }), ["cluster_dp_labels: invalid label 'bad' (key:value, letters, digits, '.', '_' and '-')"])
+  const pem = readFileSync(CLUSTER_FIXTURE.KONG_CLUSTER_CERT, 'utf8')
+  const cp = loadConf({ env: { KONG_ROLE: 'control_plane', KONG_CLUSTER_CERT: Buffer.from(pem).toString('base64'), KONG_CLUSTER_CERT_KEY: CLUSTER_FIXTURE.KONG_CLUSTER_CERT_KEY, KONG_CLUSTER_DP_LABELS: 'region:eu-1,tier:gold' }, cwd: '/' })
+  t.equal(cp.cluster_cert, pem, 'base64 of the PEM is read as the PEM')
+  t.same(cp.proxy_listen, [], 'a control plane proxies nothing')
+  t.same(cp.cluster_listen.map((l) => l.text), ['0.0.0.0:8005'])
+  t.same(cp.cluster_dp_labels, { region: 'eu-1', tier: 'gold' })
 })
 
 t.test('every problem is listed', async (t) => {

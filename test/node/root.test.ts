@@ -6,6 +6,7 @@ import { kongConfiguration } from '../../src/admin/root-route.js'
 import { loadConf } from '../../src/conf/settings.js'
 import { runBin } from '../helpers/cli.js'
 import { freePort, http, startNode } from '../helpers/node.js'
+import { CLUSTER_FIXTURE } from '../helpers/cluster.js'
 
 /** A listener object as Kong renders it, every flag false unless named. */
 const listener = (ip: string, port: number, line: string, set: Record<string, boolean> = {}): Record<string, unknown> => ({
@@ -115,7 +116,7 @@ t.test('router_flavor = expressions stops the node at start and says why', async
 
 t.test('a data plane shows admin_listen off, as it serves no admin API', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-dp-'))
-  const conf = kongConfiguration(loadConf({ env: { KONG_ROLE: 'data_plane', KONG_ADMIN_LISTEN: '127.0.0.1:8001' }, cwd: dir }))
+  const conf = kongConfiguration(loadConf({ env: { KONG_ROLE: 'data_plane', KONG_ADMIN_LISTEN: '127.0.0.1:8001', ...CLUSTER_FIXTURE }, cwd: dir }))
   t.same(conf.admin_listen, ['off'])
   t.same(conf.admin_listeners, {})
   t.equal(conf.role, 'data_plane')

@@ -9,6 +9,7 @@ import t from 'tap'
 import { ConfError, loadConf, type NodeConf } from '../../src/conf/settings.js'
 import { parseNginxSeconds, parseProtocols } from '../../src/conf/tls-settings.js'
 import { makePki, selfSigned, type Pem } from '../helpers/tls.js'
+import { CLUSTER_FIXTURE } from '../helpers/cluster.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'kong-dbless-tls-settings-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -140,7 +141,7 @@ t.test('an item that cannot be read is a settings error naming the setting and t
 t.test('lists of a kind without ssl listeners are not read, as in Kong', async (t) => {
   const plain = conf({ KONG_SSL_CERT: '/nope/x.pem', KONG_STATUS_SSL_CERT_KEY: '/nope/y.key' })
   t.same([plain.ssl_cert, plain.ssl_cert_key, plain.status_ssl_cert_key], [[], [], []], 'no ssl listener: the lists are left empty')
-  const dp = conf({ KONG_ROLE: 'data_plane', KONG_ADMIN_LISTEN: '127.0.0.1:8444 ssl', KONG_ADMIN_SSL_CERT: '/nope/x.pem' })
+  const dp = conf({ KONG_ROLE: 'data_plane', KONG_ADMIN_LISTEN: '127.0.0.1:8444 ssl', KONG_ADMIN_SSL_CERT: '/nope/x.pem', ...CLUSTER_FIXTURE })
   t.same(dp.admin_ssl_cert, [], 'a data plane has no admin listeners to serve them')
 })
 
