@@ -12,7 +12,7 @@ import type { NodeLogger } from '../log.js'
 import type { ControlPlaneView, DataPlaneRecord } from '../node/state.js'
 import { BUNDLED_PLUGINS } from '../plugins/registry.js'
 import { ClusterListener, type ClusterListenConf, type OutletRequest } from './cluster-listener.js'
-import { checkConfiguredPlugins, checkHandshakePlugins, checkKongVersion } from './cp-compat-stub.js'
+import { checkConfiguredPlugins, checkHandshakePlugins, checkKongVersion } from './compat.js'
 import { DataPlaneRegistry, type DataPlaneDetails } from './data-plane-registry.js'
 import { CLUSTERING_TIMEOUT_MS, PING_WAIT_MS, decodeBasicInfo, encodeReconfigure, type BasicInfo, type PluginVersion } from './protocol.js'
 
