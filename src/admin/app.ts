@@ -1,4 +1,4 @@
-/** The admin API: `/`, `/endpoints`, `/status`, `/metrics`, `/config`, `/schemas` and the read-only entity endpoints. */
+/** The admin API: `/`, `/endpoints`, `/status`, `/metrics`, `/config`, `/clustering`, `/schemas` and the read-only entity endpoints. */
 import type Koa from 'koa'
 import { bundledVaultSchema } from '../declarative/schema/entities/index.js'
 import { createApp, createRouter } from '../http/app.js'
@@ -7,6 +7,7 @@ import { bundledPluginSchema } from '../plugins/registry.js'
 import { addMetricsRoute } from '../status/metrics-route.js'
 import { addStatusRoute } from '../status/routes.js'
 import { addUpstreamReadRoutes } from '../status/upstream-routes.js'
+import { addClusteringRoutes } from './clustering-routes.js'
 import { addConfigRoutes } from './config-routes.js'
 import { contentTypeGate } from './content-type-gate.js'
 import { addEndpointsRoute } from './endpoints-route.js'
@@ -23,6 +24,7 @@ export function createAdminApp(state: NodeState): Koa {
   addStatusRoute(router, state)
   addMetricsRoute(router, state)
   addConfigRoutes(router, state)
+  addClusteringRoutes(router, state)
   // Before the generic entity routes: Kong's own upstream routes win over them (`/targets/all`, targets newest first).
   addUpstreamReadRoutes(router, state)
   addTargetHealthRoutes(router, state)

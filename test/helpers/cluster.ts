@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls'
 import { gzipSync } from 'node:zlib'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { kongConfigHash } from '../../src/clustering/kong-hash.js'
-import { SERVER_AND_CLIENT_AUTH, generateSelfSigned } from '../../src/tls/self-signed.js'
+import { clusterPair } from './cluster-peers.js'
 
 /** A cluster certificate pair written into `dir`: paths and PEM texts. */
 export interface ClusterCert {
@@ -26,14 +26,7 @@ export interface ClusterCert {
 
 /** An EC P-384 certificate with CN kong_clustering, as Kong's gen_cert makes it, written to dir/<name>.crt and .key. */
 export async function clusterCert(dir: string, name = 'cluster'): Promise<ClusterCert> {
-  const now = Date.now()
-  const pair = await generateSelfSigned({
-    key: { type: 'ec', curve: 'P-384' },
-    subject: 'CN=kong_clustering',
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 365 * 86_400_000),
-    extendedKeyUsage: SERVER_AND_CLIENT_AUTH,
-  })
+  const pair = await clusterPair()
   const cert = join(dir, `${name}.crt`)
   const key = join(dir, `${name}.key`)
   writeFileSync(cert, pair.cert)
