@@ -28,6 +28,7 @@ import { tlsServerOptions } from '../tls/tls-options.js'
 import { WorkerPool } from '../workers/pool.js'
 import { ConfigStore } from './config-store.js'
 import { hostname } from 'node:os'
+import { ControlPlane } from '../clustering/control-plane.js'
 import { DataPlaneClient, type ApplyResult } from '../clustering/data-plane.js'
 import { DEFAULT_LIMITS } from '../declarative/parse.js'
 import { availablePlugins } from '../plugins/registry.js'
@@ -190,12 +191,14 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
       // Marks of targets the new config dropped go before the config itself.
       pool.retainHealth(live.snapshot)
       pool.broadcast({ version: live.version, path })
+      void controlPlane?.update(live.snapshot)
     },
   })
   const pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
   const counters = new ConnectionCounters()
-  // Hybrid mode: made once the prefix gives the node its id.
+  // Hybrid mode: a data plane's link is made once the prefix gives the node its id.
   let dataPlane: DataPlaneClient | undefined
+  const controlPlane = conf.role === 'control_plane' ? new ControlPlane({ conf, log, version: KONG_COMPAT_VERSION }) : undefined
   const state: NodeState = {
     conf,
     config: store,
@@ -206,11 +209,17 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     nodeId: '',
     draining: false,
     ...(conf.role === 'data_plane' ? { dataPlane: () => (dataPlane as DataPlaneClient).link() } : {}),
+    ...(controlPlane ? { controlPlane } : {}),
   }
 
   // Nothing is written before every listener is known to be free: a second node on the same
   // ports leaves the prefix as it found it.
-  const taken = [...(await probe('proxy_listen', conf.proxy_listen)), ...(await probe('admin_listen', conf.admin_listen)), ...(await probe('status_listen', conf.status_listen))]
+  const taken = [
+    ...(await probe('proxy_listen', conf.proxy_listen)),
+    ...(await probe('admin_listen', conf.admin_listen)),
+    ...(await probe('status_listen', conf.status_listen)),
+    ...(controlPlane ? await probe('cluster_listen', conf.cluster_listen) : []),
+  ]
   if (taken.length > 0) {
     for (const problem of taken) log.error({ setting: problem.setting, code: problem.code }, problem.message)
     return 1
@@ -233,6 +242,16 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
     return 1
   }
   const servers = bound as Listener[]
+  if (controlPlane) {
+    try {
+      await controlPlane.listen()
+    } catch (err) {
+      log.error({ setting: 'cluster_listen' }, (err as Error).message)
+      for (const s of servers) s.closeAll()
+      releasePrefix(conf.prefix)
+      return 1
+    }
+  }
 
   // Signals are handled from here on, so a stop during startup ends it cleanly: the load in
   // progress is abandoned, the workers started so far are stopped, the prefix is released.
@@ -244,6 +263,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   const finished = new Promise<number>((resolve) => (finish = resolve))
   const shutdown = async (code: number): Promise<void> => {
     dataPlane?.stop()
+    await controlPlane?.close()
     for (const s of servers) s.closeAll()
     await loader.close()
     releasePrefix(conf.prefix)
@@ -309,7 +329,8 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
   }
 
   try {
-    await pool.start()
+    // A control plane proxies nothing: it runs no workers.
+    if (!controlPlane) await pool.start()
   } catch (err) {
     if (!stopRequested()) log.error({ error: (err as Error).message }, 'could not start')
     await pool.stop(false, 2000)
