@@ -12,7 +12,7 @@ set -eu
 # The first words that name a kong-dbless verb.
 is_verb() {
   case "$1" in
-    start | docker-start | quit | reload | health | drain | config | version | help) return 0 ;;
+    start | docker-start | quit | reload | health | drain | config | hybrid | version | help) return 0 ;;
     *) return 1 ;;
   esac
 }

@@ -351,6 +351,7 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
       workers: pool.pids(),
       proxy_listen: conf.proxy_listen.map((l) => l.text),
       listening: servers.map((s) => s.address()),
+      ...(controlPlane ? { cluster_listening: controlPlane.addresses() } : {}),
       configuration_hash: store.live?.snapshot.hash ?? null,
     },
     `${PRODUCT} started`,

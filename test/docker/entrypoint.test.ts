@@ -71,6 +71,7 @@ t.test('what the entrypoint accepts, and its exit codes', async (t) => {
     { desc: 'kong VERB', args: ['kong', 'config', 'parse', good], code: 0, stdout: /parse successful/ },
     { desc: 'kong-dbless VERB', args: ['kong-dbless', 'config', 'parse', bad], code: 1 },
     { desc: 'version', args: ['version'], code: 0, stdout: /^kong-dbless \d+\.\d+\.\d+\n$/ },
+    { desc: 'hybrid gen_cert, bare', args: ['hybrid', 'gen_cert', join(image.dir, 'c.crt'), join(image.dir, 'c.key')], code: 0, stdout: /Successfully generated certificate\/key pairs/ },
     { desc: 'kong with an unknown verb', args: ['kong', 'frobnicate'], code: 1, stderr: /unknown command 'frobnicate'/ },
     { desc: 'kong health with no node', args: ['kong', 'health'], code: 1, stderr: /Kong is not running at/ },
     { desc: 'any other command runs as given', args: ['sh', '-c', 'echo "$0" "$KONG_PREFIX"', 'hello'], code: 0, stdout: `hello ${image.prefix}\n` },
