@@ -2,6 +2,7 @@
  * `GET /metrics` (status and admin listeners, as Kong's prometheus plugin mounts it on both):
  * the node's metrics gathered at scrape time from the sources `/status` reads.
  */
+import { X509Certificate } from 'node:crypto'
 import type { Router } from '@koa/router'
 import { EMPTY_CONFIG_HASH } from '../declarative/hash.js'
 import { usesHealthchecks, type Plugin } from '../declarative/schema/entities/index.js'
@@ -59,7 +60,14 @@ async function gatherMetrics(state: NodeState): Promise<NodeMetrics> {
     configHash: live?.snapshot.hash ?? EMPTY_CONFIG_HASH,
     pluginEnabled: plugins.length > 0,
     targetHealth,
+    ...(state.dataPlane ? { dataPlane: { connected: state.dataPlane().connected, certExpiry: certExpiry(state.conf.cluster_cert) } } : {}),
+    ...(state.controlPlane ? { dataPlanes: state.controlPlane.dataPlanes() } : {}),
   }
+}
+
+/** When a PEM certificate expires, in epoch seconds (0 when there is none). */
+function certExpiry(pem: string | undefined): number {
+  return pem === undefined ? 0 : Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000)
 }
 
 /** Mounts `GET /metrics`. */

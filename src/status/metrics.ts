@@ -41,6 +41,21 @@ export interface NodeMetrics {
    * prometheus plugin sets `upstream_health_metrics`, as Kong's exporter does.
    */
   readonly targetHealth: readonly UpstreamTargetHealth[]
+  /** role = data_plane: whether the control plane is connected, and when cluster_cert expires (epoch seconds). */
+  readonly dataPlane?: { readonly connected: boolean; readonly certExpiry: number }
+  /** role = control_plane: the data planes it knows. */
+  readonly dataPlanes?: readonly ListedDataPlane[]
+}
+
+/** A data plane as a control plane's metrics label it. */
+export interface ListedDataPlane {
+  readonly id: string
+  readonly hostname: string
+  readonly ip: string
+  readonly version: string
+  readonly config_hash: string
+  readonly last_seen: number
+  readonly sync_status: string
 }
 
 /** One address of a target of a named upstream, with its state. */
@@ -76,6 +91,16 @@ const FAMILIES = {
   timers: { name: 'nginx_timers', help: 'Number of nginx timers', type: 'gauge', labels: ['state'] },
   configHash: { name: 'node_config_hash', help: 'Config hash numeric value of this node, 0 is no configuration loaded', type: 'gauge', labels: ['node_id'] },
   nodeInfo: { name: 'node_info', help: 'Kong Node metadata information', type: 'gauge', labels: ['node_id', 'version'] },
+  controlPlaneConnected: { name: 'control_plane_connected', help: 'Kong connected to control plane, 0 is unconnected', type: 'gauge', labels: [] },
+  certExpiry: { name: 'data_plane_cluster_cert_expiry_timestamp', help: "Unix timestamp of Data Plane's cluster_cert expiry time", type: 'gauge', labels: [] },
+  dataPlaneLastSeen: { name: 'data_plane_last_seen', help: 'Last time data plane contacted control plane', type: 'gauge', labels: ['node_id', 'hostname', 'ip'] },
+  dataPlaneConfigHash: { name: 'data_plane_config_hash', help: 'Config hash numeric value of the data plane', type: 'gauge', labels: ['node_id', 'hostname', 'ip'] },
+  dataPlaneCompatible: {
+    name: 'data_plane_version_compatible',
+    help: 'Version compatible status of the data plane, 0 is incompatible',
+    type: 'gauge',
+    labels: ['node_id', 'hostname', 'ip', 'kong_version'],
+  },
   targetHealth: {
     name: 'upstream_target_health',
     help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
@@ -146,8 +171,24 @@ function samplesOf(m: NodeMetrics): Map<Family, Sample[]> {
       })),
     ),
   )
+  if (m.dataPlane) {
+    out.set(FAMILIES.controlPlaneConnected, [{ labels: {}, value: m.dataPlane.connected ? 1 : 0 }])
+    out.set(FAMILIES.certExpiry, [{ labels: {}, value: m.dataPlane.certExpiry }])
+  }
+  if (m.dataPlanes) {
+    const labels = (d: ListedDataPlane): Labels => ({ node_id: d.id, hostname: d.hostname, ip: d.ip })
+    out.set(FAMILIES.dataPlaneLastSeen, m.dataPlanes.map((d) => ({ labels: labels(d), value: d.last_seen })))
+    out.set(FAMILIES.dataPlaneConfigHash, m.dataPlanes.map((d) => ({ labels: labels(d), value: configHashValue(d.config_hash) })))
+    out.set(
+      FAMILIES.dataPlaneCompatible,
+      m.dataPlanes.map((d) => ({ labels: { ...labels(d), kong_version: d.version }, value: INCOMPATIBLE.has(d.sync_status) ? 0 : 1 })),
+    )
+  }
   return out
 }
+
+/** The sync states Kong's exporter reports as incompatible. */
+const INCOMPATIBLE: ReadonlySet<string> = new Set(['kong_version_incompatible', 'plugin_set_incompatible', 'plugin_version_incompatible'])
 
 /** A sample's full name as Kong keeps it (`name{k="v",...}`): Kong exposes samples sorted by it. */
 function sampleKey(family: Family, sample: Sample): string {

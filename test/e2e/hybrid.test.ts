@@ -3,6 +3,7 @@
  * real mTLS. The data planes take the control plane's file, report its hash, follow its
  * changes, survive its loss and restart, and a data plane with another certificate is refused.
  */
+import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,6 +66,15 @@ t.test('our control plane and two data planes', async (t) => {
     const status = await http(`${cp.admin}/clustering/status`)
     t.equal(status.headers.get('deprecation'), 'true')
     t.same(Object.keys(status.body).sort(), ids)
+    const cpMetrics = await (await fetch(`${cp.status}/metrics`)).text()
+    for (const id of ids) {
+      t.match(cpMetrics, new RegExp(`kong_data_plane_last_seen\\{node_id="${id}",hostname="${hostname()}",ip="127\\.0\\.0\\.1"\\} \\d+`))
+      t.match(cpMetrics, `kong_data_plane_version_compatible{node_id="${id}",hostname="${hostname()}",ip="127.0.0.1",kong_version="3.10.0"} 1`)
+      t.match(cpMetrics, new RegExp(`kong_data_plane_config_hash\\{node_id="${id}"[^}]*\\} \\d`))
+    }
+    const dpMetrics = await (await fetch(`${dps[0].status}/metrics`)).text()
+    t.match(dpMetrics, /^kong_control_plane_connected 1$/m)
+    t.match(dpMetrics, `kong_data_plane_cluster_cert_expiry_timestamp ${Math.floor(Date.parse(new X509Certificate(cert.certPem).validTo) / 1000)}\n`)
   })
 
   await t.test('a change on the control plane reaches every data plane', async (t) => {
@@ -84,6 +94,7 @@ t.test('our control plane and two data planes', async (t) => {
       t.equal((await http(`${dp.status}/status/ready`)).status, 200, 'stays ready')
       t.equal(await hashOf(dp), served)
       t.equal((await fetch(`${dp.proxy}/more`)).status, 200, 'keeps serving')
+      t.match(await (await fetch(`${dp.status}/metrics`)).text(), /^kong_control_plane_connected 0$/m)
     }
     // Restarted, it serves its file again (the POST /config change was not in the file).
     cp = await startNode({ dir: cpDir, env: { ...cpEnv, KONG_DECLARATIVE_CONFIG: 'kong.yml' } })
