@@ -25,7 +25,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'http': ['conf', 'declarative', 'log.ts', 'tls', 'version.ts'],
   'node': ['balancer', 'conf', 'declarative', 'http', 'log.ts', 'stores'],
   'loader': ['clustering', 'declarative', 'http', 'log.ts', 'plugins', 'util'],
-  'clustering': ['conf', 'declarative', 'log.ts', 'node', 'plugins', 'tls', 'util', 'version.ts'],
+  'clustering': ['conf', 'declarative', 'http', 'log.ts', 'node', 'plugins', 'tls', 'util', 'version.ts'],
   'proxy': ['http', 'util'],
   'status': ['declarative', 'http', 'node', 'stores', 'version.ts'],
   'admin': ['declarative', 'http', 'loader', 'node', 'plugins', 'status', 'util', 'version.ts'],

@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ConfigParseError, DeclarativeConfigError } from '../declarative/errors.js'
 import { STARTER_CONFIG } from '../declarative/init-template.js'
+import { isConfigHash } from '../declarative/hash.js'
 import { buildJsonSchema } from '../declarative/json-schema.js'
 import { ConfigReadError, readConfigFiles as readDeclarativeFiles, type ConfigPath } from '../declarative/config-files.js'
 import { loadDeclarativeFiles } from '../declarative/load.js'
@@ -82,7 +83,8 @@ function checkOptions(sub: 'parse' | 'hash', options: readonly string[]): CheckO
     else if (sub === 'hash' && option.startsWith('--expect=')) expect = option.slice('--expect='.length)
     else return { error: `unknown option '${option}' for config ${sub}; see \`${PRODUCT} config --help\`` }
   }
-  if (expect !== undefined && !/^[0-9a-f]{32}$/.test(expect)) return { error: `--expect takes a configuration hash: 32 lower-case hex digits, got '${expect}'` }
+  const given: string | undefined = expect
+  if (given !== undefined && !isConfigHash(given)) return { error: `--expect takes a configuration hash: 32 lower-case hex digits, got '${String(expect)}'` }
   return { more, json, expect }
 }
 

@@ -11,9 +11,9 @@ import type { Socket } from 'node:net'
 import { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 import type { NodeConf } from '../conf/settings.js'
-import type { ListenSpec } from '../conf/listen.js'
 import type { NodeLogger } from '../log.js'
-import { OUTLET_PATH } from './protocol.js'
+import { bindFailure, ipv6Only } from '../http/listen.js'
+import { CLUSTERING_TIMEOUT_MS, OUTLET_PATH } from './protocol.js'
 
 /** The settings the listener reads. */
 export type ClusterListenConf = Pick<NodeConf, 'cluster_cert' | 'cluster_cert_key' | 'cluster_ca_cert' | 'cluster_mtls' | 'cluster_listen'>
@@ -31,16 +31,8 @@ export interface OutletRequest {
 /** Kong's message for a shared-mode client certificate that is not ours. */
 export const WRONG_SHARED_CERT = 'data plane presented incorrect client certificate during handshake (digest does not match the control plane certificate)'
 
-const REASONS: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'address already in use',
-  EACCES: 'permission denied',
-  EADDRNOTAVAIL: 'address not available',
-}
-
-/** `host:port` as a listen entry names it, IPv6 in brackets. */
-function addressOf(spec: ListenSpec): string {
-  return `${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${spec.port}`
-}
+/** Connections a control plane holds open at most: data planes, and clients still in their handshake. */
+const MAX_CONNECTIONS = 10_000
 
 /** A bare HTTP answer on a socket that will not be upgraded. */
 function refuse(socket: Socket, status: 400 | 404, reason: string): void {
@@ -72,14 +64,20 @@ export class ClusterListener {
       // shared: any certificate is asked for and compared by digest below, as nginx's optional_no_ca.
       rejectUnauthorized: pki,
       ...(pki ? { ca: this.conf.cluster_ca_cert } : {}),
+      // A client gets Kong's 5 s for its TLS handshake and its upgrade request, not Node's minutes.
+      handshakeTimeout: CLUSTERING_TIMEOUT_MS,
+      headersTimeout: CLUSTERING_TIMEOUT_MS,
+      requestTimeout: CLUSTERING_TIMEOUT_MS,
     })
+    server.maxConnections = MAX_CONNECTIONS
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
       socket.once('close', () => this.#sockets.delete(socket))
     })
     server.on('secureConnection', (socket: TLSSocket) => this.#checkClient(socket))
     server.on('tlsClientError', (err, socket) => {
-      this.log.warn({ ip: socket.remoteAddress, error: err.message }, 'data plane TLS handshake failed')
+      // At debug: anyone who reaches the port can cause one.
+      this.log.debug({ ip: socket.remoteAddress, error: err.message }, 'data plane TLS handshake failed')
     })
     server.on('request', (req, res) => {
       // Only upgrades reach the outlet; a plain request is refused as Kong's failed handshake is.
@@ -121,8 +119,8 @@ export class ClusterListener {
     for (const spec of this.conf.cluster_listen) {
       const server = this.#createServer()
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cluster_listen ${addressOf(spec)}: ${(err.code && REASONS[err.code]) ?? err.message}`)))
-        server.listen({ host: spec.host, port: spec.port, ...(spec.backlog === undefined ? {} : { backlog: spec.backlog }), ...(spec.host.includes(':') ? { ipv6Only: spec.ipv6only ?? true } : {}) }, resolve)
+        server.once('error', (err: NodeJS.ErrnoException) => reject(bindFailure('cluster_listen', spec, err)))
+        server.listen({ host: spec.host, port: spec.port, ...(spec.backlog === undefined ? {} : { backlog: spec.backlog }), ipv6Only: ipv6Only(spec) }, resolve)
       }).catch(async (err: unknown) => {
         await this.close()
         throw err

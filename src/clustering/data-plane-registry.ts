@@ -4,7 +4,7 @@
  * it is forgotten (cluster_data_plane_purge_delay after its last ping, once disconnected).
  */
 import type { DataPlaneRecord, SyncStatus } from '../node/state.js'
-import { NO_HASH } from './protocol.js'
+import { EMPTY_CONFIG_HASH } from '../declarative/hash.js'
 
 /** What a data plane told about itself when it connected. */
 export interface DataPlaneDetails {
@@ -50,7 +50,7 @@ export class DataPlaneRegistry {
     if (entry) {
       Object.assign(entry, { details, syncStatus, lastSeen: now, updatedAt: now })
     } else {
-      this.#entries.set(id, { details, syncStatus, configHash: NO_HASH, lastSeen: now, updatedAt: now, connections: 0 })
+      this.#entries.set(id, { details, syncStatus, configHash: EMPTY_CONFIG_HASH, lastSeen: now, updatedAt: now, connections: 0 })
     }
   }
 

@@ -5,7 +5,8 @@
  * Pure: a data plane uses it to check the hash a control plane sent with its config.
  */
 import { createHash } from 'node:crypto'
-import { NO_HASH, type WireHashes } from './protocol.js'
+import { EMPTY_CONFIG_HASH, HASH_GROUPS } from '../declarative/hash.js'
+import type { WireHashes } from './protocol.js'
 
 /**
  * Kong replaces the buffer with its MD5 digest before serialising a value once it holds more
@@ -178,14 +179,14 @@ function serialise(value: unknown, out: CanonicalBuffer, skip?: ReadonlySet<stri
 
 /** Kong's `calculate_hash`: 32 zeros for an absent value, else the MD5 of its canonical form. */
 function groupHash(value: unknown, out: CanonicalBuffer, skip?: ReadonlySet<string>): string {
-  if (value === undefined) return NO_HASH
+  if (value === undefined) return EMPTY_CONFIG_HASH
   out.reset()
   serialise(value, out, skip)
   return out.md5Hex()
 }
 
 /** The collections Kong hashes on their own; the rest of the table is hashed together. */
-const GROUP_KEYS: ReadonlySet<string> = new Set(['routes', 'services', 'plugins', 'upstreams', 'targets'])
+const GROUP_KEYS: ReadonlySet<string> = new Set(HASH_GROUPS)
 
 /**
  * Kong's hybrid config hash of a config table (a JSON value) and its group hashes. For a value
@@ -197,7 +198,7 @@ export function kongConfigHash(config: unknown): KongConfigHashes {
   const out = new CanonicalBuffer()
   if (typeof config !== 'object' || config === null) {
     const hash = groupHash(config, out)
-    return { config: hash, routes: NO_HASH, services: NO_HASH, plugins: NO_HASH, upstreams: NO_HASH, targets: NO_HASH }
+    return { config: hash, routes: EMPTY_CONFIG_HASH, services: EMPTY_CONFIG_HASH, plugins: EMPTY_CONFIG_HASH, upstreams: EMPTY_CONFIG_HASH, targets: EMPTY_CONFIG_HASH }
   }
   // A JSON array is a Lua table too: its group fields are absent and it is all "rest".
   const table: Readonly<Record<string, unknown>> = Array.isArray(config) ? {} : (config as Readonly<Record<string, unknown>>)

@@ -5,6 +5,8 @@
  */
 import { gunzipSync, gzip } from 'node:zlib'
 import { promisify } from 'node:util'
+import type { RawData } from 'ws'
+import { isConfigHash, type ConfigHashes } from '../declarative/hash.js'
 import { isRecord } from '../util/json.js'
 
 /** Where a data plane connects. */
@@ -17,14 +19,9 @@ export const PING_WAIT_MS = 45_000
 export const CLUSTERING_TIMEOUT_MS = 5_000
 /** The server name a data plane sends, and expects in the certificate, with cluster_mtls = shared. */
 export const SHARED_SERVER_NAME = 'kong_clustering'
-/** What a ping carries while no configuration is loaded. */
-export const NO_HASH = '00000000000000000000000000000000'
-
-const HASH = /^[0-9a-f]{32}$/
-
-/** Whether a text is a 32-character lowercase hex configuration hash. */
-export function isConfigHash(value: unknown): value is string {
-  return typeof value === 'string' && HASH.test(value)
+/** A frame's bytes, whatever `ws` delivered them as. */
+export function frameBytes(data: RawData): Buffer {
+  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
 }
 
 /** A plugin as basic_info lists it. */
@@ -73,15 +70,8 @@ export function decodeBasicInfo(data: Buffer): BasicInfo | string {
   return { type: 'basic_info', plugins, ...(isRecord(value.process_conf) ? { process_conf: value.process_conf } : {}), ...(isRecord(value.filters) ? { filters: value.filters } : {}), ...(labels ? { labels } : {}) }
 }
 
-/** The group hashes a reconfigure frame carries. */
-export interface WireHashes {
-  readonly config: string
-  readonly routes: string
-  readonly services: string
-  readonly plugins: string
-  readonly upstreams: string
-  readonly targets: string
-}
+/** The group hashes a reconfigure frame carries: ours without `rest`, which Kong's protocol does not name. */
+export type WireHashes = Omit<ConfigHashes, 'rest'>
 
 /** A control plane's config push. */
 export interface Reconfigure {

@@ -14,6 +14,11 @@ import { RowBytes } from './row-bytes.js'
 /** Reported while no valid configuration is loaded, and only then. */
 export const EMPTY_CONFIG_HASH = '00000000000000000000000000000000'
 
+/** Whether a value is a configuration hash: 32 lowercase hex characters. */
+export function isConfigHash(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{32}$/.test(value)
+}
+
 /** The groups hashed separately, as Kong's hybrid protocol names them. */
 export const HASH_GROUPS = ['routes', 'services', 'plugins', 'upstreams', 'targets'] as const
 
