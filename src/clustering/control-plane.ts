@@ -4,7 +4,7 @@
  * update), and ping with the hash they run; the control plane lists them with that hash and
  * their sync status.
  */
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { WebSocketServer, type WebSocket } from 'ws'
 import type { NodeConf } from '../conf/settings.js'
 import { exportTable } from '../declarative/export-table.js'
 import type { Snapshot } from '../declarative/snapshot.js'
@@ -14,7 +14,7 @@ import { BUNDLED_PLUGINS } from '../plugins/registry.js'
 import { ClusterListener, type ClusterListenConf, type OutletRequest } from './cluster-listener.js'
 import { checkConfiguredPlugins, checkHandshakePlugins, checkKongVersion } from './compat.js'
 import { DataPlaneRegistry, type DataPlaneDetails } from './data-plane-registry.js'
-import { CLUSTERING_TIMEOUT_MS, PING_WAIT_MS, decodeBasicInfo, encodeReconfigure, type BasicInfo, type PluginVersion } from './protocol.js'
+import { CLUSTERING_TIMEOUT_MS, PING_WAIT_MS, decodeBasicInfo, encodeReconfigure, frameBytes, type BasicInfo, type PluginVersion } from './protocol.js'
 
 /** The largest frame a data plane may send (its basic_info is the only big one). */
 export const DP_MAX_PAYLOAD = 4 * 1024 * 1024
@@ -55,12 +55,12 @@ interface Connection {
   info?: BasicInfo
   timer?: NodeJS.Timeout
   closing: boolean
+  /** A push is being written to this data plane. */
+  sending: boolean
+  /** The newest payload that came while one was being written: sent next, never queued behind others. */
+  next?: Payload
 }
 
-/** A frame's bytes, whatever `ws` delivered them as. */
-function bytesOf(data: RawData): Buffer {
-  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-}
 
 /** Payload text for a log line: Kong logs it whole; a frame may be megabytes, so it is cut. */
 function shown(data: Buffer): string {
@@ -176,14 +176,15 @@ export class ControlPlane implements ControlPlaneView {
       details: { ip, hostname: request.hostname, version: request.version, labels: {}, ...(Number.isFinite(expiry) ? { certExpiry: expiry } : {}) },
       fields: { node_id: request.nodeId, hostname: request.hostname, ip, version: request.version },
       closing: false,
+      sending: false,
     }
     this.#connections.add(conn)
     this.#log.debug(conn.fields, 'data plane connected')
     conn.timer = setTimeout(() => this.#drop(conn, 'failed to receive websocket basic info frame: timeout'), this.#handshakeMs).unref()
     ws.on('message', (data, isBinary) => {
       if (conn.closing) return
-      if (conn.info) this.#refuseFrame(conn, bytesOf(data), isBinary)
-      else this.#handshake(conn, bytesOf(data))
+      if (conn.info) this.#refuseFrame(conn, frameBytes(data), isBinary)
+      else this.#handshake(conn, frameBytes(data))
     })
     ws.on('ping', (data) => this.#ping(conn, data))
     ws.on('error', (err) => this.#log.warn({ ...conn.fields, error: err.message }, 'data plane connection error'))
@@ -259,10 +260,20 @@ export class ControlPlane implements ControlPlaneView {
       return
     }
     this.#registry.setStatus(conn.id, 'normal')
+    // A data plane that reads slowly holds one payload in flight and the newest one waiting, however many changes come.
+    if (conn.sending) {
+      conn.next = payload
+      return
+    }
+    conn.sending = true
     const started = performance.now()
     conn.ws.send(payload.bytes, { binary: true }, (err) => {
+      conn.sending = false
       if (err) this.#log.warn({ ...conn.fields, error: err.message }, `unable to send updated configuration to data plane: ${err.message}`)
       else this.#log.info({ ...conn.fields, bytes: payload.bytes.length, ms: Math.round((performance.now() - started) * 100) / 100 }, `pushed configuration ${payload.hash} to data plane ${conn.id}`)
+      const next = conn.next
+      conn.next = undefined
+      if (next && !err && !conn.closing) this.#push(conn, next)
     })
   }
 }

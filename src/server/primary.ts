@@ -96,7 +96,7 @@ function createDataPlane(conf: NodeConf, log: NodeLogger, id: string, store: Con
     plugins: Object.entries(availablePlugins(KONG_COMPAT_VERSION)).map(([name, p]) => ({ name, version: p.version })),
     currentHash: () => store.live?.snapshot.hash,
     apply: async (frame): Promise<ApplyResult> => {
-      const outcome = await store.loadPushed(frame, source, MAX_INFLATED_BYTES)
+      const outcome = await store.loadPushed(frame, source, MAX_INFLATED_BYTES, conf.cluster_verify_config_hash)
       switch (outcome.kind) {
         case 'loaded':
           report(log, outcome, source, outcome.live.snapshot.hash)
@@ -191,7 +191,8 @@ export async function runNode(conf: NodeConf, opts: { cwd: string }): Promise<nu
       // Marks of targets the new config dropped go before the config itself.
       pool.retainHealth(live.snapshot)
       pool.broadcast({ version: live.version, path })
-      void controlPlane?.update(live.snapshot)
+      // Nothing a push does may take the primary down: a failure is logged, the next change tries again.
+      controlPlane?.update(live.snapshot).catch((err: unknown) => log.error({ error: (err as Error).message }, 'could not prepare the configuration for data planes'))
     },
   })
   const pool = new WorkerPool(conf, log, () => (store.live && store.livePath ? { version: store.live.version, path: store.livePath } : undefined), dicts)
