@@ -8,18 +8,19 @@
 import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls'
-import WebSocket from 'ws'
+import WebSocket, { type ClientOptions } from 'ws'
 import type { NodeConf } from '../conf/settings.js'
+import { EMPTY_CONFIG_HASH } from '../declarative/hash.js'
 import type { NodeLogger } from '../log.js'
 import type { ControlPlaneLink } from '../node/state.js'
 import {
   CLUSTERING_TIMEOUT_MS,
-  NO_HASH,
   OUTLET_PATH,
   PING_INTERVAL_MS,
   PING_WAIT_MS,
   SHARED_SERVER_NAME,
   encodeBasicInfo,
+  frameBytes,
   outletQuery,
   type PluginVersion,
 } from './protocol.js'
@@ -54,8 +55,9 @@ export interface DataPlaneDeps {
 const FIRST_RETRY_S = 1
 const LAST_RETRY_S = 5
 
-/** Settings that are secrets, masked in basic_info's process_conf as Kong masks them. */
-const MASK = '******'
+/** How long a stopping data plane waits for the control plane to answer its close. */
+const CLOSE_WAIT_MS = 1_000
+
 
 /** A message that says which certificate was refused and what it must be, for TLS verification errors. */
 function certificateRefused(err: NodeJS.ErrnoException, shared: boolean): string | undefined {
@@ -99,6 +101,7 @@ export class DataPlaneClient {
   /** Closes the link for good. */
   stop(): void {
     this.#stopped = true
+    this.#pending = undefined
     clearTimeout(this.#retryTimer)
     this.#clearTimers()
     const socket = this.#socket
@@ -109,6 +112,15 @@ export class DataPlaneClient {
 
   #connect(): void {
     if (this.#stopped) return
+    try {
+      this.#open()
+    } catch (err) {
+      // Whatever the WebSocket client throws at once (a bad URL, bad TLS material) is a broken link, not a dead node.
+      this.#broken((err as Error).message)
+    }
+  }
+
+  #open(): void {
     const { conf, nodeId, hostname, version } = this.deps
     const shared = conf.cluster_mtls === 'shared'
     const host = conf.cluster_control_plane.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')
@@ -132,9 +144,11 @@ export class DataPlaneClient {
       ...(tls as Omit<ConnectionOptions, 'checkServerIdentity'>),
       checkServerIdentity: tls.checkServerIdentity as unknown as (servername: string, cert: unknown) => boolean,
       handshakeTimeout: CLUSTERING_TIMEOUT_MS,
+      // How long our close waits for the control plane's: a stopping node does not wait on it for long.
+      closeTimeout: CLOSE_WAIT_MS,
       maxPayload: conf.cluster_max_payload,
       perMessageDeflate: false,
-    })
+    } as ClientOptions & { closeTimeout: number })
     this.#socket = socket
     let failure: string | undefined
     socket.on('unexpected-response', (_req, res) => {
@@ -146,45 +160,48 @@ export class DataPlaneClient {
       failure ??= certificateRefused(err, shared) ?? err.message
     })
     socket.on('open', () => {
-      this.#retryBase = FIRST_RETRY_S
       this.#link.connected = true
       this.#link.last_connected_at = Date.now()
       this.deps.log.notice({ control_plane: this.#url }, 'connected to the control plane')
-      socket.send(encodeBasicInfo({ plugins: this.deps.plugins, process_conf: this.#processConf(), ...(Object.keys(conf.cluster_dp_labels).length > 0 ? { labels: conf.cluster_dp_labels } : {}) }), { binary: true })
+      socket.send(encodeBasicInfo({ plugins: this.deps.plugins, process_conf: conf.public, ...(Object.keys(conf.cluster_dp_labels).length > 0 ? { labels: conf.cluster_dp_labels } : {}) }), { binary: true })
       this.#ping()
       this.#pingTimer = setInterval(() => this.#ping(), PING_INTERVAL_MS).unref()
       this.#arm()
     })
-    socket.on('pong', () => this.#arm())
+    // A control plane that answers has proved the link: the next break starts the back-off again.
+    // One that accepts the connection and then drops it keeps the back-off growing.
+    socket.on('pong', () => {
+      this.#retryBase = FIRST_RETRY_S
+      this.#arm()
+    })
     socket.on('message', (data, isBinary) => {
+      this.#retryBase = FIRST_RETRY_S
       this.#arm()
       if (!isBinary) {
         this.deps.log.warn({ control_plane: this.#url }, 'ignored a text frame from the control plane (config frames are binary)')
         return
       }
-      this.#receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer))
+      this.#receive(frameBytes(data))
     })
     socket.on('close', (code, reason) => {
       if (this.#socket !== socket) return
       this.#socket = undefined
       this.#clearTimers()
       this.#link.connected = false
-      const why = failure ?? `closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`
-      this.#link.last_error = { at: Date.now(), message: why }
-      if (this.#stopped) return
-      const delay = Math.round((this.#retryBase + Math.random() * this.#retryBase) * 1000)
-      this.#retryBase = Math.min(this.#retryBase * 2, LAST_RETRY_S)
-      this.deps.log.error({ control_plane: this.#url, error: why, retry_ms: delay }, `connection to control plane ${this.#url} broken: ${why} (retrying after ${(delay / 1000).toFixed(1)} seconds)`)
-      this.#retryTimer = setTimeout(() => this.#connect(), delay).unref()
+      this.#broken(failure ?? `closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`)
     })
   }
 
-  /** basic_info's process_conf: the settings as resolved, secrets masked. */
-  #processConf(): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...this.deps.conf.public }
-    for (const key of ['cluster_cert_key', 'declarative_config_string']) if (key in out) out[key] = MASK
-    return out
+  /** Records why the link is down and tries again after a jittered wait that doubles up to Kong's. */
+  #broken(why: string): void {
+    this.#link.last_error = { at: Date.now(), message: why }
+    if (this.#stopped) return
+    const delay = Math.round((this.#retryBase + Math.random() * this.#retryBase) * 1000)
+    this.#retryBase = Math.min(this.#retryBase * 2, LAST_RETRY_S)
+    this.deps.log.error({ control_plane: this.#url, error: why, retry_ms: delay }, `connection to control plane ${this.#url} broken: ${why} (retrying after ${(delay / 1000).toFixed(1)} seconds)`)
+    this.#retryTimer = setTimeout(() => this.#connect(), delay).unref()
   }
+
 
   /** Restarts the wait for any frame from the control plane; silence past it breaks the link. */
   #arm(): void {
@@ -206,7 +223,7 @@ export class DataPlaneClient {
   #ping(): void {
     const socket = this.#socket
     if (!socket || socket.readyState !== WebSocket.OPEN) return
-    socket.ping(this.deps.currentHash() ?? NO_HASH)
+    socket.ping(this.deps.currentHash() ?? EMPTY_CONFIG_HASH)
   }
 
   #receive(frame: Buffer): void {
@@ -222,8 +239,11 @@ export class DataPlaneClient {
     this.#applying = true
     let frame: Buffer | undefined = first
     try {
-      while (frame) {
-        const result = await this.deps.apply(frame)
+      while (frame && !this.#stopped) {
+        const result = await this.deps.apply(frame).catch((err: unknown) => {
+          this.deps.log.error({ control_plane: this.#url, error: (err as Error).message }, 'could not apply the configuration from the control plane')
+          return 'rejected' as const
+        })
         this.#link.last_push = { at: Date.now(), outcome: result, configuration_hash: this.deps.currentHash() ?? null }
         if (result === 'applied') this.#ping()
         frame = this.#pending

@@ -51,11 +51,20 @@ const UNSERVED_PLUGIN_FIELDS = ['ordering', 'consumer_group'] as const
  * content, by either algorithm a control plane uses: this node's content hash (what our control
  * plane sends: every node then reports what `config hash` prints for the control plane's file)
  * or Kong's hybrid hash of config_table (what Kong's control plane sends). Without one, the
- * content hash.
+ * content hash. With `verify` off, a hash that describes neither is taken as sent, with a warning:
+ * a Kong control plane newer than this node's Kong version adapts config_table to it after
+ * hashing, so its hash describes the table before that.
  */
-export function pushedHash(sent: string | undefined, contentHash: string, table: Readonly<Record<string, unknown>>): { readonly hash: string } | { readonly problem: string } {
+export function pushedHash(
+  sent: string | undefined,
+  contentHash: string,
+  table: Readonly<Record<string, unknown>>,
+  verify: boolean,
+): { readonly hash: string; readonly warning?: string } | { readonly problem: string } {
   if (sent === undefined || sent === contentHash) return { hash: contentHash }
   const kong = kongConfigHash(table).config
   if (sent === kong) return { hash: sent }
-  return { problem: `config_hash ${sent} does not match the configuration sent (its content hash is ${contentHash}, its Kong hybrid hash ${kong})` }
+  const mismatch = `config_hash ${sent} does not match the configuration sent (its content hash is ${contentHash}, its Kong hybrid hash ${kong})`
+  if (!verify) return { hash: sent, warning: `${mismatch}; taken as sent (cluster_verify_config_hash = off)` }
+  return { problem: `${mismatch}; a Kong control plane newer than this node's Kong version sends the hash of the configuration before adapting it to this node: set cluster_verify_config_hash = off to take such pushes` }
 }

@@ -135,7 +135,14 @@ export const SETTINGS = {
     read: (raw) => list(raw).map((s) => s.toLowerCase()),
   }),
   real_ip_header: setting({ default: 'X-Real-IP', doc: 'Header that carries the client address from a trusted proxy, or `proxy_protocol` (the PROXY header\'s source).', read: text }),
-  cluster_control_plane: setting({ default: '127.0.0.1:8005', doc: 'host:port of the control plane a data plane connects to.', read: text }),
+  cluster_control_plane: setting({
+    default: '127.0.0.1:8005',
+    doc: 'host:port of the control plane a data plane connects to.',
+    read: (raw) => {
+      const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(raw ?? '')
+      return m && Number(m[2]) >= 1 && Number(m[2]) <= 65535 ? (raw as string) : new Problem(`cluster_control_plane must be host:port (an IPv6 address in brackets), got '${raw}'`)
+    },
+  }),
   cluster_cert: setting({ doc: 'Certificate for cluster mTLS (a path, PEM text or base64 of PEM); required when role is data_plane or control_plane.', read: optionalText }),
   cluster_cert_key: setting({ doc: 'Private key of cluster_cert (a path, PEM text or base64 of PEM).', sensitive: true, read: optionalText }),
   cluster_ca_cert: setting({ doc: 'CA certificate (a path, PEM text or base64 of PEM) that signs the other side\'s cluster certificate; required on a control plane with cluster_mtls = pki.', read: optionalText }),
@@ -157,6 +164,11 @@ export const SETTINGS = {
       }
       return labels
     },
+  }),
+  cluster_verify_config_hash: setting({
+    default: 'on',
+    doc: 'Whether a data plane refuses a pushed config whose config_hash describes neither its content nor Kong\'s hybrid hash of it (off: taken as sent, with a warning, as from a Kong control plane newer than 3.10 that adapts the config to this node).',
+    read: flag('cluster_verify_config_hash'),
   }),
   cluster_data_plane_purge_delay: setting({
     default: '1209600',

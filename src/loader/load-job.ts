@@ -19,7 +19,8 @@ import { bundledPluginSchema } from '../plugins/registry.js'
 import { FileReadError, readRegularFile } from '../util/files.js'
 import { isRecord } from '../util/json.js'
 import { decodeConfigRequest, RequestError } from './config-request.js'
-import { decodeFrame, isConfigHash } from '../clustering/protocol.js'
+import { decodeFrame } from '../clustering/protocol.js'
+import { isConfigHash } from '../declarative/hash.js'
 import { dataPlaneDocument, pushedHash } from '../clustering/pushed-config.js'
 import { deepFreeze } from '../declarative/snapshot.js'
 
@@ -31,7 +32,7 @@ export type JobInput =
   | { readonly kind: 'files'; readonly paths: readonly ConfigPath[]; readonly source: string }
   | { readonly kind: 'saved'; readonly path: string }
   /** A frame a control plane sent (gzip-compressed JSON), inflated to at most `maxBytes`. */
-  | { readonly kind: 'pushed'; readonly frame: Uint8Array; readonly source: string; readonly maxBytes: number }
+  | { readonly kind: 'pushed'; readonly frame: Uint8Array; readonly source: string; readonly maxBytes: number; readonly verifyHash: boolean }
 
 /** One load to run. */
 export interface LoadJob {
@@ -175,16 +176,17 @@ async function loadPushed(input: Extract<JobInput, { kind: 'pushed' }>, liveHash
   const document = dataPlaneDocument(frame.config_table)
   if ('problem' in document) return refused(document.problem)
   const snapshot = await loadDeclarativeObject(document.doc, { source, pluginSchemas: bundledPluginSchema, limits: LIMITS })
-  const hash = pushedHash(frame.config_hash, snapshot.hash, frame.config_table)
+  const hash = pushedHash(frame.config_hash, snapshot.hash, frame.config_table, input.verifyHash)
   if ('problem' in hash) return refused(hash.problem)
   if (hash.hash === liveHash) return { result: { type: 'unchanged' } }
-  return { snapshot: withHash(snapshot, hash.hash), saved: { source, format: 'json', text: JSON.stringify(document.doc), hash: hash.hash } }
+  const warning = hash.warning === undefined ? undefined : { source, path: 'config_hash', message: hash.warning }
+  return { snapshot: withHash(snapshot, hash.hash, warning), saved: { source, format: 'json', text: JSON.stringify(document.doc), hash: hash.hash } }
 }
 
-/** The snapshot reported under another hash (the one a control plane sent). */
-function withHash(snapshot: Snapshot, hash: string): Snapshot {
+/** The snapshot reported under another hash (the one a control plane sent), with a warning about it if any. */
+function withHash(snapshot: Snapshot, hash: string, warning?: LocatedIssue): Snapshot {
   if (snapshot.hash === hash) return snapshot
-  return deepFreeze({ ...snapshot, hash, hashes: { ...snapshot.hashes, config: hash } })
+  return deepFreeze({ ...snapshot, hash, hashes: { ...snapshot.hashes, config: hash }, warnings: warning ? [warning, ...snapshot.warnings] : snapshot.warnings })
 }
 
 /**

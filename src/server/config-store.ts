@@ -78,9 +78,9 @@ export class ConfigStore implements ConfigState {
     return only(await this.#load({ kind: 'files', paths, source }, this.ticket(), { wait: true, respond: false }))
   }
 
-  /** Loads a control plane's frame (gzip JSON, inflated to at most `maxBytes`); waits for a running load. */
-  async loadPushed(frame: Uint8Array, source: string, maxBytes: number): Promise<PushOutcome> {
-    const outcome = await this.#load({ kind: 'pushed', frame, source, maxBytes }, this.ticket(), { wait: true, respond: false })
+  /** Loads a control plane's frame (gzip JSON, inflated to at most `maxBytes`; `verifyHash`: see cluster_verify_config_hash); waits for a running load. */
+  async loadPushed(frame: Uint8Array, source: string, maxBytes: number, verifyHash: boolean): Promise<PushOutcome> {
+    const outcome = await this.#load({ kind: 'pushed', frame, source, maxBytes, verifyHash }, this.ticket(), { wait: true, respond: false })
     return outcome.kind === 'ignored' ? outcome : only(outcome)
   }
 

@@ -88,7 +88,7 @@ t.test('a data plane against a scripted Kong control plane', async (t) => {
     ['a frame that is not gzip', () => Buffer.from('{"type":"reconfigure"}'), /the frame is not gzip data/],
     ['a frame that is not JSON', () => gzipSync('{"type": "reconfigure", '), /the frame is not valid JSON/],
     ['a config that fails validation', () => kongFrame(kongConfigTable(upstream.port, ['no-slash'])), /paths/],
-    ['a hash that does not match the content', () => kongFrame(kongConfigTable(upstream.port, ['/other']), { hash: 'f'.repeat(32) }), /config_hash f{32} does not match the configuration sent/],
+    ['a hash that does not match the content', () => kongFrame(kongConfigTable(upstream.port, ['/other']), { hash: 'f'.repeat(32) }), /config_hash f{32} does not match the configuration sent .*: set cluster_verify_config_hash = off to take such pushes/],
     ['a workspace other than default', () => kongFrame({ ...table, workspaces: [{ id: 'a5f8e3c1-4b7d-4e2a-9c1f-2d3e4f5a6b7d', name: 'team-a' }] }), /only the 'default' workspace is served/],
     ['a decompression bomb', () => gzipSync(Buffer.alloc(256 * 1024 * 1024 + 1, 32)), /the frame inflates to more than 268435456 bytes/],
   ]
@@ -156,12 +156,28 @@ t.test('a data plane against a scripted Kong control plane', async (t) => {
     cp = await scriptedControlPlane(cert, cpPort)
   })
 
+  await t.test('cluster_verify_config_hash = off takes a hash that describes neither, with a warning', async (t) => {
+    await cp.close()
+    await node.stop()
+    node = await startNode({ dir, workers: 1, env: { ...dataPlaneEnv(cert, cpPort), KONG_CLUSTER_VERIFY_CONFIG_HASH: 'off' } })
+    cp = await scriptedControlPlane(cert, cpPort)
+    const conn = await cp.nextConnection()
+    const adapted = 'a'.repeat(32)
+    conn.socket.send(kongFrame(kongConfigTable(upstream.port, ['/adapted']), { hash: adapted }), { binary: true })
+    await pingWith(conn, adapted)
+    t.equal(await hashNow(), adapted, 'the hash as sent')
+    t.equal((await fetch(`${node.proxy}/adapted`)).status, 200)
+    const config = await statusConfig()
+    t.match(config.warnings, [{ path: 'config_hash', message: /^config_hash a{32} does not match the configuration sent .*; taken as sent \(cluster_verify_config_hash = off\)$/ }])
+    t.ok(node.logs.some((l) => l.level === 'warn' && typeof l.msg === 'string' && l.msg.includes('taken as sent')), 'logged')
+  })
+
   await t.test('a control plane with another certificate is refused', async (t) => {
     await cp.close()
     const other = await clusterCert(dir, 'other')
     cp = await scriptedControlPlane(other, cpPort)
     t.ok(await eventually(async () => /certificate was refused \(self-signed certificate\): with cluster_mtls = shared it must be cluster_cert itself/.test((await statusConfig()).control_plane.last_error?.message ?? ''), 10_000))
     t.equal(cp.connections.length, 0, 'no WebSocket was opened')
-    t.equal(await hashNow(), kongHash)
+    t.equal(await hashNow(), 'a'.repeat(32), 'the config it runs stays')
   })
 })
