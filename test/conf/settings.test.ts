@@ -61,6 +61,11 @@ t.test('hybrid mode: cluster certificates as Kong reads them', async (t) => {
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_MAX_PAYLOAD: '1024' }), ['cluster_max_payload must be 4194304 (4MB) or greater'])
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_DATA_PLANE_PURGE_DELAY: '59' }), ['cluster_data_plane_purge_delay must be 60 or greater'])
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'control_plane', KONG_ADMIN_LISTEN: 'off' }), ['admin_listen must be specified when role = "control_plane"'])
+  for (const bad of ['cp:abc', 'https://cp:8005', 'cp', 'cp:70000', '::1:8005']) {
+    t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_CONTROL_PLANE: bad }), [`cluster_control_plane must be host:port (an IPv6 address in brackets), got '${bad}'`], bad)
+  }
+  for (const good of ['cp.example:8005', '10.0.0.1:443', '[::1]:8005']) t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_CONTROL_PLANE: good }), [], good)
+  t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_VERIFY_CONFIG_HASH: 'maybe' }), ["cluster_verify_config_hash must be on or off, got 'maybe'"])
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_DP_LABELS: 'good:yes,bad' }), ["cluster_dp_labels: invalid label 'bad' (key:value, letters, digits, '.', '_' and '-')"])
   const pem = readFileSync(CLUSTER_FIXTURE.KONG_CLUSTER_CERT, 'utf8')
   const cp = loadConf({ env: { KONG_ROLE: 'control_plane', KONG_CLUSTER_CERT: Buffer.from(pem).toString('base64'), KONG_CLUSTER_CERT_KEY: CLUSTER_FIXTURE.KONG_CLUSTER_CERT_KEY, KONG_CLUSTER_DP_LABELS: 'region:eu-1,tier:gold' }, cwd: '/' })
