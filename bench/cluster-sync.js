@@ -1,0 +1,308 @@
+// bench/cluster-sync: how long one control plane takes to bring N data planes (separate
+// processes, 1 worker each) from a small config to the 10k-service / 20k-route / 1k-consumer
+// config, against the time one node takes to load that config itself, measured in the same run:
+// a traditional 1-worker node's POST /config of the same text until its /status shows the new
+// hash and /status/ready answers 200. Also each data plane's memory (RSS of its primary and its
+// worker) with the small and with the 10k config. Target: 50 data planes all serving the 10k
+// config within 3 x the baseline. When 50 data planes holding the 10k config would not fit in
+// the memory available, the largest number that fits is measured instead and the output says so.
+// Settings: CLUSTER_BENCH_SIZES (comma-separated data plane counts, default 1,10,50),
+// CLUSTER_BENCH_BASELINE_ROUNDS (default 3), CLUSTER_BENCH_TIMEOUT (seconds a sync may take, 300).
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateConfig } from './generate-config.js'
+import { CLI, requireBuild } from './lib-node.js'
+import { cleanEnv, freePort, logTail, sleep, startGroup, stopGroup, waitReady, withCleanup } from './lib-procs.js'
+import { envNum, f0, f1, f2, median, printTable } from './lib-report.js'
+
+/** Data plane counts measured, in order. */
+const SIZES = (process.env.CLUSTER_BENCH_SIZES ?? '1,10,50').split(',').map((s) => {
+  const n = Number(s)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`CLUSTER_BENCH_SIZES=${process.env.CLUSTER_BENCH_SIZES}: want positive whole numbers`)
+  return n
+})
+/** Rounds of the baseline load; the median counts. */
+const BASELINE_ROUNDS = envNum('CLUSTER_BENCH_BASELINE_ROUNDS', 3)
+/** How long all data planes may take to serve a pushed config before the round is given up. */
+const SYNC_TIMEOUT_MS = envNum('CLUSTER_BENCH_TIMEOUT', 300) * 1000
+/** The target: the largest cluster all serving the 10k config within this many baselines. */
+const TARGET_DPS = 50
+const TARGET_RATIO = 3
+/** How often each data plane's status is read while a push is under way. */
+const POLL_MS = 50
+/** Data planes started at once: a start is mostly CPU, and the machine may have two. */
+const START_PARALLEL = 4
+const READY_TIMEOUT_S = 120
+/** Memory left to the rest of the machine when deciding how many data planes fit. */
+const RESERVE_KIB = 2 * 1024 * 1024
+
+const EMPTY_HASH = '0'.repeat(32)
+
+const SMALL = ['_format_version: "3.0"', 'services:', '  - name: small', '    url: http://127.0.0.1:9/', '    routes:', '      - name: small', '        paths: [/small]', ''].join('\n')
+
+const agent = new Agent({ keepAlive: true, maxSockets: 2 })
+
+/** One HTTP exchange on the shared keep-alive agent: { status, headers, body }. */
+function http(url, { method = 'GET', body, headers } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method, headers }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+const json = async (url) => JSON.parse((await http(url)).body)
+
+/** POSTs a YAML config to an admin API; returns the hash it made live (throws unless 201). */
+async function postConfig(admin, text) {
+  const r = await http(`${admin}/config`, { method: 'POST', body: text, headers: { 'Content-Type': 'application/yaml' } })
+  if (r.status !== 201) throw new Error(`POST ${admin}/config answered ${r.status}: ${r.body.slice(0, 300)}`)
+  return r.headers['x-kong-configuration-hash']
+}
+
+/**
+ * Resolves with the ms after `t0` at which the node of `status` serves `hash`: polled with
+ * /status/config every POLL_MS (one cheap read: its hash, and whether every worker applied it,
+ * which is what /status/ready checks), then confirmed by /status's configuration_hash and
+ * /status/ready 200. Resolves NaN at `deadline`. `loads`, when given, gets the node's own
+ * measure of its load (/status/config load_ms.total).
+ */
+async function servesAt(status, hash, t0, deadline, loads) {
+  for (;;) {
+    try {
+      const c = await json(`${status}/status/config`)
+      if (c.configuration_hash === hash && c.workers.ready === c.workers.total) {
+        const [s, ready] = await Promise.all([json(`${status}/status`), http(`${status}/status/ready`)])
+        if (s.configuration_hash === hash && ready.status === 200) {
+          loads?.push(c.load_ms?.total)
+          return performance.now() - t0
+        }
+      }
+    } catch {
+      // busy or restarting: read again
+    }
+    if (performance.now() > deadline) return NaN
+    await sleep(POLL_MS)
+  }
+}
+
+/** VmRSS and VmHWM (KiB) of a process, from /proc/<pid>/status; zeros when it is gone. */
+function procMem(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0)
+    return { rss: kib('VmRSS'), hwm: kib('VmHWM') }
+  } catch {
+    return { rss: 0, hwm: 0 }
+  }
+}
+
+/** RSS and peak RSS (KiB) of a node: its primary plus the workers /status lists. */
+async function nodeMem(node) {
+  const s = await json(`${node.status}/status`)
+  const pids = [node.g.pgid, ...s.memory.workers_lua_vms.map((w) => w.pid)]
+  const mems = pids.map(procMem)
+  return { rss: mems.reduce((a, m) => a + m.rss, 0), hwm: mems.reduce((a, m) => a + m.hwm, 0), processes: pids.length }
+}
+
+/** KiB available to new processes, from /proc/meminfo. */
+const memAvailableKib = () => Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0)
+
+const mib = (kib) => kib / 1024
+
+/** Starts a node with 1 worker, log level warn, its own prefix and free ports; waits until /status/ready is 200. */
+async function startNode(tmp, key, env, { admin = false } = {}) {
+  const status = await freePort()
+  const adminPort = admin ? await freePort() : undefined
+  const g = startGroup([process.execPath, CLI, 'start'], {
+    env: cleanEnv({
+      KONG_PREFIX: join(tmp, `prefix-${key}`),
+      KONG_PROXY_LISTEN: env.KONG_PROXY_LISTEN ?? `127.0.0.1:${await freePort()}`,
+      KONG_ADMIN_LISTEN: admin ? `127.0.0.1:${adminPort}` : 'off',
+      KONG_STATUS_LISTEN: `127.0.0.1:${status}`,
+      KONG_NGINX_WORKER_PROCESSES: '1',
+      KONG_LOG_LEVEL: 'warn',
+      ...env,
+    }),
+    log: join(tmp, `${key}.log`),
+    cwd: tmp,
+  })
+  const node = { key, g, status: `http://127.0.0.1:${status}`, admin: admin ? `http://127.0.0.1:${adminPort}` : undefined }
+  const ready = await waitReady(g, async () => (await http(`${node.status}/status/ready`)).status === 200 || 'not ready', READY_TIMEOUT_S)
+  if (ready.error) throw new Error(`${key}: ${ready.error}`)
+  return node
+}
+
+/** The baseline: a traditional node's POST /config of the 10k config until it serves it, BASELINE_ROUNDS times. */
+async function baseline(tmp, bigText) {
+  const node = await startNode(tmp, 'baseline', { KONG_DECLARATIVE_CONFIG_STRING: SMALL }, { admin: true })
+  const times = []
+  let hash
+  try {
+    for (let round = 0; round < BASELINE_ROUNDS; round++) {
+      if (round > 0) {
+        const small = await postConfig(node.admin, SMALL)
+        if (Number.isNaN(await servesAt(node.status, small, performance.now(), performance.now() + SYNC_TIMEOUT_MS))) throw new Error('baseline node did not take the small config back')
+      }
+      const t0 = performance.now()
+      hash = await postConfig(node.admin, bigText)
+      const ms = await servesAt(node.status, hash, t0, t0 + SYNC_TIMEOUT_MS)
+      if (Number.isNaN(ms)) throw new Error(`baseline node did not serve the 10k config within ${SYNC_TIMEOUT_MS / 1000} s; log tail:\n${logTail(node.g.log)}`)
+      times.push(ms)
+    }
+    const mem = await nodeMem(node)
+    return { ms: median(times), times, hash, mem }
+  } finally {
+    await stopGroup(node.g)
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; resolves with the results in order. */
+async function pooled(items, limit, fn) {
+  const out = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++
+        out[i] = await fn(items[i])
+      }
+    }),
+  )
+  return out
+}
+
+/**
+ * One round: `n` fresh data planes join the control plane (which serves the small config), then
+ * the 10k config is posted to the control plane and every data plane is watched until it serves it.
+ */
+async function round(ctx, n, bigHash) {
+  const { tmp, cp, cert, smallHash } = ctx
+  const dpEnv = { KONG_ROLE: 'data_plane', KONG_CLUSTER_CONTROL_PLANE: `127.0.0.1:${cp.clusterPort}`, KONG_CLUSTER_CERT: cert.cert, KONG_CLUSTER_CERT_KEY: cert.key }
+  const dps = []
+  ctx.dps = dps
+  const keys = Array.from({ length: n }, (_, i) => `dp${n}-${i}`)
+  await pooled(keys, START_PARALLEL, async (key) => dps.push(await startNode(tmp, key, dpEnv)))
+  // Ready means a config: the control plane's small one, which each must report before the push.
+  const synced = await Promise.all(dps.map((dp) => servesAt(dp.status, smallHash, performance.now(), performance.now() + SYNC_TIMEOUT_MS)))
+  const lost = dps.filter((_, i) => Number.isNaN(synced[i]))
+  if (lost.length) throw new Error(`${lost.length} data plane(s) of ${n} never served the control plane's small config ${smallHash}; the first's /status/config: ${(await http(`${lost[0].status}/status/config`)).body.slice(0, 600)}\nlog tail:\n${logTail(lost[0].g.log)}`)
+  const smallMem = await Promise.all(dps.map(nodeMem))
+
+  const t0 = performance.now()
+  const deadline = t0 + SYNC_TIMEOUT_MS
+  const loads = []
+  const watching = dps.map((dp) => servesAt(dp.status, bigHash, t0, deadline, loads))
+  const posted = await postConfig(cp.admin, ctx.bigText)
+  const postMs = performance.now() - t0
+  if (posted !== bigHash) throw new Error(`the control plane made ${posted} live, the baseline node ${bigHash}: the same text should give the same hash`)
+  const times = await Promise.all(watching)
+  const bigMem = await Promise.all(dps.map(nodeMem))
+  return { n, postMs, times, loads, smallMem, bigMem }
+}
+
+/** Stops the round's data planes (in parallel: each stop waits on its own process). */
+async function stopDps(ctx) {
+  await Promise.all((ctx.dps ?? []).map((dp) => stopGroup(dp.g)))
+  ctx.dps = []
+}
+
+/** How many data planes holding the 10k config fit, given what one took at its peak (plus a tenth, as peaks vary). */
+const fitting = (peakKib) => Math.floor((memAvailableKib() - RESERVE_KIB) / (peakKib * 1.1))
+
+export async function run() {
+  requireBuild()
+  return withCleanup('cluster-sync', async (tmp) => {
+    const bigText = generateConfig()
+    const certPath = join(tmp, 'cluster.crt')
+    const keyPath = join(tmp, 'cluster.key')
+    execFileSync(process.execPath, [CLI, 'hybrid', 'gen_cert', certPath, keyPath], { cwd: tmp, stdio: 'ignore' })
+    writeFileSync(join(tmp, 'small.yml'), SMALL)
+
+    const base = await baseline(tmp, bigText)
+
+    const clusterPort = await freePort()
+    const cp = await startNode(
+      tmp,
+      'cp',
+      { KONG_ROLE: 'control_plane', KONG_CLUSTER_LISTEN: `127.0.0.1:${clusterPort}`, KONG_CLUSTER_CERT: certPath, KONG_CLUSTER_CERT_KEY: keyPath, KONG_PROXY_LISTEN: 'off', KONG_DECLARATIVE_CONFIG: join(tmp, 'small.yml') },
+      { admin: true },
+    )
+    cp.clusterPort = clusterPort
+    // A control plane answers /status/ready 200 before its config is loaded (it serves no traffic).
+    let smallHash = EMPTY_HASH
+    for (const until = performance.now() + READY_TIMEOUT_S * 1000; smallHash === EMPTY_HASH && performance.now() < until; await sleep(POLL_MS)) smallHash = (await json(`${cp.status}/status`)).configuration_hash
+    if (smallHash === EMPTY_HASH) throw new Error(`the control plane did not load its small config; log tail:\n${logTail(cp.g.log)}`)
+    const ctx = { tmp, cp, cert: { cert: certPath, key: keyPath }, smallHash, bigText, dps: [] }
+    const results = []
+    const notes = []
+    let peakPerDp // KiB: the largest peak RSS of one data plane with the 10k config so far
+    try {
+      for (const want of SIZES) {
+        let n = want
+        if (peakPerDp !== undefined) {
+          const fit = fitting(peakPerDp)
+          if (fit < n) {
+            notes.push(`${want} data planes with the 10k config would need about ${f0(mib(want * peakPerDp))} MiB (${f0(mib(peakPerDp))} MiB peak each) but ${f0(mib(memAvailableKib() - RESERVE_KIB))} MiB are available (${f0(mib(RESERVE_KIB))} MiB kept back): measured ${fit} instead`)
+            n = fit
+          }
+        }
+        if (n < 1) continue
+        const r = await round(ctx, n, base.hash)
+        r.want = want
+        results.push(r)
+        peakPerDp = Math.max(peakPerDp ?? 0, ...r.bigMem.map((m) => m.hwm))
+        await stopDps(ctx)
+        if (want !== SIZES.at(-1)) {
+          // The next round's data planes must join a control plane that serves the small config.
+          const back = await postConfig(cp.admin, SMALL)
+          if (back !== smallHash) throw new Error(`the control plane made ${back} live for the small config, ${smallHash} at start`)
+        }
+      }
+    } finally {
+      await stopDps(ctx)
+      await stopGroup(cp.g)
+    }
+
+    const fmtMs = (ms) => (Number.isFinite(ms) ? f0(ms) : 'never')
+    console.log(`cluster-sync: one control plane, N data planes of 1 worker each, from a small config to ${(bigText.length / 1048576).toFixed(1)} MiB of YAML (10000 services, 20000 routes, 1000 consumers)`)
+    console.log(`  baseline: one traditional 1-worker node, POST /config of the same YAML until /status shows its hash and /status/ready is 200: median ${f0(base.ms)} ms of ${base.times.map(f0).join(', ')}`)
+    console.log(`  each data plane is read every ${POLL_MS} ms (/status/config, confirmed by /status and /status/ready); times run from sending POST /config to the control plane;`)
+  console.log(`  "DP load" is a data plane's own measure of loading the pushed config (its /status/config load_ms.total); RSS is primary + worker; ${availableParallelism()} CPUs`)
+    const rows = [['N', 'CP answered ms', 'all serving ms', 'median DP ms', 'max DP ms', 'all/baseline', 'median DP load ms', 'DP RSS small MiB', 'DP RSS 10k MiB']]
+    for (const r of results) {
+      const ok = r.times.filter(Number.isFinite)
+      const all = ok.length === r.times.length ? Math.max(...ok) : NaN
+      r.allMs = all
+      const avg = (mems) => mib(mems.reduce((a, m) => a + m.rss, 0) / mems.length)
+      rows.push([String(r.n), f0(r.postMs), fmtMs(all), f0(median(r.times)), fmtMs(ok.length ? Math.max(...ok) : NaN), f2(all / base.ms), f0(median(r.loads)), f1(avg(r.smallMem)), f1(avg(r.bigMem))])
+      if (ok.length < r.times.length) console.log(`  N=${r.n}: ${r.times.length - ok.length} data plane(s) never served the 10k config within ${SYNC_TIMEOUT_MS / 1000} s`)
+    }
+    printTable(rows)
+    const first = results[0]
+    if (first) {
+      console.log(`  one data plane (primary + worker RSS): ${f1(mib(first.smallMem[0].rss))} MiB with the small config, ${f1(mib(first.bigMem[0].rss))} MiB with the 10k config (peak ${f1(mib(first.bigMem[0].hwm))} MiB); the baseline node: ${f1(mib(base.mem.rss))} MiB`)
+    }
+    for (const note of notes) console.log(`  note: ${note}`)
+    const target = results.find((r) => r.want === TARGET_DPS)
+    if (!target) {
+      console.log(`  target: ${TARGET_DPS} data planes not measured (CLUSTER_BENCH_SIZES) MISS`)
+      return false
+    }
+    const met = target.n === TARGET_DPS && target.allMs <= TARGET_RATIO * base.ms
+    const what = target.n === TARGET_DPS ? `${fmtMs(target.allMs)} ms = ${f2(target.allMs / base.ms)} x baseline` : `only ${target.n} fit in memory`
+    console.log(`  target: ${TARGET_DPS} data planes all serving the 10k config within ${TARGET_RATIO} x baseline (${f0(TARGET_RATIO * base.ms)} ms): ${what} ${met ? 'PASS' : 'MISS'}`)
+    return met
+  })
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = (await run()) ? 0 : 1
