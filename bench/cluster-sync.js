@@ -2,8 +2,8 @@
 // processes, 1 worker each) from a small config to the 10k-service / 20k-route / 1k-consumer
 // config, against the time one node takes to load that config itself, measured in the same run:
 // a traditional 1-worker node's POST /config of the same text until its /status shows the new
-// hash and /status/ready answers 200. Also each data plane's memory (RSS of its primary and its
-// worker) with the small and with the 10k config. Target: 50 data planes all serving the 10k
+// hash and /status/ready answers 200. Also each data plane's CPU seconds for the push and its
+// memory (RSS of its primary and its worker) with the small and with the 10k config. Target: 50 data planes all serving the 10k
 // config within 3 x the baseline. When 50 data planes holding the 10k config would not fit in
 // the memory available, the largest number that fits is measured instead and the output says so.
 // Settings: CLUSTER_BENCH_SIZES (comma-separated data plane counts, default 1,10,50),
@@ -73,17 +73,17 @@ async function postConfig(admin, text) {
  * Resolves with the ms after `t0` at which the node of `status` serves `hash`: polled with
  * /status/config every POLL_MS (one cheap read: its hash, and whether every worker applied it,
  * which is what /status/ready checks), then confirmed by /status's configuration_hash and
- * /status/ready 200. Resolves NaN at `deadline`. `loads`, when given, gets the node's own
- * measure of its load (/status/config load_ms.total).
+ * /status/ready 200. Resolves NaN at `deadline`. `seen`, when given, gets that last
+ * /status/config answer (the node's own load timings, when its primary made the config live).
  */
-async function servesAt(status, hash, t0, deadline, loads) {
+async function servesAt(status, hash, t0, deadline, seen) {
   for (;;) {
     try {
       const c = await json(`${status}/status/config`)
       if (c.configuration_hash === hash && c.workers.ready === c.workers.total) {
         const [s, ready] = await Promise.all([json(`${status}/status`), http(`${status}/status/ready`)])
         if (s.configuration_hash === hash && ready.status === 200) {
-          loads?.push(c.load_ms?.total)
+          seen?.push(c)
           return performance.now() - t0
         }
       }
@@ -106,12 +106,29 @@ function procMem(pid) {
   }
 }
 
-/** RSS and peak RSS (KiB) of a node: its primary plus the workers /status lists. */
+/** RSS and peak RSS (KiB) of a node: its primary plus the workers /status lists (their pids too). */
 async function nodeMem(node) {
   const s = await json(`${node.status}/status`)
   const pids = [node.g.pgid, ...s.memory.workers_lua_vms.map((w) => w.pid)]
   const mems = pids.map(procMem)
-  return { rss: mems.reduce((a, m) => a + m.rss, 0), hwm: mems.reduce((a, m) => a + m.hwm, 0), processes: pids.length }
+  return { rss: mems.reduce((a, m) => a + m.rss, 0), hwm: mems.reduce((a, m) => a + m.hwm, 0), pids }
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
+/** CPU seconds (user + system, every thread) the processes `pids` have used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pids) {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // f[0] is field 3
+      ticks += Number(f[11]) + Number(f[12]) // fields 14 and 15: utime, stime
+    } catch {
+      // gone: its time is lost, which the output would show as a low figure
+    }
+  }
+  return ticks / CLK_TCK
 }
 
 /** KiB available to new processes, from /proc/meminfo. */
@@ -146,21 +163,25 @@ async function startNode(tmp, key, env, { admin = false } = {}) {
 async function baseline(tmp, bigText) {
   const node = await startNode(tmp, 'baseline', { KONG_DECLARATIVE_CONFIG_STRING: SMALL }, { admin: true })
   const times = []
+  const cpu = []
   let hash
   try {
+    const { pids } = await nodeMem(node)
     for (let round = 0; round < BASELINE_ROUNDS; round++) {
       if (round > 0) {
         const small = await postConfig(node.admin, SMALL)
         if (Number.isNaN(await servesAt(node.status, small, performance.now(), performance.now() + SYNC_TIMEOUT_MS))) throw new Error('baseline node did not take the small config back')
       }
+      const cpu0 = cpuSeconds(pids)
       const t0 = performance.now()
       hash = await postConfig(node.admin, bigText)
       const ms = await servesAt(node.status, hash, t0, t0 + SYNC_TIMEOUT_MS)
+      cpu.push(cpuSeconds(pids) - cpu0)
       if (Number.isNaN(ms)) throw new Error(`baseline node did not serve the 10k config within ${SYNC_TIMEOUT_MS / 1000} s; log tail:\n${logTail(node.g.log)}`)
       times.push(ms)
     }
     const mem = await nodeMem(node)
-    return { ms: median(times), times, hash, mem }
+    return { ms: median(times), times, cpuS: median(cpu), hash, mem }
   } finally {
     await stopGroup(node.g)
   }
@@ -198,16 +219,32 @@ async function round(ctx, n, bigHash) {
   if (lost.length) throw new Error(`${lost.length} data plane(s) of ${n} never served the control plane's small config ${smallHash}; the first's /status/config: ${(await http(`${lost[0].status}/status/config`)).body.slice(0, 600)}\nlog tail:\n${logTail(lost[0].g.log)}`)
   const smallMem = await Promise.all(dps.map(nodeMem))
 
+  const dpCpu0 = smallMem.map((m) => cpuSeconds(m.pids))
+  const cpCpu0 = cpuSeconds([cp.g.pgid])
+  const wall0 = Date.now()
   const t0 = performance.now()
   const deadline = t0 + SYNC_TIMEOUT_MS
-  const loads = []
-  const watching = dps.map((dp) => servesAt(dp.status, bigHash, t0, deadline, loads))
+  const seen = []
+  const watching = dps.map((dp) => servesAt(dp.status, bigHash, t0, deadline, seen))
   const posted = await postConfig(cp.admin, ctx.bigText)
   const postMs = performance.now() - t0
   if (posted !== bigHash) throw new Error(`the control plane made ${posted} live, the baseline node ${bigHash}: the same text should give the same hash`)
   const times = await Promise.all(watching)
+  const cpCpuS = cpuSeconds([cp.g.pgid]) - cpCpu0
+  const dpCpuS = smallMem.map((m, i) => cpuSeconds(m.pids) - dpCpu0[i])
   const bigMem = await Promise.all(dps.map(nodeMem))
-  return { n, postMs, times, loads, smallMem, bigMem }
+  return {
+    n,
+    postMs,
+    times,
+    // Each data plane's own load time, and when its primary made the config live (its clock and ours are the machine's).
+    loads: seen.map((c) => c.load_ms?.total),
+    liveMs: seen.map((c) => (c.control_plane?.last_push ? Date.parse(c.control_plane.last_push.at) - wall0 : NaN)),
+    cpCpuS,
+    dpCpuS,
+    smallMem,
+    bigMem,
+  }
 }
 
 /** Stops the round's data planes (in parallel: each stop waits on its own process). */
@@ -274,23 +311,32 @@ export async function run() {
     }
 
     const fmtMs = (ms) => (Number.isFinite(ms) ? f0(ms) : 'never')
-    console.log(`cluster-sync: one control plane, N data planes of 1 worker each, from a small config to ${(bigText.length / 1048576).toFixed(1)} MiB of YAML (10000 services, 20000 routes, 1000 consumers)`)
-    console.log(`  baseline: one traditional 1-worker node, POST /config of the same YAML until /status shows its hash and /status/ready is 200: median ${f0(base.ms)} ms of ${base.times.map(f0).join(', ')}`)
-    console.log(`  each data plane is read every ${POLL_MS} ms (/status/config, confirmed by /status and /status/ready); times run from sending POST /config to the control plane;`)
-  console.log(`  "DP load" is a data plane's own measure of loading the pushed config (its /status/config load_ms.total); RSS is primary + worker; ${availableParallelism()} CPUs`)
-    const rows = [['N', 'CP answered ms', 'all serving ms', 'median DP ms', 'max DP ms', 'all/baseline', 'median DP load ms', 'DP RSS small MiB', 'DP RSS 10k MiB']]
+    console.log(`cluster-sync: one control plane, N data planes of 1 worker each, from a small config to ${(bigText.length / 1048576).toFixed(1)} MiB of YAML (10000 services, 20000 routes, 1000 consumers); ${availableParallelism()} CPUs`)
+    console.log(`  baseline: one traditional 1-worker node, POST /config of the same YAML until /status shows its hash and /status/ready is 200: median ${f0(base.ms)} ms of ${base.times.map(f0).join(', ')}; ${f1(base.cpuS)} CPU-s (primary + worker)`)
+    console.log(`  times from sending POST /config to the control plane; each data plane read every ${POLL_MS} ms (/status/config, confirmed by /status and /status/ready)`)
+    console.log('  "DP live": its primary made the config live (/status/config control_plane.last_push.at); "DP load": its own load time (load_ms.total)')
+    const rows = [['N', 'CP answered ms', 'median DP live ms', 'median DP load ms', 'median DP serving ms', 'all serving ms', 'all/baseline']]
+    const costs = [['N', 'CP CPU-s', 'median DP CPU-s', 'DP CPU-s/baseline', 'DP RSS small MiB', 'DP RSS 10k MiB', 'DP peak MiB']]
     for (const r of results) {
       const ok = r.times.filter(Number.isFinite)
-      const all = ok.length === r.times.length ? Math.max(...ok) : NaN
-      r.allMs = all
-      const avg = (mems) => mib(mems.reduce((a, m) => a + m.rss, 0) / mems.length)
-      rows.push([String(r.n), f0(r.postMs), fmtMs(all), f0(median(r.times)), fmtMs(ok.length ? Math.max(...ok) : NaN), f2(all / base.ms), f0(median(r.loads)), f1(avg(r.smallMem)), f1(avg(r.bigMem))])
+      r.allMs = ok.length === r.times.length ? Math.max(...ok) : NaN
+      const avg = (mems, k) => mib(mems.reduce((a, m) => a + m[k], 0) / mems.length)
+      rows.push([String(r.n), f0(r.postMs), f0(median(r.liveMs)), f0(median(r.loads)), f0(median(r.times)), fmtMs(r.allMs), f2(r.allMs / base.ms)])
+      costs.push([String(r.n), f1(r.cpCpuS), f1(median(r.dpCpuS)), f2(median(r.dpCpuS) / base.cpuS), f1(avg(r.smallMem, 'rss')), f1(avg(r.bigMem, 'rss')), f1(avg(r.bigMem, 'hwm'))])
       if (ok.length < r.times.length) console.log(`  N=${r.n}: ${r.times.length - ok.length} data plane(s) never served the 10k config within ${SYNC_TIMEOUT_MS / 1000} s`)
     }
     printTable(rows)
+    console.log('  per data plane, averages over the N (RSS and peak RSS: primary + worker); CPU-s over the push, user + system:')
+    printTable(costs)
     const first = results[0]
     if (first) {
       console.log(`  one data plane (primary + worker RSS): ${f1(mib(first.smallMem[0].rss))} MiB with the small config, ${f1(mib(first.bigMem[0].rss))} MiB with the 10k config (peak ${f1(mib(first.bigMem[0].hwm))} MiB); the baseline node: ${f1(mib(base.mem.rss))} MiB`)
+    }
+    const last = results.at(-1)
+    if (last) {
+      // The data planes share this machine's CPUs, so their summed CPU time bounds the wall time.
+      const floorMs = (last.n * median(last.dpCpuS) * 1000) / availableParallelism()
+      console.log(`  here ${last.n} data planes share ${availableParallelism()} CPUs: ${last.n} x ${f1(median(last.dpCpuS))} CPU-s / ${availableParallelism()} = ${f0(floorMs)} ms at the least, ${f2(floorMs / base.ms)} x baseline`)
     }
     for (const note of notes) console.log(`  note: ${note}`)
     const target = results.find((r) => r.want === TARGET_DPS)
