@@ -3,8 +3,8 @@
 // config, against the time one node takes to load that config itself, measured in the same run:
 // a traditional 1-worker node's POST /config of the same text until its /status shows the new
 // hash and /status/ready answers 200. Also each data plane's CPU seconds for the push and its
-// memory (RSS of its primary and its worker) with the small and with the 10k config. Target: 50 data planes all serving the 10k
-// config within 3 x the baseline. When 50 data planes holding the 10k config would not fit in
+// memory (RSS of its primary and its worker) with the small and with the 10k config. Target: 50
+// data planes all serving the 10k config within 3 x the baseline. When 50 data planes holding the 10k config would not fit in
 // the memory available, the largest number that fits is measured instead and the output says so.
 // Settings: CLUSTER_BENCH_SIZES (comma-separated data plane counts, default 1,10,50),
 // CLUSTER_BENCH_BASELINE_ROUNDS (default 3), CLUSTER_BENCH_TIMEOUT (seconds a sync may take, 300).
@@ -75,12 +75,12 @@ async function postConfig(admin, text) {
  * Resolves with the ms after `t0` at which the node of `status` serves `hash`: polled with
  * /status/config every POLL_MS (one cheap read: its hash, and whether every worker applied it,
  * which is what /status/ready checks), then confirmed by /status's configuration_hash and
- * /status/ready 200. Resolves NaN at `deadline`. `seen`, when given, gets that last
+ * /status/ready 200. Resolves NaN once `expired()` is true. `seen`, when given, gets that last
  * /status/config answer (the node's own load timings, when its primary made the config live).
  * With `soon`, polled every SLOW_POLL_MS until `soon` resolves: reading 50 data planes 20 times
  * a second through a push of minutes would take CPU from the very loads measured.
  */
-async function servesAt(status, hash, t0, deadline, seen, soon) {
+async function servesAt(status, hash, t0, expired, seen, soon) {
   let fast = soon === undefined
   soon?.then(() => (fast = true))
   for (;;) {
@@ -96,7 +96,7 @@ async function servesAt(status, hash, t0, deadline, seen, soon) {
     } catch {
       // busy or restarting: read again
     }
-    if (performance.now() > deadline) return NaN
+    if (expired()) return NaN
     await (fast ? sleep(POLL_MS) : Promise.race([sleep(SLOW_POLL_MS), soon]))
   }
 }
@@ -166,6 +166,12 @@ const memAvailableKib = () => Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileS
 
 const mib = (kib) => kib / 1024
 
+/** A function that is true once `ms` have passed from now. */
+const within = (ms) => {
+  const until = performance.now() + ms
+  return () => performance.now() > until
+}
+
 /** Starts a node with 1 worker, log level warn, its own prefix and free ports; waits until /status/ready is 200. */
 async function startNode(tmp, key, env, { admin = false } = {}) {
   const status = await freePort()
@@ -200,12 +206,12 @@ async function baseline(tmp, bigText) {
     for (let round = 0; round < BASELINE_ROUNDS; round++) {
       if (round > 0) {
         const small = await postConfig(node.admin, SMALL)
-        if (Number.isNaN(await servesAt(node.status, small, performance.now(), performance.now() + SYNC_TIMEOUT_MS))) throw new Error('baseline node did not take the small config back')
+        if (Number.isNaN(await servesAt(node.status, small, performance.now(), within(SYNC_TIMEOUT_MS)))) throw new Error('baseline node did not take the small config back')
       }
       const cpu0 = cpuSeconds(pids)
       const t0 = performance.now()
       hash = await postConfig(node.admin, bigText)
-      const ms = await servesAt(node.status, hash, t0, t0 + SYNC_TIMEOUT_MS)
+      const ms = await servesAt(node.status, hash, t0, within(SYNC_TIMEOUT_MS))
       cpu.push(cpuSeconds(pids) - cpu0)
       if (Number.isNaN(ms)) throw new Error(`baseline node did not serve the 10k config within ${SYNC_TIMEOUT_MS / 1000} s; log tail:\n${logTail(node.g.log)}`)
       times.push(ms)
@@ -244,7 +250,7 @@ async function round(ctx, n, bigHash) {
   const keys = Array.from({ length: n }, (_, i) => `dp${n}-${i}`)
   await pooled(keys, START_PARALLEL, async (key) => dps.push(await startNode(tmp, key, dpEnv)))
   // Ready means a config: the control plane's small one, which each must report before the push.
-  const synced = await Promise.all(dps.map((dp) => servesAt(dp.status, smallHash, performance.now(), performance.now() + SYNC_TIMEOUT_MS)))
+  const synced = await Promise.all(dps.map((dp) => servesAt(dp.status, smallHash, performance.now(), within(SYNC_TIMEOUT_MS))))
   const lost = dps.filter((_, i) => Number.isNaN(synced[i]))
   if (lost.length) throw new Error(`${lost.length} data plane(s) of ${n} never served the control plane's small config ${smallHash}; the first's /status/config: ${(await http(`${lost[0].status}/status/config`)).body.slice(0, 600)}\nlog tail:\n${logTail(lost[0].g.log)}`)
   const smallMem = await Promise.all(dps.map(nodeMem))
@@ -254,15 +260,24 @@ async function round(ctx, n, bigHash) {
   const cpCpu0 = cpuSeconds([cp.g.pgid])
   const wall0 = Date.now()
   const t0 = performance.now()
-  const deadline = t0 + SYNC_TIMEOUT_MS
+  const timedOut = within(SYNC_TIMEOUT_MS)
+  let failed = false
+  const expired = () => failed || timedOut()
   const benchCpu0 = process.cpuUsage()
   const seen = []
-  const watching = dps.map((dp) => servesAt(dp.status, bigHash, t0, deadline, seen, new Promise((resolve) => (dp.report = resolve))))
+  const watching = dps.map((dp) => servesAt(dp.status, bigHash, t0, expired, seen, new Promise((resolve) => (dp.report = resolve))))
   let done = false
-  const reports = watchReports(cp, dps, bigHash, () => done || performance.now() > deadline)
-  const posted = await postConfig(cp.admin, ctx.bigText)
-  const postMs = performance.now() - t0
-  if (posted !== bigHash) throw new Error(`the control plane made ${posted} live, the baseline node ${bigHash}: the same text should give the same hash`)
+  const reports = watchReports(cp, dps, bigHash, () => done || expired())
+  let postMs
+  try {
+    const posted = await postConfig(cp.admin, ctx.bigText)
+    postMs = performance.now() - t0
+    if (posted !== bigHash) throw new Error(`the control plane made ${posted} live, the baseline node ${bigHash}: the same text should give the same hash`)
+  } catch (err) {
+    failed = true // the watchers stop at their next read instead of polling until the timeout
+    await Promise.all([...watching, reports])
+    throw err
+  }
   const times = await Promise.all(watching)
   done = true
   await reports
