@@ -66,6 +66,12 @@ function certificateRefused(err: NodeJS.ErrnoException, shared: boolean): string
   return `the control plane's certificate was refused (${err.message}): ${shared ? 'with cluster_mtls = shared it must be cluster_cert itself' : 'with cluster_mtls = pki it must be signed by cluster_ca_cert and name cluster_server_name'}`
 }
 
+/** A config frame and when it arrived. */
+interface Arrived {
+  readonly frame: Buffer
+  readonly at: number
+}
+
 export class DataPlaneClient {
   readonly #url: string
   #socket: WebSocket | undefined
@@ -75,7 +81,7 @@ export class DataPlaneClient {
   #watchdog: NodeJS.Timeout | undefined
   #stopped = false
   /** The newest frame waiting while another is being applied. */
-  #pending: Buffer | undefined
+  #pending: Arrived | undefined
   #applying = false
   #link: { connected: boolean; last_connected_at: number | null; last_push: ControlPlaneLink['last_push']; last_error: ControlPlaneLink['last_error'] } = {
     connected: false,
@@ -227,26 +233,27 @@ export class DataPlaneClient {
   }
 
   #receive(frame: Buffer): void {
+    const arrived = { frame, at: Date.now() }
     if (this.#applying) {
       if (this.#pending) this.deps.log.info({ control_plane: this.#url }, 'a newer config frame arrived while one was applied; the older waiting one is skipped')
-      this.#pending = frame
+      this.#pending = arrived
       return
     }
-    void this.#apply(frame)
+    void this.#apply(arrived)
   }
 
-  async #apply(first: Buffer): Promise<void> {
+  async #apply(first: Arrived): Promise<void> {
     this.#applying = true
-    let frame: Buffer | undefined = first
+    let next: Arrived | undefined = first
     try {
-      while (frame && !this.#stopped) {
-        const result = await this.deps.apply(frame).catch((err: unknown) => {
+      while (next && !this.#stopped) {
+        const result = await this.deps.apply(next.frame).catch((err: unknown) => {
           this.deps.log.error({ control_plane: this.#url, error: (err as Error).message }, 'could not apply the configuration from the control plane')
           return 'rejected' as const
         })
-        this.#link.last_push = { at: Date.now(), outcome: result, configuration_hash: this.deps.currentHash() ?? null }
+        this.#link.last_push = { at: next.at, outcome: result, configuration_hash: this.deps.currentHash() ?? null }
         if (result === 'applied') this.#ping()
-        frame = this.#pending
+        next = this.#pending
         this.#pending = undefined
       }
     } finally {
