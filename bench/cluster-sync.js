@@ -289,9 +289,9 @@ async function round(ctx, n, bigHash) {
     n,
     postMs,
     times,
-    // Each data plane's own load time, and when its primary made the config live (its clock and ours are the machine's).
+    // Each data plane's own load time, and when its load finished (loaded_at; its clock and ours are the machine's).
     loads: seen.map((c) => c.load_ms?.total),
-    liveMs: seen.map((c) => (c.control_plane?.last_push ? Date.parse(c.control_plane.last_push.at) - wall0 : NaN)),
+    liveMs: seen.map((c) => (c.loaded_at ? Date.parse(c.loaded_at) - wall0 : NaN)),
     cpCpuS,
     dpCpuS,
     benchCpuS: (benchCpu.user + benchCpu.system) / 1e6,
@@ -368,7 +368,7 @@ export async function run() {
     console.log(`  baseline: one traditional 1-worker node, POST /config of the same YAML until /status shows its hash and /status/ready is 200: median ${f0(base.ms)} ms of ${base.times.map(f0).join(', ')}; ${f1(base.cpuS)} CPU-s (primary + worker)`)
     console.log(`  times from sending POST /config to the control plane; each data plane read every ${SLOW_POLL_MS} ms, and every ${POLL_MS} ms once the control plane's`)
     console.log(`  list (read every ${POLL_MS} ms) shows its new hash (/status/config, confirmed by /status and /status/ready)`)
-    console.log('  "DP live": its primary made the config live (/status/config control_plane.last_push.at); "DP load": its own load time (load_ms.total)')
+    console.log('  "DP live": its primary loaded the config (/status/config loaded_at); "DP load": its own load time (load_ms.total)')
     const rows = [['N', 'CP answered ms', 'median DP live ms', 'median DP load ms', 'median DP serving ms', 'all serving ms', 'all/baseline']]
     const costs = [['N', 'CP CPU-s', 'bench CPU-s', 'median DP CPU-s', 'DP CPU-s/baseline', 'DP RSS small MiB', 'DP RSS 10k MiB', 'DP peak MiB']]
     for (const r of results) {
