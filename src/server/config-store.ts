@@ -206,8 +206,6 @@ function sourceOf(input: JobInput): string {
       return 'POST /config'
     case 'saved':
       return 'prefix'
-    case 'pushed':
-      return input.source
     default:
       return input.source
   }

@@ -5,6 +5,7 @@
  * `runNode` resolves with the exit status once the node has stopped.
  */
 import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { createServer as createNetServer } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createAdminApp } from '../admin/app.js'
@@ -27,7 +28,6 @@ import { ensureDefaultCertificates, listenerCertificates, type ListenerKind } fr
 import { tlsServerOptions } from '../tls/tls-options.js'
 import { WorkerPool } from '../workers/pool.js'
 import { ConfigStore } from './config-store.js'
-import { hostname } from 'node:os'
 import { ControlPlane } from '../clustering/control-plane.js'
 import { DataPlaneClient, type ApplyResult } from '../clustering/data-plane.js'
 import { DEFAULT_LIMITS } from '../declarative/parse.js'
