@@ -174,13 +174,9 @@ export class DataPlaneClient {
       this.#pingTimer = setInterval(() => this.#ping(), PING_INTERVAL_MS).unref()
       this.#arm()
     })
-    // A control plane that answers has proved the link: the next break starts the back-off again.
-    // One that accepts the connection and then drops it keeps the back-off growing.
-    socket.on('pong', () => {
-      this.#retryBase = FIRST_RETRY_S
-      this.#arm()
-    })
+    socket.on('pong', () => this.#arm())
     socket.on('message', (data, isBinary) => {
+      // A control plane that sends a config has proved the link: the next break starts the back-off again.
       this.#retryBase = FIRST_RETRY_S
       this.#arm()
       if (!isBinary) {
@@ -193,6 +189,9 @@ export class DataPlaneClient {
       if (this.#socket !== socket) return
       this.#socket = undefined
       this.#clearTimers()
+      // So does a link that stayed up a ping interval; one accepted and then dropped (an
+      // incompatible version) keeps the back-off growing.
+      if (this.#link.connected && Date.now() - (this.#link.last_connected_at ?? 0) >= PING_INTERVAL_MS) this.#retryBase = FIRST_RETRY_S
       this.#link.connected = false
       this.#broken(failure ?? `closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`)
     })
