@@ -172,6 +172,23 @@ t.test('a data plane against a scripted Kong control plane', async (t) => {
     t.ok(node.logs.some((l) => l.level === 'warn' && typeof l.msg === 'string' && l.msg.includes('taken as sent')), 'logged')
   })
 
+  await t.test('a control plane that drops the data plane at once gets reconnects further and further apart', async (t) => {
+    const mark = node.logs.length
+    const retries = (): number[] => node.logs.slice(mark).flatMap((l) => (typeof l.retry_ms === 'number' ? [l.retry_ms] : []))
+    await cp.close()
+    cp = await scriptedControlPlane(cert, cpPort)
+    for (let i = 0; i < 2; i++) {
+      const conn = await cp.nextConnection()
+      await conn.basicInfo
+      conn.socket.close(1008, 'incompatible')
+    }
+    t.ok(await eventually(async () => retries().length >= 3, 10_000))
+    const [first, second, third] = retries()
+    t.ok(first >= 1000 && first <= 2000, `after a link that had a config: 1-2 s (${first})`)
+    t.ok(second >= 2000 && second <= 4000, `then 2-4 s (${second})`)
+    t.ok(third >= 4000 && third <= 8000, `then 4-8 s (${third})`)
+  })
+
   await t.test('a control plane with another certificate is refused', async (t) => {
     await cp.close()
     const other = await clusterCert(dir, 'other')
