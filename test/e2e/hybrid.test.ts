@@ -46,6 +46,7 @@ t.test('our control plane and two data planes', async (t) => {
       t.equal((await http(`${dp.status}/status/ready`)).status, 200)
       t.equal((await fetch(`${dp.proxy}/orders`)).status, 200, 'the pushed route serves')
     }
+    for (const dp of dps) await t.rejects(fetch(`${dp.admin}/config`, { method: 'POST' }), 'a data plane serves no admin API, so no POST /config')
     t.equal((await http(`${cp.status}/status/ready`)).status, 200, 'a control plane is ready')
     t.equal((await http(`${cp.status}/status/config`)).body.workers.total, 0, 'a control plane runs no workers')
   })
