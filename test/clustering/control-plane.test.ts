@@ -7,13 +7,15 @@ import { createServer } from 'node:net'
 import t, { type Test } from 'tap'
 import type { WebSocket } from 'ws'
 import { ControlPlane, DP_MAX_PAYLOAD } from '../../src/clustering/control-plane.js'
+import { DataPlaneClient } from '../../src/clustering/data-plane.js'
+import { loadConf } from '../../src/conf/settings.js'
 import { WRONG_SHARED_CERT } from '../../src/clustering/cluster-listener.js'
 import { decodeFrame } from '../../src/clustering/protocol.js'
 import { BUNDLED_PLUGINS } from '../../src/plugins/registry.js'
 import { KONG_COMPAT_VERSION } from '../../src/version.js'
 import { basicInfo, captureLog, clusterPair, connectPeer, controlPlaneConf, openSocket, type CapturedLog } from '../helpers/cluster-peers.js'
 import { load, yml } from '../helpers/load.js'
-import { freePort } from '../helpers/node.js'
+import { eventually, freePort } from '../helpers/node.js'
 import { makePki } from '../helpers/tls.js'
 
 const ALL_PLUGINS = BUNDLED_PLUGINS.map((p) => p.name)
@@ -338,4 +340,54 @@ t.test('pki: a data plane certificate signed by cluster_ca_cert is served, anoth
   await once(ws, 'error')
   t.notOk(answered, 'a certificate from no trusted CA gets no response')
   t.ok(await logs.waitFor('data plane TLS handshake failed'))
+})
+
+t.test('pki: our data plane takes a control plane that chains to cluster_ca_cert and names cluster_server_name, and refuses one that does not', async (t) => {
+  const pki = makePki()
+  t.teardown(() => pki.dispose())
+  const port = await freePort()
+  const conf = controlPlaneConf(pki.server, port, { KONG_CLUSTER_MTLS: 'pki', KONG_CLUSTER_CA_CERT: pki.root.cert, KONG_CLUSTER_CERT: pki.serverChain })
+  const { cp } = await startCp(t, { conf })
+  const snapshot = await load(CONFIG)
+  await cp.update(snapshot)
+  const dataPlane = (serverName: string): { client: DataPlaneClient; frames: Buffer[] } => {
+    const frames: Buffer[] = []
+    const dpConf = loadConf({
+      env: {
+        KONG_ROLE: 'data_plane',
+        KONG_CLUSTER_MTLS: 'pki',
+        KONG_CLUSTER_CERT: pki.client.cert,
+        KONG_CLUSTER_CERT_KEY: pki.client.key,
+        KONG_CLUSTER_CA_CERT: pki.root.cert,
+        KONG_CLUSTER_SERVER_NAME: serverName,
+        KONG_CLUSTER_CONTROL_PLANE: `127.0.0.1:${port}`,
+      },
+      cwd: process.cwd(),
+    })
+    const client = new DataPlaneClient({
+      conf: dpConf,
+      log: captureLog().log,
+      nodeId: `pki-${serverName}`,
+      hostname: 'dp-host',
+      version: KONG_COMPAT_VERSION,
+      plugins: ALL_PLUGINS.map((name) => ({ name, version: KONG_COMPAT_VERSION })),
+      currentHash: () => undefined,
+      apply: async (frame) => {
+        frames.push(frame)
+        return 'applied'
+      },
+    })
+    client.start()
+    t.teardown(() => client.stop())
+    return { client, frames }
+  }
+  const good = dataPlane('upstream.test')
+  t.ok(await eventually(async () => good.frames.length === 1), 'the config arrives')
+  const first = good.frames[0]
+  t.match(first && reconfigure(t, first), { config_hash: snapshot.hash })
+  t.equal(good.client.link().connected, true)
+  const wrong = dataPlane('other.test')
+  t.ok(await eventually(async () => /^the control plane's certificate was refused \(.*\): with cluster_mtls = pki it must be signed by cluster_ca_cert and name cluster_server_name$/.test(wrong.client.link().last_error?.message ?? '')), 'another name is refused')
+  t.equal(wrong.frames.length, 0)
+  t.notOk(cp.dataPlanes().some((d) => d.id === 'pki-other.test'), 'and never got past TLS')
 })
