@@ -79,18 +79,18 @@ export function cipherListProblem(ciphers: string): string | undefined {
 }
 
 /** One item of a certificate or key list, read. */
-export type Item = { readonly pem: string; readonly from: string } | { readonly problem: string; readonly from: string }
+type Item = { readonly pem: string; readonly from: string } | { readonly problem: string; readonly from: string }
 
 /** A path as a user writes one, safe to repeat in a message (no key material). */
 const PATHLIKE = /^(\/|\.{1,2}\/|[A-Za-z]:\\)|\.(pem|crt|cer|cert|key)$/i
 
 /**
  * Reads one item as Kong does: PEM text as is, else a file when one exists at the path
- * (relative to `cwd`), else base64 (or base64url) of the PEM. `n` numbers it in messages, which
- * repeat paths but never inline material.
+ * (relative to `cwd`), else base64 (or base64url) of the PEM. `label` names it in messages
+ * (`item 2`, `the setting`), which repeat paths but never inline material.
  */
-export function readItem(item: string, n: number, cwd: string): Item {
-  if (item.includes('-----BEGIN')) return { pem: item, from: `item ${n} (PEM text)` }
+export function readItem(item: string, label: string, cwd: string): Item {
+  if (item.includes('-----BEGIN')) return { pem: item, from: `${label} (PEM text)` }
   const path = resolve(cwd, item)
   let size: number | undefined
   try {
@@ -111,11 +111,11 @@ export function readItem(item: string, n: number, cwd: string): Item {
   }
   if (/^[A-Za-z0-9+/_\-\s]+=*\s*$/.test(item)) {
     const decoded = Buffer.from(item, 'base64').toString('utf8')
-    if (decoded.includes('-----BEGIN')) return { pem: decoded, from: `item ${n} (base64)` }
+    if (decoded.includes('-----BEGIN')) return { pem: decoded, from: `${label} (base64)` }
   }
   return PATHLIKE.test(item) && item.length <= 1024
     ? { problem: 'no such file', from: item }
-    : { problem: 'neither a file, PEM text nor base64 of PEM text', from: `item ${n}` }
+    : { problem: 'neither a file, PEM text nor base64 of PEM text', from: label }
 }
 
 /** Why a PEM text holds no certificate OpenSSL reads; undefined when it does. */
@@ -161,8 +161,8 @@ export function checkTlsSettings(values: Values, cwd: string, problems: string[]
     else if (certs.length !== keys.length) {
       problems.push(`${names.cert} was specified ${certs.length} times while ${names.key} was specified ${keys.length} times`)
     }
-    const certItems = certs.map((c, i) => readItem(c, i + 1, cwd))
-    const keyItems = keys.map((k, i) => readItem(k, i + 1, cwd))
+    const certItems = certs.map((c, i) => readItem(c, `item ${i + 1}`, cwd))
+    const keyItems = keys.map((k, i) => readItem(k, `item ${i + 1}`, cwd))
     for (const item of certItems) {
       const problem = 'problem' in item ? item.problem : certProblem(item.pem)
       if (problem !== undefined) problems.push(`${names.cert}: failed loading certificate from ${item.from}: ${problem}`)

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,6 +58,13 @@ t.test('hybrid mode: cluster certificates as Kong reads them', async (t) => {
   }
   t.same(problems({ KONG_ROLE: 'traditional' }), [], 'not needed for a traditional node')
   t.same(problems({ KONG_ROLE: 'data_plane', KONG_CLUSTER_CERT: '/nope/cluster.crt', KONG_CLUSTER_CERT_KEY: CLUSTER_FIXTURE.KONG_CLUSTER_CERT_KEY }), ['cluster_cert: failed loading certificate from /nope/cluster.crt: no such file'])
+  const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
+  t.same(
+    problems({ KONG_ROLE: 'data_plane', KONG_CLUSTER_CERT: CLUSTER_FIXTURE.KONG_CLUSTER_CERT, KONG_CLUSTER_CERT_KEY: otherKey }),
+    [`cluster_cert_key: the key from the setting (PEM text) does not match the certificate from ${CLUSTER_FIXTURE.KONG_CLUSTER_CERT}`],
+    'a key of another pair, named without its material',
+  )
+  t.same(problems({ KONG_ROLE: 'data_plane', KONG_CLUSTER_CERT: CLUSTER_FIXTURE.KONG_CLUSTER_CERT, KONG_CLUSTER_CERT_KEY: 'not-a-key' }), ['cluster_cert_key: failed loading key from the setting: neither a file, PEM text nor base64 of PEM text'])
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'control_plane', KONG_CLUSTER_MTLS: 'pki' }), ['cluster_ca_cert must be specified when cluster_mtls = "pki"'])
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_MAX_PAYLOAD: '1024' }), ['cluster_max_payload must be 4194304 (4MB) or greater'])
   t.same(problems({ ...CLUSTER_FIXTURE, KONG_ROLE: 'data_plane', KONG_CLUSTER_DATA_PLANE_PURGE_DELAY: '59' }), ['cluster_data_plane_purge_delay must be 60 or greater'])
