@@ -10,7 +10,7 @@ import { exportTable } from '../declarative/export-table.js'
 import type { Snapshot } from '../declarative/snapshot.js'
 import type { NodeLogger } from '../log.js'
 import type { ControlPlaneView, DataPlaneRecord } from '../node/state.js'
-import { BUNDLED_PLUGINS } from '../plugins/registry.js'
+import { bundledPluginVersions } from '../plugins/registry.js'
 import { ClusterListener, type ClusterListenConf, type OutletRequest } from './cluster-listener.js'
 import { checkConfiguredPlugins, checkHandshakePlugins, checkKongVersion } from './compat.js'
 import { DataPlaneRegistry, type DataPlaneDetails } from './data-plane-registry.js'
@@ -100,7 +100,7 @@ export class ControlPlane implements ControlPlaneView {
     this.#handshakeMs = options.handshakeTimeoutMs ?? CLUSTERING_TIMEOUT_MS
     this.#pingWaitMs = options.pingWaitMs ?? PING_WAIT_MS
     this.#registry = new DataPlaneRegistry(options.conf.cluster_data_plane_purge_delay, this.#now)
-    this.#plugins = BUNDLED_PLUGINS.map((p) => ({ name: p.name, version: options.version }))
+    this.#plugins = bundledPluginVersions(options.version)
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: DP_MAX_PAYLOAD, autoPong: false, clientTracking: false, perMessageDeflate: false })
     this.#listener = new ClusterListener(options.conf, options.log, (request) => this.#accept(request))
   }

@@ -128,6 +128,11 @@ export function bundledPluginSchema(name: string): PluginSchema | undefined {
   return BY_NAME.get(name)?.schema
 }
 
+/** Every bundled plugin at `version`, as hybrid mode lists them (a data plane's basic_info, a control plane's own set). */
+export function bundledPluginVersions(version: string): { name: string; version: string }[] {
+  return BUNDLED_PLUGINS.map(({ name }) => ({ name, version }))
+}
+
 /** name → {version, priority}, sorted by name: `GET /`'s `available_on_server`. */
 export function availablePlugins(version: string): Record<string, { version: string; priority: number }> {
   const out: Record<string, { version: string; priority: number }> = {}

@@ -31,7 +31,7 @@ import { ConfigStore } from './config-store.js'
 import { ControlPlane } from '../clustering/control-plane.js'
 import { DataPlaneClient, type ApplyResult } from '../clustering/data-plane.js'
 import { DEFAULT_LIMITS } from '../declarative/parse.js'
-import { availablePlugins } from '../plugins/registry.js'
+import { bundledPluginVersions } from '../plugins/registry.js'
 import { cachePath, claimPrefix, nodeId, prefixHeldBy, releasePrefix } from '../node/prefix.js'
 
 /** How long in-flight requests may take to finish on SIGTERM/SIGINT, in the primary and every worker. */
@@ -93,7 +93,7 @@ function createDataPlane(conf: NodeConf, log: NodeLogger, id: string, store: Con
     nodeId: id,
     hostname: hostname(),
     version: KONG_COMPAT_VERSION,
-    plugins: Object.entries(availablePlugins(KONG_COMPAT_VERSION)).map(([name, p]) => ({ name, version: p.version })),
+    plugins: bundledPluginVersions(KONG_COMPAT_VERSION),
     currentHash: () => store.live?.snapshot.hash,
     apply: async (frame): Promise<ApplyResult> => {
       const outcome = await store.loadPushed(frame, source, MAX_INFLATED_BYTES, conf.cluster_verify_config_hash)

@@ -11,7 +11,7 @@ import { DataPlaneClient } from '../../src/clustering/data-plane.js'
 import { loadConf } from '../../src/conf/settings.js'
 import { WRONG_SHARED_CERT } from '../../src/clustering/cluster-listener.js'
 import { decodeFrame } from '../../src/clustering/protocol.js'
-import { BUNDLED_PLUGINS } from '../../src/plugins/registry.js'
+import { BUNDLED_PLUGINS, bundledPluginVersions } from '../../src/plugins/registry.js'
 import { KONG_COMPAT_VERSION } from '../../src/version.js'
 import { basicInfo, captureLog, clusterPair, connectPeer, controlPlaneConf, openSocket, type CapturedLog } from '../helpers/cluster-peers.js'
 import { load, yml } from '../helpers/load.js'
@@ -370,7 +370,7 @@ t.test('pki: our data plane takes a control plane that chains to cluster_ca_cert
       nodeId: `pki-${serverName}`,
       hostname: 'dp-host',
       version: KONG_COMPAT_VERSION,
-      plugins: ALL_PLUGINS.map((name) => ({ name, version: KONG_COMPAT_VERSION })),
+      plugins: bundledPluginVersions(KONG_COMPAT_VERSION),
       currentHash: () => undefined,
       apply: async (frame) => {
         frames.push(frame)
