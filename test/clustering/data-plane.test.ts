@@ -128,9 +128,10 @@ t.test('a data plane against a scripted Kong control plane', async (t) => {
     t.not(own, kongConfigHash(other).config, 'not the Kong hash: none was sent')
     await pingWith(conn, own)
     t.equal((await fetch(`${node.proxy}/more`)).status, 200)
-    // Back to the Kong frame for what follows.
+    // Back to the Kong frame for what follows; the ping says the primary runs it, ready says the workers do too.
     conn.socket.send(kongFrame(table), { binary: true })
     await pingWith(conn, kongHash)
+    t.ok(await eventually(async () => (await http(`${node.status}/status/ready`)).status === 200), 'every worker runs it')
   })
 
   await t.test('the control plane goes away: the node keeps serving and stays ready, then reconnects', async (t) => {
